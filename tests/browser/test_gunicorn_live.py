@@ -1,0 +1,103 @@
+"""Live updates through gunicorn with several gthread workers, as the Procfile runs the app.
+
+Each open page holds one server-sent events stream (one worker thread); every worker reads the
+restaurant's Redis stream, so a change made through any worker reaches every page.
+"""
+from __future__ import annotations
+
+import os
+import queue
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from tests.conftest import ADMIN_TOKEN, redis_test_url
+
+REPO = Path(__file__).resolve().parents[2]
+GUNICORN_FLAGS = ["--worker-class", "gthread", "--workers", "2", "--threads", "8", "--timeout", "30",
+                  "--graceful-timeout", "1"]
+STREAMS = 6
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def streams() -> Iterator[list[requests.Response]]:
+    """Open event streams, closed after the server has stopped (closing one mid-read blocks)."""
+    opened: list[requests.Response] = []
+    yield opened
+    for response in opened:
+        response.close()
+
+
+@pytest.fixture
+def gunicorn(real_redis: Any, streams: list[requests.Response]) -> Iterator[str]:
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "REDIS_URL": redis_test_url(), "SECRET_KEY": "gunicorn-test", "ADMIN_TOKEN": ADMIN_TOKEN,
+           "PUBLIC_BASE_URL": url, "RATE_LIMITS_DISABLED": "1", "LOG_LEVEL": "WARNING"}
+    process = subprocess.Popen([sys.executable, "-m", "gunicorn", "wsgi:app", "--bind", f"127.0.0.1:{port}",
+                                *GUNICORN_FLAGS], cwd=REPO, env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                if requests.get(f"{url}/healthz", timeout=3).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass  # still starting
+            assert process.poll() is None and time.monotonic() < deadline, "gunicorn did not start"
+            time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+def _read_events(response: requests.Response, events: queue.Queue[str]) -> None:
+    try:
+        for line in response.iter_lines():
+            if line.startswith(b"event:"):
+                events.put(line.decode())
+    except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError, AttributeError):
+        pass  # closed at the end of the test
+
+
+def test_every_stream_across_gunicorn_workers_hears_a_change_within_a_second(
+        gunicorn: str, streams: list[requests.Response]) -> None:
+    admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    created = requests.post(f"{gunicorn}/api/v1/restaurants", headers=admin, timeout=5, json={
+        "slug": "gunicorn-grill", "name": "Gunicorn Grill", "sms_from": "+14155550177"}).json()
+    key = {"Authorization": f"Bearer {created['api_key']}"}
+    inboxes = []
+    for _ in range(STREAMS):
+        response = requests.get(f"{gunicorn}/board/gunicorn-grill/events", stream=True, timeout=5)
+        assert response.headers["Content-Type"].startswith("text/event-stream")
+        inbox: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=_read_events, args=(response, inbox), daemon=True).start()
+        assert inbox.get(timeout=5) == "event: changed"  # sent at connect
+        streams.append(response)
+        inboxes.append(inbox)
+    started = time.monotonic()
+    joined = requests.post(f"{gunicorn}/api/v1/restaurants/gunicorn-grill/parties", headers=key, timeout=2,
+                           json={"name": "Ana Lima", "phone": "+14155552671", "party_size": 2})
+    assert joined.status_code == 201  # open streams do not starve ordinary requests
+    for inbox in inboxes:
+        assert inbox.get(timeout=1.0) == "event: changed"
+    assert time.monotonic() - started < 1.5
+    assert requests.get(f"{gunicorn}/board/gunicorn-grill", timeout=2).status_code == 200

@@ -1,0 +1,171 @@
+"""Real threads against the real Redis: hosts, guests and timers racing never corrupt a list."""
+from __future__ import annotations
+
+import random
+import threading
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from tests.conftest import make_config
+from tests.fakes import RecordingDispatcher
+from waitlist.domain import Status
+from waitlist.errors import WaitlistError
+from waitlist.services import Waitlist
+from waitlist.store import MessageStore, Store, finished_key, notified_key, phones_key, waiting_key
+
+pytestmark = pytest.mark.integration
+SLUG = "race-house"
+
+
+@pytest.fixture
+def service(real_redis: Any) -> Waitlist:
+    waitlist = Waitlist(Store(real_redis), MessageStore(real_redis), RecordingDispatcher(), make_config())
+    waitlist.create_restaurant(SLUG, "Race House", "+14155550111")
+    return waitlist
+
+
+def run_threads(count: int, work: Any) -> list[BaseException]:
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(count)
+
+    def runner(index: int) -> None:
+        try:
+            barrier.wait()
+            work(index)
+        except BaseException as exc:  # collected and reported by the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=runner, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return errors
+
+
+def check_invariants(redis: Any, service: Waitlist) -> dict[str, int]:
+    """Each party in exactly one state, in exactly the structures that state implies."""
+    waiting = redis.zrange(waiting_key(SLUG), 0, -1)
+    notified = redis.zrange(notified_key(SLUG), 0, -1)
+    finished = redis.zrange(finished_key(SLUG), 0, -1)
+    phones = redis.hgetall(phones_key(SLUG))
+    assert not set(waiting) & set(notified) and not set(waiting) & set(finished) and not set(notified) & set(finished)
+    restaurant = service.restaurant(SLUG)
+    listed = service.list_parties(restaurant)
+    waiting_listed = [p for p in listed if p.status == Status.WAITING]
+    assert [p.position for p in waiting_listed] == list(range(1, len(waiting) + 1))
+    assert [p.id for p in waiting_listed] == waiting
+    for party_id in waiting:
+        assert redis.hget(f"wl:{{{SLUG}}}:party:{party_id}", "status") == "waiting"
+    for party_id in notified:
+        assert redis.hget(f"wl:{{{SLUG}}}:party:{party_id}", "status") == "notified"
+    for party_id in finished:
+        assert redis.hget(f"wl:{{{SLUG}}}:party:{party_id}", "status") in {"seated", "completed", "cancelled",
+                                                                         "no_show"}
+    active = set(waiting) | set(notified)
+    assert set(phones.values()) == active
+    assert len(phones) == len(active)
+    for phone, party_id in phones.items():
+        assert redis.hget(f"wl:{{{SLUG}}}:party:{party_id}", "phone") == phone
+    return Counter(redis.hget(f"wl:{{{SLUG}}}:party:{pid}", "status") for pid in active | set(finished))
+
+
+def test_twenty_threads_racing_every_action_leave_a_valid_list(real_redis: Any, service: Waitlist) -> None:
+    restaurant = service.restaurant(SLUG)
+    actions = ["notify", "seat", "cancel", "no_show", "complete", "move", "leave", "timer", "late"]
+
+    def work(index: int) -> None:
+        rng = random.Random(index)
+        for step in range(40):
+            party_ids = real_redis.zrange(waiting_key(SLUG), 0, -1) + real_redis.zrange(notified_key(SLUG), 0, -1)
+            if step % 3 == 0 or not party_ids:
+                phone = f"+1415555{rng.randrange(0, 60):04d}"
+                try:
+                    service.join(restaurant, name=f"Guest {index}", phone=phone, party_size=rng.randint(1, 8))
+                except WaitlistError:
+                    pass
+                continue
+            party_id = rng.choice(party_ids)
+            action = rng.choice(actions)
+            try:
+                if action == "move":
+                    service.move(restaurant, party_id, rng.randint(1, 10))
+                elif action == "leave":
+                    token = real_redis.hget(f"wl:{{{SLUG}}}:party:{party_id}", "token")
+                    service.guest_leave(token)
+                elif action == "timer":
+                    version = real_redis.hget(f"wl:{{{SLUG}}}:party:{party_id}", "hold_version") or "0"
+                    service.expire_hold(SLUG, party_id, version)
+                elif action == "late":
+                    service.running_late(restaurant, party_id, 10)
+                else:
+                    getattr(service, action)(restaurant, party_id)
+            except WaitlistError:
+                pass  # another thread got there first: a refusal is a valid outcome
+
+    errors = run_threads(20, work)
+    assert errors == []
+    counts = check_invariants(real_redis, service)
+    assert sum(counts.values()) > 50
+
+
+def test_two_hosts_seating_and_cancelling_one_party_end_in_one_state(real_redis: Any, service: Waitlist) -> None:
+    restaurant = service.restaurant(SLUG)
+    for round_ in range(20):
+        party = service.join(restaurant, name="Ana", phone=f"+1415555{round_:04d}", party_size=2)
+        outcomes: list[str] = []
+
+        def work(index: int, party: Any = party, outcomes: list[str] = outcomes) -> None:
+            action = ["seat", "cancel", "no_show", "notify"][index]
+            try:
+                getattr(service, action)(restaurant, party.id)
+                outcomes.append(action)
+            except WaitlistError:
+                outcomes.append("refused")
+
+        assert run_threads(4, work) == []
+        final = service.party(restaurant, party.id).status
+        terminal = [o for o in outcomes if o in ("seat", "cancel", "no_show")]
+        assert len(terminal) == 1
+        assert final.value == {"seat": "seated", "cancel": "cancelled", "no_show": "no_show"}[terminal[0]]
+    check_invariants(real_redis, service)
+
+
+def test_the_same_phone_joining_from_many_threads_gets_one_party(real_redis: Any, service: Waitlist) -> None:
+    restaurant = service.restaurant(SLUG)
+    joined: list[str] = []
+
+    def work(index: int) -> None:
+        try:
+            joined.append(service.join(restaurant, name="Ana", phone="+14155550123", party_size=2).id)
+        except WaitlistError:
+            pass
+
+    assert run_threads(20, work) == []
+    assert len(joined) == 1
+    check_invariants(real_redis, service)
+
+
+def test_a_timer_racing_a_seat_never_releases_a_seated_table(real_redis: Any, service: Waitlist) -> None:
+    restaurant = service.restaurant(SLUG)
+    for round_ in range(20):
+        party = service.join(restaurant, name="Bo", phone=f"+1415556{round_:04d}", party_size=2)
+        notified = service.notify(restaurant, party.id)
+        results: dict[str, Any] = {}
+
+        def work(index: int, party: Any = party, notified: Any = notified, results: dict[str, Any] = results) -> None:
+            if index == 0:
+                try:
+                    service.seat(restaurant, party.id)
+                    results["seat"] = True
+                except WaitlistError:
+                    results["seat"] = False
+            else:
+                results["timer"] = service.expire_hold(SLUG, party.id, str(notified.hold_version))
+
+        assert run_threads(2, work) == []
+        assert results["seat"] != results["timer"]
+        status = service.party(restaurant, party.id).status
+        assert status == (Status.SEATED if results["seat"] else Status.NO_SHOW)

@@ -1,0 +1,177 @@
+"""Timers outlive the worker: a hold expiry and a feedback request scheduled, the worker SIGKILLed before
+they are due, a new worker started: each fires exactly once.
+
+A worker killed mid-send still texts the guest exactly once: that is
+``test_texts_e2e.py::test_a_worker_killed_while_twilio_is_answering_still_texts_the_guest_exactly_once``
+(both when Twilio took the message and when it never got it), not repeated here.
+
+Timers live in RQ's scheduled-job registry in Redis, not in the worker, so a worker's death loses none.
+What the death costs is time: the dead worker's scheduler lock (``rq:scheduler-lock:<queue>``, 61 s TTL)
+keeps the new worker's scheduler idle until it expires and the new worker's next maintenance run
+(``--maintenance-interval``) takes the lock. This test waits that out, as production would, instead of
+deleting the lock. The Redis is the test's own (tests/redis_servers.py).
+"""
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from rq import Queue
+
+from config import Config
+from tests.conftest import auth, create_restaurant, make_config
+from tests.integration.test_texts_e2e import ROOT, RQ, WorkerProcess, eventually, worker_env
+from tests.redis_servers import RedisServer
+from tests.twilio_server import TwilioServer
+from waitlist import create_app
+from waitlist.connections import rq_redis, waitlist_redis
+from waitlist.dispatch import TEXTS_QUEUE, TIMERS_QUEUE, RQDispatcher
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+SLUG = "noodle-bar"
+PUBLIC_BASE_URL = "https://wait.example.com"
+TIMER_MINUTES = 0.05  # three seconds
+MAINTENANCE_INTERVAL = 2
+"""How often a worker retries for the scheduler lock (the Procfile should set this: RQ's default is 600 s)."""
+WORKER_TTL = 16
+"""An idle worker blocks on its queues for worker-ttl - 15 s between maintenance checks (RQ's default
+420 s): without this a replacement worker sleeps through the lock's expiry for minutes."""
+LOCK_TTL = 61
+"""RQ's scheduler lock: interval (1 s) + 60 s."""
+
+
+class RQWorker(WorkerProcess):
+    """``rq worker`` as the Procfile runs it, on a given RQ Redis URL, waitlist settings in ``env``."""
+
+    def __init__(self, env: dict[str, str], log_path: Path, rq_url: str,
+                 maintenance_interval: int = MAINTENANCE_INTERVAL):
+        super().__init__(env, log_path)
+        self.rq_url = rq_url
+        self.maintenance_interval = maintenance_interval
+
+    def start(self) -> RQWorker:
+        command = [str(RQ), "worker", "--with-scheduler", "-w", self.worker_class, "--url", self.rq_url,
+                   "--maintenance-interval", str(self.maintenance_interval), "--worker-ttl", str(WORKER_TTL),
+                   TEXTS_QUEUE, TIMERS_QUEUE]
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                                            start_new_session=True)
+        return self
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[RedisServer]:
+    with RedisServer(tmp_path) as server:
+        yield server
+
+
+@pytest.fixture
+def twilio() -> Iterator[TwilioServer]:
+    with TwilioServer() as server:
+        yield server
+
+
+@pytest.fixture
+def config(server: RedisServer, twilio: TwilioServer) -> Config:
+    return make_config(redis_url=server.url, public_base_url=PUBLIC_BASE_URL, twilio_account_sid=twilio.account_sid,
+                       twilio_auth_token=twilio.auth_token, twilio_api_url=twilio.url,
+                       text_retry_intervals=(1, 1, 1), text_job_timeout_seconds=3)
+
+
+@pytest.fixture
+def rq(server: RedisServer) -> Iterator[Any]:
+    client = rq_redis(server.url)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def app(server: RedisServer, rq: Any, config: Config) -> Iterator[Flask]:
+    redis = waitlist_redis(server.url)
+    app = create_app(config, redis=redis, rq_connection=rq, dispatcher=RQDispatcher(rq, config))
+    app.testing = True
+    yield app
+    redis.close()
+
+
+@pytest.fixture
+def start_worker(server: RedisServer, rq: Any, config: Config, twilio: TwilioServer,
+                 tmp_path: Path) -> Iterator[Callable[[], RQWorker]]:
+    started: list[RQWorker] = []
+
+    def start() -> RQWorker:
+        env = {**worker_env(config, twilio), "REDIS_URL": server.url}
+        worker = RQWorker(env, tmp_path / f"worker-{len(started)}.log", server.url).start()
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
+
+
+def transitions_to(server: RedisServer, party_id: str, status: str) -> int:
+    client = server.client()
+    try:
+        return sum(1 for _, fields in client.xrange(f"wl:{{{SLUG}}}:events")
+                   if fields.get("party") == party_id and fields.get("type") == "status" and fields.get("to") == status)
+    finally:
+        client.close()
+
+
+def test_hold_expiry_and_feedback_timers_fire_once_after_the_worker_is_killed_and_replaced(
+        app: Flask, server: RedisServer, rq: Any, twilio: TwilioServer,
+        start_worker: Callable[[], RQWorker]) -> None:
+    client = app.test_client()
+    headers = auth(create_restaurant(client, slug=SLUG)["api_key"])
+    base = f"/api/v1/restaurants/{SLUG}"
+    settings = {"hold_minutes": TIMER_MINUTES, "feedback": True, "feedback_delay_minutes": TIMER_MINUTES}
+    assert client.patch(f"{base}/settings", json=settings, headers=headers).status_code == 200
+
+    first = start_worker()
+    first.wait_ready(rq)
+    held = client.post(f"{base}/parties", json={"name": "Ana Lima", "phone": "+14155552671", "party_size": 2},
+                       headers=headers).get_json()
+    seated = client.post(f"{base}/parties", json={"name": "Bo Chen", "phone": "+14155552672", "party_size": 2},
+                         headers=headers).get_json()
+    assert client.post(f"{base}/parties/{held['id']}/notify", headers=headers).status_code == 200
+    assert client.post(f"{base}/parties/{seated['id']}/seat", headers=headers).status_code == 200
+    timers = Queue(TIMERS_QUEUE, connection=rq).scheduled_job_registry.get_job_ids()
+    assert {t.split("-")[0] for t in timers} >= {"hold", "feedback"}, timers
+
+    first.kill()  # SIGKILL before either timer is due; its scheduler lock stays behind
+    killed_at = time.monotonic()
+    time.sleep(TIMER_MINUTES * 60 + 2)
+    assert client.get(f"{base}/parties/{held['id']}", headers=headers).get_json()["status"] == "notified"
+
+    second = start_worker()
+
+    def fired() -> bool:
+        second._check_alive()
+        party = client.get(f"{base}/parties/{held['id']}", headers=headers).get_json()
+        messages = client.get(f"{base}/parties/{seated['id']}/messages", headers=headers).get_json()["messages"]
+        return party["status"] == "no_show" and any(m["kind"] == "feedback_request" for m in messages)
+
+    eventually(fired, LOCK_TTL + MAINTENANCE_INTERVAL * 3 + 20, "both timers after the restart")
+    late_by = time.monotonic() - killed_at
+    # Let the timers' texts go out, then look for duplicates.
+    assert twilio.wait_for(lambda s: len(s.bodies_to(held["phone"])) >= 3 and len(s.bodies_to(seated["phone"])) >= 2,
+                           timeout=20), second.log()
+    time.sleep(2)
+
+    print(f"timers fired {late_by:.0f} s after the kill (lock TTL {LOCK_TTL} s)")
+    assert transitions_to(server, held["id"], "no_show") == 1
+    held_kinds = [m["kind"] for m in client.get(f"{base}/parties/{held['id']}/messages",
+                                                headers=headers).get_json()["messages"]]
+    assert held_kinds == ["joined", "table_ready", "hold_expired"]
+    seated_kinds = [m["kind"] for m in client.get(f"{base}/parties/{seated['id']}/messages",
+                                                  headers=headers).get_json()["messages"]]
+    assert seated_kinds.count("feedback_request") == 1
+    assert len(twilio.bodies_to(held["phone"])) == 3
+    assert len(twilio.bodies_to(seated["phone"])) == len(seated_kinds)

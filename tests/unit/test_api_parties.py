@@ -1,0 +1,256 @@
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from tests.conftest import add_party, next_phone
+from tests.fakes import Clock, RecordingDispatcher
+
+BASE = "/api/v1/restaurants/noodle-bar/parties"
+
+
+def action(client: FlaskClient, headers: dict[str, str], party_id: str, name: str, **body: Any) -> Any:
+    return client.post(f"{BASE}/{party_id}/{name}", json=body or None, headers=headers)
+
+
+def test_a_new_party_is_waiting_with_a_position_quote_and_status_link(client: FlaskClient,
+                                                                      headers: dict[str, str]) -> None:
+    party = add_party(client, headers, name="  Ana Lima  ", phone="(415) 555-0134", party_size=4,
+                      notes="high chair", seating="outdoor", language="zh")
+    assert party["name"] == "Ana Lima"
+    assert party["phone"] == "+14155550134"
+    assert party["status"] == "waiting" and party["position"] == 1
+    assert party["quote_minutes"] is not None and party["quote_minutes"] >= 0
+    assert party["status_url"].startswith("https://wait.example.com/s/")
+    assert len(party["status_url"].rsplit("/", 1)[1]) >= 22
+    assert party["seating"] == "outdoor" and party["language"] == "zh" and party["flags"] == []
+
+
+def test_the_list_is_in_queue_order_waiting_then_notified(client: FlaskClient, headers: dict[str, str]) -> None:
+    first, second, third = (add_party(client, headers) for _ in range(3))
+    action(client, headers, first["id"], "notify")
+    parties = client.get(BASE, headers=headers).get_json()["parties"]
+    assert [p["id"] for p in parties] == [second["id"], third["id"], first["id"]]
+    assert [p["position"] for p in parties] == [1, 2, None]
+    waiting = client.get(f"{BASE}?status=waiting", headers=headers).get_json()["parties"]
+    assert [p["id"] for p in waiting] == [second["id"], third["id"]]
+
+
+def test_finished_parties_of_today_are_listed_by_status(client: FlaskClient, headers: dict[str, str]) -> None:
+    seated, cancelled = add_party(client, headers), add_party(client, headers)
+    action(client, headers, seated["id"], "seat")
+    action(client, headers, cancelled["id"], "cancel")
+    assert [p["id"] for p in client.get(f"{BASE}?status=seated", headers=headers).get_json()["parties"]] \
+        == [seated["id"]]
+    finished = client.get(f"{BASE}?status=finished", headers=headers).get_json()["parties"]
+    assert {p["id"] for p in finished} == {seated["id"], cancelled["id"]}
+    assert client.get(BASE, headers=headers).get_json()["parties"] == []
+
+
+def test_finished_parties_of_yesterday_are_not_listed(client: FlaskClient, headers: dict[str, str],
+                                                      clock: Clock) -> None:
+    party = add_party(client, headers)
+    action(client, headers, party["id"], "seat")
+    clock.advance(30 * 3600)
+    assert client.get(f"{BASE}?status=seated", headers=headers).get_json()["parties"] == []
+
+
+def test_the_whole_happy_path(client: FlaskClient, headers: dict[str, str]) -> None:
+    party = add_party(client, headers)
+    notified = action(client, headers, party["id"], "notify").get_json()
+    assert notified["status"] == "notified" and notified["notified_at"] and notified["notify_count"] == 1
+    seated = action(client, headers, party["id"], "seat").get_json()
+    assert seated["status"] == "seated" and seated["seated_at"]
+    completed = action(client, headers, party["id"], "complete").get_json()
+    assert completed["status"] == "completed"
+
+
+def test_a_second_notify_resends_and_is_counted(client: FlaskClient, headers: dict[str, str],
+                                                dispatcher: RecordingDispatcher) -> None:
+    party = add_party(client, headers)
+    action(client, headers, party["id"], "notify")
+    again = action(client, headers, party["id"], "notify").get_json()
+    assert again["notify_count"] == 2
+    assert len(dispatcher.holds) == 2 and dispatcher.holds[0][2] != dispatcher.holds[1][2]
+
+
+@pytest.mark.parametrize(("steps", "refused"), [
+    (["seat"], "notify"), (["cancel"], "seat"), (["no-show"], "notify"), (["seat", "complete"], "seat"),
+    ([], "complete"), (["cancel"], "cancel"), (["seat"], "no-show"),
+])
+def test_impossible_transitions_are_refused(client: FlaskClient, headers: dict[str, str], steps: list[str],
+                                            refused: str) -> None:
+    party = add_party(client, headers)
+    for step in steps:
+        assert action(client, headers, party["id"], step).status_code == 200
+    response = action(client, headers, party["id"], refused)
+    assert response.status_code == 409
+    assert response.get_json()["error"]["code"] == "invalid_transition"
+
+
+@pytest.mark.parametrize("verb", ["notify", "seat", "complete", "cancel", "no-show"])
+def test_unknown_parties_are_not_found(client: FlaskClient, headers: dict[str, str], verb: str) -> None:
+    response = action(client, headers, "nope", verb)
+    assert response.status_code == 404
+    assert response.get_json()["error"]["code"] == "party_not_found"
+
+
+def test_a_phone_already_waiting_is_refused_with_the_existing_party(client: FlaskClient,
+                                                                    headers: dict[str, str]) -> None:
+    party = add_party(client, headers, phone="+14155550140")
+    response = client.post(BASE, json={"name": "Again", "phone": "415-555-0140", "party_size": 2}, headers=headers)
+    assert response.status_code == 409
+    error = response.get_json()["error"]
+    assert error["code"] == "already_waiting" and error["party_id"] == party["id"]
+
+
+def test_a_phone_can_join_again_once_its_party_left(client: FlaskClient, headers: dict[str, str]) -> None:
+    party = add_party(client, headers, phone="+14155550141")
+    action(client, headers, party["id"], "cancel")
+    add_party(client, headers, phone="+14155550141")
+
+
+def test_moving_a_party_reorders_the_line(client: FlaskClient, headers: dict[str, str]) -> None:
+    parties = [add_party(client, headers) for _ in range(4)]
+    moved = action(client, headers, parties[3]["id"], "move", position=1).get_json()
+    assert moved["position"] == 1
+    order = [p["id"] for p in client.get(BASE, headers=headers).get_json()["parties"]]
+    assert order == [parties[3]["id"], parties[0]["id"], parties[1]["id"], parties[2]["id"]]
+    late = add_party(client, headers)
+    assert late["position"] == 5
+    far = action(client, headers, parties[0]["id"], "move", position=99).get_json()
+    assert far["position"] == 5
+
+
+def test_a_notified_party_cannot_be_moved(client: FlaskClient, headers: dict[str, str]) -> None:
+    party = add_party(client, headers)
+    action(client, headers, party["id"], "notify")
+    assert action(client, headers, party["id"], "move", position=1).status_code == 409
+
+
+def test_editing_a_party_changes_only_given_fields(client: FlaskClient, headers: dict[str, str]) -> None:
+    party = add_party(client, headers, notes="window")
+    response = client.patch(f"{BASE}/{party['id']}", json={"party_size": 5, "name": "Bo"}, headers=headers)
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["party_size"] == 5 and body["name"] == "Bo" and body["notes"] == "window"
+
+
+BAD_PARTIES = [
+    ("name", ""), ("name", "   "), ("name", "x" * 61), ("name", 12), ("name", None),
+    ("phone", ""), ("phone", "12345"), ("phone", "+1 555 0100"), ("phone", 4155550100),
+    ("party_size", 0), ("party_size", -2), ("party_size", 2.5), ("party_size", "4"), ("party_size", True),
+    ("party_size", 101), ("notes", "n" * 281), ("seating", "roof"), ("language", "fr"), ("vip", True),
+]
+
+
+@pytest.mark.parametrize(("field", "value"), BAD_PARTIES)
+def test_bad_party_fields_get_a_field_error_and_add_nothing(client: FlaskClient, headers: dict[str, str],
+                                                            field: str, value: Any) -> None:
+    body = {"name": "Ana", "phone": next_phone(), "party_size": 2, field: value}
+    response = client.post(BASE, json=body, headers=headers)
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    assert error["code"] == "invalid_input" and field in error["fields"] and error["message"]
+    assert client.get(BASE, headers=headers).get_json()["parties"] == []
+
+
+@pytest.mark.parametrize("missing", ["name", "phone", "party_size"])
+def test_required_party_fields_are_named_when_missing(client: FlaskClient, headers: dict[str, str],
+                                                      missing: str) -> None:
+    body = {"name": "Ana", "phone": next_phone(), "party_size": 2}
+    del body[missing]
+    response = client.post(BASE, json=body, headers=headers)
+    assert response.status_code == 400 and missing in response.get_json()["error"]["fields"]
+
+
+@pytest.mark.parametrize(("data", "content_type"), [
+    ("not json", "application/json"), ("{\"name\": ", "application/json"), ("[1, 2]", "application/json"),
+    ("name=Ana", "application/x-www-form-urlencoded"), ("\"text\"", "application/json"),
+])
+def test_bodies_that_are_not_a_json_object_get_400(client: FlaskClient, headers: dict[str, str], data: str,
+                                                   content_type: str) -> None:
+    response = client.post(BASE, data=data, content_type=content_type, headers=headers)
+    assert response.status_code == 400
+    assert response.is_json and response.get_json()["error"]["message"]
+
+
+def test_a_body_over_16_kb_gets_413(client: FlaskClient, headers: dict[str, str]) -> None:
+    body = json.dumps({"name": "Ana", "phone": next_phone(), "party_size": 2, "notes": "x" * 17_000})
+    response = client.post(BASE, data=body, content_type="application/json", headers=headers)
+    assert response.status_code == 413
+    assert response.get_json()["error"]["code"] == "payload_too_large"
+
+
+@pytest.mark.parametrize(("method", "path"), [("get", "/nowhere"), ("delete", BASE), ("put", f"{BASE}/x")])
+def test_unknown_routes_and_methods_answer_json(client: FlaskClient, headers: dict[str, str], method: str,
+                                                path: str) -> None:
+    response = getattr(client, method)(path, headers=headers)
+    assert response.status_code in (404, 405)
+    assert response.is_json and "code" in response.get_json()["error"]
+
+
+def test_the_estimate_is_public_and_has_no_personal_data(client: FlaskClient, headers: dict[str, str]) -> None:
+    add_party(client, headers, name="Secret Name", party_size=2)
+    response = client.get("/api/v1/restaurants/noodle-bar/estimate?party_size=2")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert set(body) == {"party_size", "minutes", "low", "high", "parties_ahead", "updated_at", "open", "message"}
+    assert body["parties_ahead"] == 1 and body["low"] <= body["minutes"] <= body["high"]
+    assert "Secret" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("query", ["party_size=0", "party_size=abc", "party_size=2&x=1"])
+def test_a_bad_estimate_query_gets_400(client: FlaskClient, restaurant: dict[str, Any], query: str) -> None:
+    assert client.get(f"/api/v1/restaurants/noodle-bar/estimate?{query}").status_code == 400
+
+
+def test_the_estimate_of_an_unknown_restaurant_is_404(client: FlaskClient) -> None:
+    assert client.get("/api/v1/restaurants/nowhere/estimate").status_code == 404
+
+
+def test_the_guest_status_shows_no_phone_and_leave_takes_the_party_off(client: FlaskClient,
+                                                                       headers: dict[str, str]) -> None:
+    add_party(client, headers)
+    party = add_party(client, headers, phone="+14155550166", name="Bo")
+    token = party["status_url"].rsplit("/", 1)[1]
+    status = client.get(f"/api/v1/status/{token}")
+    assert status.status_code == 200
+    body = status.get_json()
+    assert body["restaurant"] == "Noodle Bar" and body["position"] == 2 and body["status"] == "waiting"
+    assert "4155550166" not in status.get_data(as_text=True)
+    left = client.post(f"/api/v1/status/{token}/leave").get_json()
+    assert left["status"] == "cancelled"
+    assert client.post(f"/api/v1/status/{token}/leave").status_code == 409
+
+
+def test_an_unknown_status_token_is_404(client: FlaskClient) -> None:
+    response = client.get("/api/v1/status/not-a-token")
+    assert response.status_code == 404 and response.get_json()["error"]["code"] == "party_not_found"
+
+
+def test_joining_texts_the_guest_through_a_worker(client: FlaskClient, headers: dict[str, str],
+                                                  dispatcher: RecordingDispatcher, app: Any) -> None:
+    party = add_party(client, headers)
+    assert len(dispatcher.sent) == 1
+    messages = client.get(f"{BASE}/{party['id']}/messages", headers=headers).get_json()["messages"]
+    assert [m["kind"] for m in messages] == ["joined"]
+    assert messages[0]["status"] == "queued" and party["status_url"] in messages[0]["body"]
+
+
+def test_the_host_can_text_a_guest(client: FlaskClient, headers: dict[str, str],
+                                   dispatcher: RecordingDispatcher) -> None:
+    party = add_party(client, headers)
+    response = client.post(f"{BASE}/{party['id']}/messages", json={"body": "  Table by the window?  "},
+                           headers=headers)
+    assert response.status_code == 201
+    assert response.get_json()["body"] == "Noodle Bar: Table by the window?"
+    assert len(dispatcher.sent) == 2
+    assert client.post(f"{BASE}/{party['id']}/messages", json={"body": ""}, headers=headers).status_code == 400
+
+
+def test_health_answers_ok_when_redis_answers(client: FlaskClient) -> None:
+    assert client.get("/healthz").get_json() == {"status": "ok"}

@@ -1,0 +1,122 @@
+"""The backtest replays events through the live service code and scores what it quoted."""
+from __future__ import annotations
+
+import io
+
+import click
+import pytest
+from flask import Flask
+
+from waitlist.backtest import (
+    Event,
+    Quote,
+    accuracy,
+    actual_waits,
+    parse_tables,
+    read_events,
+    replay,
+    score,
+)
+
+EVENTS_CSV = """t,event,party,size
+0,join,a,2
+0,seat,a,2
+60,join,b,2
+120,join,c,4
+600,cancel,c,4
+1200,complete,a,2
+1200,seat,b,2
+1300,join,d,2
+1300,seat,d,2
+"""
+
+
+def events(text: str = EVENTS_CSV) -> list[Event]:
+    return read_events(io.StringIO(text))
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    (None, None),
+    ("", None),
+    ("2:6,4:8,6:2", {"2": 6, "4": 8, "6": 2}),
+    (" 2:6 , 2:1", {"2": 7}),
+])
+def test_tables_option_reads_seats_count_pairs(text: str | None, expected: dict[str, int] | None) -> None:
+    assert parse_tables(text) == expected
+
+
+@pytest.mark.parametrize("text", ["2", "two:6", "2:-1", "2:6;4:8"])
+def test_a_malformed_tables_option_is_refused(text: str) -> None:
+    with pytest.raises(click.BadParameter):
+        parse_tables(text)
+
+
+@pytest.mark.parametrize("text", [
+    "t,event,party,size\n0,arrive,a,2\n",
+    "t,event,party,size\nsoon,join,a,2\n",
+    "time,what,who\n0,join,a\n",
+])
+def test_a_malformed_events_file_is_refused_with_its_line(text: str) -> None:
+    with pytest.raises(click.BadParameter, match="line 2"):
+        events(text)
+
+
+def test_events_are_replayed_in_time_order_keeping_file_order_within_a_second() -> None:
+    shuffled = "t,event,party,size\n5,seat,a,2\n0,join,a,2\n5,join,b,4\n"
+    assert [(e.t, e.event, e.party) for e in events(shuffled)] == [
+        (0, "join", "a"), (5, "seat", "a"), (5, "join", "b")]
+
+
+def test_actual_waits_run_from_join_to_seat_for_seated_parties_only() -> None:
+    assert actual_waits(events()) == {"a": 0.0, "b": pytest.approx(19.0), "d": 0.0}
+
+
+def test_replay_quotes_each_join_before_applying_it_with_the_live_estimator() -> None:
+    quotes = replay(events(), {"2": 1})
+    assert [q.party for q in quotes] == ["a", "b", "c", "d"]
+    by_party = {q.party: q.quote_minutes for q in quotes}
+    assert by_party["a"] == 0  # empty restaurant
+    assert by_party["b"] > 0  # the only table is taken and "a" just sat down
+    assert by_party["c"] >= by_party["b"]  # behind "b" for the same table
+    assert by_party["d"] > 0  # "b" sat down a moment ago
+
+
+def test_replay_skips_events_for_unknown_parties_and_keeps_going(capsys: pytest.CaptureFixture[str]) -> None:
+    quotes = replay(events("t,event,party,size\n0,seat,ghost,2\n1,join,a,2\n2,complete,a,2\n"))
+    assert [q.party for q in quotes] == ["a"]
+    assert "complete a: skipped" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("pairs", "mae", "within", "under"), [
+    ([(10, 10)], 0.0, 1.0, 0.0),
+    ([(10, 16)], 6.0, 0.0, 1.0),
+    ([(10, 15)], 5.0, 1.0, 0.0),
+    ([(20, 10), (10, 20), (10, 12), (10, 10)], 5.5, 0.5, 0.25),
+])
+def test_accuracy_is_mae_share_within_five_minutes_and_under_quote_rate(
+        pairs: list[tuple[float, float]], mae: float, within: float, under: float) -> None:
+    result = score("all", pairs)
+    assert (result.mae, result.within_five, result.under_quoted) == (pytest.approx(mae), within, under)
+
+
+def test_only_parties_that_waited_are_scored_overall_and_by_size() -> None:
+    quotes = [Quote("a", 2, 0, 0), Quote("b", 2, 60, 25), Quote("c", 4, 120, 5), Quote("d", 2, 1300, 0)]
+    rows = accuracy(events(), quotes)
+    assert [(r.label, r.scored) for r in rows] == [("all", 1), ("size 2", 1)]
+    assert rows[0].mae == pytest.approx(6.0)
+
+
+def test_the_cli_writes_one_quote_per_join_and_prints_the_accuracy(app: Flask, tmp_path: object) -> None:
+    from pathlib import Path
+
+    folder = Path(str(tmp_path))
+    (folder / "events.csv").write_text(EVENTS_CSV)
+    out = folder / "quotes.csv"
+    result = app.test_cli_runner().invoke(args=[
+        "estimate", "backtest", str(folder / "events.csv"), "--out", str(out), "--tables", "2:1,4:1"])
+    assert result.exit_code == 0, result.output
+    lines = out.read_text().splitlines()
+    assert lines[0] == "party,quote_minutes"
+    assert [line.split(",")[0] for line in lines[1:]] == ["a", "b", "c", "d"]
+    assert "| all | 1 |" in result.output
+    assert "under-quoted" in result.output

@@ -1,0 +1,251 @@
+"""The estimator is plain Python: snapshots in, quotes out, no fixtures needed (but one store test)."""
+from __future__ import annotations
+
+from typing import Any
+
+import fakeredis
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from waitlist.domain import Party, Status
+from waitlist.estimator import (
+    DEFAULT_DINING_MINUTES,
+    MAX_MINUTES,
+    DiningModel,
+    Snapshot,
+    calibrated_quote,
+    drop_outs,
+    estimate_wait,
+    hour_of_week,
+    queue_rule_minutes,
+    remaining_fraction,
+    table_class,
+)
+from waitlist.store import Store
+
+NOW = 1_790_000_000.0
+TABLES = {"2": 4, "4": 4, "6": 2}
+
+
+def minutes_ago(minutes: float) -> float:
+    return NOW - minutes * 60
+
+
+def snapshot(**overrides: Any) -> Snapshot:
+    return Snapshot(**overrides)
+
+
+def full_house(tables: dict[str, int] = TABLES, seated_minutes_ago: float = 10, size_of: Any = None,
+               completed_turns: int = 6) -> dict[str, Any]:
+    """Every table busy, seated ``seated_minutes_ago``, with a few recorded turns of the default length."""
+    seatings = []
+    for seats, count in tables.items():
+        size = size_of(int(seats)) if size_of else int(seats)
+        seatings += [(minutes_ago(seated_minutes_ago + i * 0.1), size, minutes_ago(seated_minutes_ago + 5))
+                     for i in range(count)]
+    turns = [(minutes_ago(200 + i), minutes_ago(200 + i) + 60 * DEFAULT_DINING_MINUTES[2], 2)
+             for i in range(completed_turns)]
+    old = [(s, z, s - 300) for s, _c, z in turns]
+    return {"seatings": seatings + old, "turns": turns}
+
+
+@pytest.mark.parametrize(("party_size", "table_sizes", "expected"), [
+    (1, [], 2), (2, [], 2), (3, [], 4), (5, [], 6), (8, [], 8), (12, [], 8),
+    (2, [2, 4, 6], 2), (3, [2, 4, 6], 4), (7, [2, 4, 6], 6), (1, [4], 4),
+])
+def test_table_class_is_the_smallest_table_that_seats_the_party(party_size: int, table_sizes: list[int],
+                                                                 expected: int) -> None:
+    assert table_class(party_size, table_sizes) == expected
+
+
+@pytest.mark.parametrize("tables", [None, TABLES])
+def test_an_empty_restaurant_quotes_no_wait(tables: dict[str, int] | None) -> None:
+    estimate = estimate_wait(snapshot(), 4, tables=tables, now=NOW)
+    assert (estimate.minutes, estimate.low, estimate.parties_ahead) == (0, 0, 0)
+
+
+def test_a_full_house_quotes_a_wait_within_the_range() -> None:
+    estimate = estimate_wait(snapshot(waiting_sizes=[2, 2], **full_house()), 2, tables=TABLES, now=NOW)
+    assert 0 < estimate.low <= estimate.minutes <= estimate.high <= MAX_MINUTES + 30
+    assert estimate.parties_ahead == 2
+
+
+def test_a_party_of_two_is_not_held_up_by_parties_of_six() -> None:
+    base = full_house()
+    alone = estimate_wait(snapshot(waiting_sizes=[], **base), 2, tables=TABLES, now=NOW)
+    behind_sixes = estimate_wait(snapshot(waiting_sizes=[6, 6, 6, 6], **base), 2, tables=TABLES, now=NOW)
+    behind_twos = estimate_wait(snapshot(waiting_sizes=[2, 2, 2, 2], **base), 2, tables=TABLES, now=NOW)
+    assert behind_sixes.minutes == alone.minutes
+    assert behind_twos.minutes > alone.minutes
+
+
+def test_a_free_four_top_seats_a_two_when_no_larger_party_waits() -> None:
+    # Two-tops all just seated; four-tops: three busy, one free.
+    tables = {"2": 3, "4": 4}
+    seatings = [(minutes_ago(2), 2, minutes_ago(5)) for _ in range(3)]
+    seatings += [(minutes_ago(3), 4, minutes_ago(5)) for _ in range(3)]
+    turns = [(minutes_ago(100), minutes_ago(55), 2)]
+    free_four = estimate_wait(snapshot(seatings=seatings, turns=turns), 2, tables=tables, now=NOW)
+    four_waits = estimate_wait(snapshot(seatings=seatings, turns=turns, waiting_sizes=[4]), 2, tables=tables,
+                               now=NOW)
+    assert free_four.minutes == 0
+    assert four_waits.minutes > 10
+
+
+def test_tables_turning_over_faster_shorten_the_quote() -> None:
+    def with_turns(minutes: float) -> int:
+        turns = [(minutes_ago(300 + i), minutes_ago(300 + i) + minutes * 60, size)
+                 for i in range(40) for size in (2, 4, 6)]
+        state = full_house(completed_turns=0)
+        state["turns"] = turns
+        state["seatings"] += [(s, z, s - 600) for s, _c, z in turns]
+        return estimate_wait(snapshot(waiting_sizes=[2] * 6, **state), 2, tables=TABLES, now=NOW).minutes
+
+    assert with_turns(30) < with_turns(60) < with_turns(120)
+
+
+def test_parties_that_drop_out_shorten_the_wait_behind_them() -> None:
+    state = full_house()
+    patient = estimate_wait(snapshot(waiting_sizes=[2] * 8, **state), 2, tables=TABLES, now=NOW)
+    drops = [(minutes_ago(30 + i), 2, minutes_ago(35 + i), "waiting", "cancelled") for i in range(60)]
+    fickle = estimate_wait(snapshot(waiting_sizes=[2] * 8, drops=drops, **state), 2, tables=TABLES, now=NOW)
+    assert fickle.minutes < patient.minutes
+
+
+@pytest.mark.parametrize(("drops", "hazard_higher", "no_shows_higher"), [
+    ([(NOW, 2, NOW - 600, "waiting", "cancelled")] * 20, True, False),
+    ([(NOW, 2, NOW - 600, "notified", "no_show")] * 20, False, True),
+    ([(NOW, 2, NOW - 600, "notified", "")] * 20, False, True),
+])
+def test_drop_outs_tell_cancellations_from_no_shows(drops: list[Any], hazard_higher: bool,
+                                                    no_shows_higher: bool) -> None:
+    base = drop_outs(snapshot())
+    seen = drop_outs(snapshot(drops=drops))
+    assert (seen.hazard > base.hazard) == hazard_higher
+    assert (seen.no_show_rate > base.no_show_rate) == no_shows_higher
+
+
+def test_the_restaurants_own_history_for_this_hour_sets_the_dining_time() -> None:
+    how = hour_of_week(NOW)
+    long_dinners = {f"h:{how}": "100 12000 0 0 0 0 0 0 0 0 0"}  # 100 turns of 2s averaging 120 minutes
+    assert DiningModel(snapshot()).mean(2, NOW) == DEFAULT_DINING_MINUTES[2]
+    assert DiningModel(snapshot(history=long_dinners)).mean(2, NOW) == pytest.approx(117, abs=3)
+    # The same hour on other weekdays informs this one, the other hours do not.
+    other_day = {f"h:{(how + 24) % 168}": "100 12000 0 0 0 0 0 0 0 0 0"}
+    other_hour = {f"h:{(how + 1) % 168}": "100 12000 0 0 0 0 0 0 0 0 0"}
+    assert DiningModel(snapshot(history=other_day)).mean(2, NOW) > 100
+    assert DiningModel(snapshot(history=other_hour)).mean(2, NOW) == DEFAULT_DINING_MINUTES[2]
+
+
+def test_tables_busy_longer_than_usual_lengthen_the_dining_time() -> None:
+    still = [(minutes_ago(150), 2)] * 10
+    turns = [(minutes_ago(500), minutes_ago(455), 2)]
+    assert DiningModel(snapshot(turns=turns), still, NOW).mean(2, NOW) > 100
+
+
+@pytest.mark.parametrize("elapsed", [0.0, 0.5, 1.0, 2.0, 5.0])
+def test_remaining_dining_time_is_positive_and_shrinks_less_than_time_passes(elapsed: float) -> None:
+    assert 0 < remaining_fraction(elapsed) <= 1.0
+    assert remaining_fraction(elapsed) + elapsed >= 1.0 - 1e-9
+
+
+def test_the_status_page_estimate_counts_only_the_parties_ahead() -> None:
+    state = full_house()
+    line = [2, 4, 2, 2, 6]
+    at_third = estimate_wait(snapshot(waiting_sizes=line, **state), 2, tables=TABLES, now=NOW, position=3)
+    new_after_two = estimate_wait(snapshot(waiting_sizes=line[:2], **state), 2, tables=TABLES, now=NOW)
+    assert at_third == new_after_two
+
+
+def test_hosts_who_never_record_completions_still_get_quotes_from_seatings() -> None:
+    seatings = [(minutes_ago(5 * i), 2, minutes_ago(5 * i + 10)) for i in range(12)]
+    estimate = estimate_wait(snapshot(seatings=seatings, waiting_sizes=[2, 2, 2]), 2, tables={"2": 4}, now=NOW)
+    assert 0 < estimate.minutes < MAX_MINUTES
+
+
+def test_short_replayed_waits_are_quoted_longer_and_long_ones_shorter() -> None:
+    assert calibrated_quote(5, 5) > 5
+    assert calibrated_quote(10, 10) > 10
+    assert calibrated_quote(90, 90) < 90
+    assert calibrated_quote(0, 30) == 0  # a table is free now
+    assert calibrated_quote(MAX_MINUTES, 10) == MAX_MINUTES
+
+
+@given(a=st.floats(min_value=0, max_value=300), b=st.floats(min_value=0, max_value=300),
+       rule=st.floats(min_value=0, max_value=300), more_rule=st.floats(min_value=0, max_value=300))
+def test_the_calibrated_quote_never_shrinks_as_either_input_grows(a: float, b: float, rule: float,
+                                                                   more_rule: float) -> None:
+    low, high = sorted((a, b))
+    assert calibrated_quote(low, rule) <= calibrated_quote(high, rule)
+    assert calibrated_quote(low, min(rule, more_rule)) <= calibrated_quote(low, max(rule, more_rule))
+
+
+def test_the_queue_rule_counts_only_the_class_ahead_and_divides_by_its_tables() -> None:
+    state = snapshot()
+    dining = DiningModel(state)
+    rule = queue_rule_minutes(state, [2, 4, 4, 6], 4, [2, 4, 6], {2: 4, 4: 2, 6: 1}, dining, NOW)
+    stays = 1 - 1 / 10  # no history yet: one drop-out in ten assumed
+    assert rule == pytest.approx((2 * stays + 1) * DEFAULT_DINING_MINUTES[4] / 2)
+
+
+def test_an_enormous_line_is_capped_not_absurd() -> None:
+    estimate = estimate_wait(snapshot(waiting_sizes=[2] * 2000, **full_house()), 2, tables=TABLES, now=NOW)
+    assert estimate.minutes == MAX_MINUTES
+
+
+sizes = st.integers(min_value=1, max_value=10)
+lines = st.lists(sizes, max_size=25)
+inventories = st.one_of(st.none(), st.dictionaries(st.sampled_from(["2", "4", "6", "8"]),
+                                                   st.integers(min_value=1, max_value=6), min_size=1))
+
+
+@settings(max_examples=150, deadline=None)
+@given(line=lines, extra=st.lists(sizes, min_size=1, max_size=5), party_size=sizes, tables=inventories,
+       seated_ago=st.floats(min_value=0, max_value=200), turns=st.integers(min_value=0, max_value=8))
+def test_a_longer_line_never_quotes_less_for_the_same_party(line: list[int], extra: list[int], party_size: int,
+                                                          tables: dict[str, int] | None, seated_ago: float,
+                                                          turns: int) -> None:
+    state = full_house(tables or TABLES, seated_minutes_ago=seated_ago, completed_turns=turns)
+    shorter = estimate_wait(snapshot(waiting_sizes=line, **state), party_size, tables=tables, now=NOW)
+    longer = estimate_wait(snapshot(waiting_sizes=line + extra, **state), party_size, tables=tables, now=NOW)
+    assert longer.minutes >= shorter.minutes
+    assert longer.high >= shorter.minutes
+
+
+@settings(max_examples=150, deadline=None)
+@given(line=lines, notified=st.lists(sizes, max_size=4), party_size=sizes, tables=inventories,
+       seatings=st.lists(st.tuples(st.floats(min_value=-30, max_value=600), sizes), max_size=30),
+       drops=st.lists(st.tuples(st.floats(min_value=0, max_value=300), sizes), max_size=10))
+def test_quotes_are_never_negative_or_absurd(line: list[int], notified: list[int], party_size: int,
+                                             tables: dict[str, int] | None, seatings: list[tuple[float, int]],
+                                             drops: list[tuple[float, int]]) -> None:
+    state = snapshot(
+        waiting_sizes=line, notified_sizes=notified,
+        seatings=[(minutes_ago(ago), size, minutes_ago(ago + 10)) for ago, size in seatings],
+        turns=[(minutes_ago(ago), minutes_ago(ago) + 2700, size) for ago, size in seatings if ago > 45],
+        drops=[(minutes_ago(ago), size, minutes_ago(ago + 20), "waiting", "cancelled") for ago, size in drops],
+    )
+    estimate = estimate_wait(state, party_size, tables=tables, now=NOW)
+    assert 0 <= estimate.low <= estimate.minutes <= estimate.high <= MAX_MINUTES
+    assert estimate.parties_ahead == len(line)
+
+
+def test_the_store_folds_finished_parties_into_the_hour_of_week_history() -> None:
+    store = Store(fakeredis.FakeRedis(decode_responses=True))
+    joined = NOW - 3600
+    for n in range(3):
+        party = Party(id=f"p{n}", restaurant="r", name="A", phone=f"+1415555{n:04d}", party_size=2, token=f"t{n}",
+                      joined_at=joined)
+        store.join("r", party, now=joined, actor="host", almost_ready_position=2)
+        for target, at in ((Status.SEATED, joined + 600), (Status.COMPLETED, joined + 600 + 45 * 60)):
+            store.transition("r", f"p{n}", target, allowed=[Status.WAITING, Status.SEATED], now=at, actor="host",
+                             almost_ready_position=2)
+    first = store.snapshot("r")
+    again = store.snapshot("r")  # folding twice must not count twice
+    field = f"h:{hour_of_week(joined + 600)}"
+    numbers = [float(x) for x in again.history[field].split()]
+    assert first.history == again.history
+    assert numbers[:2] == [3, pytest.approx(135)]
+    assert numbers[8] == 3  # seatings
+    assert len(first.turns) == 3

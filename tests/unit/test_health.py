@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from tests.conftest import ADMIN_TOKEN, make_config
+from tests.fakes import RecordingDispatcher
+from waitlist import create_app
+
+
+@pytest.fixture
+def down_client():  # type: ignore[no-untyped-def]
+    """An app whose Redis is a port nothing listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    from waitlist.connections import waitlist_redis
+
+    redis = waitlist_redis(f"redis://127.0.0.1:{port}/0")
+    app = create_app(make_config(), redis=redis, dispatcher=RecordingDispatcher())
+    return app.test_client()
+
+
+@pytest.mark.parametrize(("method", "path"), [
+    ("get", "/healthz"),
+    ("get", "/api/v1/restaurants/noodle-bar/estimate"),
+    ("get", "/api/v1/status/abc"),
+    ("post", "/api/v1/restaurants"),
+])
+def test_requests_answer_503_in_the_json_shape_while_redis_is_down(down_client, method: str, path: str) -> None:  # type: ignore[no-untyped-def]
+    kwargs = {"json": {"slug": "abc", "name": "A", "sms_from": "+14155550100"},
+              "headers": {"Authorization": f"Bearer {ADMIN_TOKEN}"}} if method == "post" else {}
+    response = getattr(down_client, method)(path, **kwargs)
+    assert response.status_code == 503
+    assert response.get_json()["error"]["code"] == "store_unavailable"
+    assert int(response.headers["Retry-After"]) >= 1

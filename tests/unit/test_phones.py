@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from waitlist.errors import InvalidInput
+from waitlist.phones import mask_phone, normalize_phone, phone_digest
+
+
+@pytest.mark.parametrize(("raw", "region", "e164"), [
+    ("415 555 0134", "US", "+14155550134"),
+    ("(415) 555-0134", "US", "+14155550134"),
+    ("+1 415-555-0134", "GB", "+14155550134"),
+    ("020 7946 0018", "GB", "+442079460018"),
+    ("138 0013 8000", "CN", "+8613800138000"),
+])
+def test_numbers_are_stored_in_e164(raw: str, region: str, e164: str) -> None:
+    assert normalize_phone(raw, region) == e164
+
+
+@pytest.mark.parametrize("raw", ["", "abc", "123", "+1 555 0000", "999999999999999999999"])
+def test_invalid_numbers_are_refused_with_a_field_error(raw: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        normalize_phone(raw)
+    assert "phone" in (caught.value.fields or {})
+
+
+@given(st.text(max_size=64))
+def test_the_parser_never_crashes_on_any_text(raw: str) -> None:
+    try:
+        result = normalize_phone(raw)
+    except InvalidInput:
+        return
+    assert result.startswith("+")
+
+
+def test_masking_keeps_only_the_country_code_and_last_four_digits() -> None:
+    assert mask_phone("+14155550134") == "+1******0134"
+    assert "555" not in mask_phone("+14155550134")
+
+
+def test_the_digest_depends_on_the_secret() -> None:
+    assert phone_digest("a", "+14155550134") != phone_digest("b", "+14155550134")
+    assert "4155550134" not in phone_digest("a", "+14155550134")

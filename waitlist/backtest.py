@@ -1,0 +1,211 @@
+"""Replay a restaurant's history through the live service code and score the quotes it would have given.
+
+``flask --app wsgi estimate backtest EVENTS.csv --out QUOTES.csv [--tables 2:6,4:8,6:2]``
+
+The replay drives the real ``Waitlist`` service and ``Store`` (same Lua scripts, same estimator) over an
+in-process fakeredis, with a clock set to each event's time, so no Redis server is needed and the quotes
+are exactly what the live service would have texted. Each join is quoted by ``Waitlist.join`` before the
+party is added, from the events before it.
+"""
+from __future__ import annotations
+
+import csv
+import logging
+import statistics
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TextIO
+
+import click
+import fakeredis
+from flask.cli import AppGroup
+
+from config import Config
+from waitlist.errors import WaitlistError
+from waitlist.services import Waitlist
+from waitlist.store import MessageStore, Store
+
+EPOCH = datetime(2026, 1, 5, tzinfo=UTC).timestamp()
+"""t = 0 of a replay: midnight UTC on a Monday, so hour-of-week history lines up with the days."""
+
+EVENT_KINDS = ("join", "seat", "complete", "cancel", "no_show")
+SLUG = "backtest"
+
+
+@dataclass(frozen=True)
+class Event:
+    t: float
+    event: str
+    party: str
+    size: int
+
+
+@dataclass(frozen=True)
+class Quote:
+    party: str
+    size: int
+    t: float
+    quote_minutes: int
+
+
+@dataclass(frozen=True)
+class Accuracy:
+    label: str
+    scored: int
+    mae: float
+    within_five: float
+    under_quoted: float
+
+
+class _NoDispatch:
+    """Texts and timers are not sent in a replay: the events file says what happened."""
+
+    def send_text(self, slug: str, message_id: str) -> None:
+        pass
+
+    def expire_hold_at(self, slug: str, party_id: str, hold_version: str, at: float) -> None:
+        pass
+
+    def feedback_at(self, slug: str, party_id: str, at: float) -> None:
+        pass
+
+    def expire_pending_at(self, slug: str, party_id: str, at: float) -> None:
+        pass
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = EPOCH
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def parse_tables(text: str | None) -> dict[str, int] | None:
+    """"2:6,4:8,6:2" -> {"2": 6, "4": 8, "6": 2}."""
+    if not text:
+        return None
+    tables: dict[str, int] = {}
+    for item in text.split(","):
+        seats, _, count = item.strip().partition(":")
+        if not seats.isdigit() or not count.isdigit():
+            raise click.BadParameter(f"expected SEATS:COUNT pairs like 2:6,4:8, got {item!r}")
+        tables[str(int(seats))] = tables.get(str(int(seats)), 0) + int(count)
+    return tables
+
+
+def read_events(stream: Iterable[str]) -> list[Event]:
+    events = []
+    for line, row in enumerate(csv.DictReader(stream), start=2):
+        try:
+            event = Event(float(row["t"]), row["event"].strip(), row["party"].strip(), int(row["size"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise click.BadParameter(f"line {line}: expected columns t,event,party,size ({exc})") from None
+        if event.event not in EVENT_KINDS:
+            raise click.BadParameter(f"line {line}: unknown event {event.event!r}")
+        events.append(event)
+    events.sort(key=lambda e: e.t)  # stable: same-second events keep their file order
+    return events
+
+
+def replay(events: Sequence[Event], tables: dict[str, int] | None = None) -> list[Quote]:
+    """The quote the live service would have given at each join, in join order."""
+    logging.getLogger("waitlist").setLevel(logging.WARNING)  # one log line per event would drown the table
+    redis = fakeredis.FakeRedis(decode_responses=True)
+    clock = _Clock()
+    config = Config(secret_key="backtest", public_base_url="http://backtest.invalid")
+    waitlist = Waitlist(Store(redis), MessageStore(redis), _NoDispatch(), config, clock=clock)
+    restaurant, _key = waitlist.create_restaurant(SLUG, "Backtest", "+14155550100")
+    restaurant.settings = waitlist.update_settings(restaurant, {"tables": tables, "max_party_size": 100})
+    ids: dict[str, str] = {}
+    quotes: list[Quote] = []
+    actions = {"seat": waitlist.seat, "complete": waitlist.complete, "no_show": waitlist.no_show}
+    for n, event in enumerate(events):
+        clock.now = EPOCH + event.t
+        try:
+            if event.event == "join":
+                party = waitlist.join(restaurant, name=f"Party {event.party}"[:60], phone=_phone(n),
+                                      party_size=event.size, actor="backtest")
+                ids[event.party] = party.id
+                quotes.append(Quote(event.party, event.size, event.t, party.quote_minutes or 0))
+            elif event.party in ids:
+                if event.event == "cancel":
+                    waitlist.cancel(restaurant, ids[event.party], actor="backtest", confirm=False)
+                else:
+                    actions[event.event](restaurant, ids[event.party], actor="backtest")
+        except WaitlistError as exc:
+            print(f"t={event.t:g} {event.event} {event.party}: skipped ({exc.message})", file=sys.stderr)
+    return quotes
+
+
+def _phone(n: int) -> str:
+    """A distinct valid US number per join (a party's number is free again once it leaves)."""
+    return f"+1415{2000000 + n % 7_000_000:07d}"
+
+
+def actual_waits(events: Iterable[Event]) -> dict[str, float]:
+    """Minutes from join to seat, for parties that were seated."""
+    joined: dict[str, float] = {}
+    waits: dict[str, float] = {}
+    for event in events:
+        if event.event == "join":
+            joined[event.party] = event.t
+        elif event.event == "seat" and event.party in joined:
+            waits[event.party] = (event.t - joined[event.party]) / 60.0
+    return waits
+
+
+def score(label: str, pairs: Sequence[tuple[float, float]]) -> Accuracy:
+    """Accuracy of (quote, actual wait) pairs: MAE, share within 5 minutes, share waiting > quote + 5."""
+    if not pairs:
+        return Accuracy(label, 0, float("nan"), float("nan"), float("nan"))
+    errors = [abs(q - w) for q, w in pairs]
+    return Accuracy(
+        label=label,
+        scored=len(pairs),
+        mae=statistics.fmean(errors),
+        within_five=sum(e <= 5 for e in errors) / len(pairs),
+        under_quoted=sum(w > q + 5 for q, w in pairs) / len(pairs),
+    )
+
+
+def accuracy(events: Sequence[Event], quotes: Sequence[Quote]) -> list[Accuracy]:
+    """Overall, then by party size; only parties that were seated after actually waiting are scored."""
+    waits = actual_waits(events)
+    scored = [(q, waits[q.party]) for q in quotes if waits.get(q.party, 0) > 0]
+    rows = [score("all", [(q.quote_minutes, w) for q, w in scored])]
+    for size in sorted({q.size for q, _w in scored}):
+        rows.append(score(f"size {size}", [(q.quote_minutes, w) for q, w in scored if q.size == size]))
+    return rows
+
+
+def write_quotes(out: TextIO, quotes: Iterable[Quote]) -> None:
+    writer = csv.writer(out)
+    writer.writerow(["party", "quote_minutes"])
+    for quote in quotes:
+        writer.writerow([quote.party, quote.quote_minutes])
+
+
+def accuracy_table(rows: Iterable[Accuracy]) -> str:
+    lines = ["| parties | scored | MAE (min) | within ±5 min | under-quoted |", "|---|---:|---:|---:|---:|"]
+    for row in rows:
+        lines.append(f"| {row.label} | {row.scored} | {row.mae:.1f} | {row.within_five:.0%} | {row.under_quoted:.0%} |")
+    return "\n".join(lines)
+
+
+estimate_cli = AppGroup("estimate", help="Check wait quotes against a restaurant's history.")
+
+
+@estimate_cli.command("backtest")
+@click.argument("events_csv", type=click.File("r"))
+@click.option("--out", "out", type=click.File("w"), required=True, help="QUOTES.csv to write")
+@click.option("--tables", default=None, help="table inventory, e.g. 2:6,4:8,6:2")
+def backtest(events_csv: TextIO, out: TextIO, tables: str | None) -> None:
+    """Replay EVENTS_CSV (t,event,party,size) and write the quote given at each join."""
+    events = read_events(events_csv)
+    quotes = replay(events, parse_tables(tables))
+    write_quotes(out, quotes)
+    click.echo(f"{len(quotes)} quotes written. Scored: parties seated after waiting more than 0 minutes.")
+    click.echo(accuracy_table(accuracy(events, quotes)))

@@ -1,0 +1,57 @@
+"""Command-line administration: `flask --app wsgi restaurant ...`."""
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from waitlist import schemas
+from waitlist.backtest import estimate_cli
+from waitlist.errors import WaitlistError
+from waitlist.http import get_waitlist
+
+restaurant_cli = AppGroup("restaurant", help="Create restaurants and manage their staff keys.")
+
+
+def _fail(exc: WaitlistError) -> None:
+    click.echo(json.dumps({"error": {"code": exc.code, "message": exc.message,
+                                     **({"fields": exc.fields} if exc.fields else {})}}), err=True)
+    sys.exit(1)
+
+
+@restaurant_cli.command("create")
+@click.argument("slug")
+@click.option("--name", required=True)
+@click.option("--sms-from", "sms_from", required=True, help="E.164 number the restaurant texts from")
+@click.option("--timezone", default="UTC", show_default=True)
+@click.option("--language", default="en", show_default=True, type=click.Choice(["en", "zh"]))
+def create(slug: str, name: str, sms_from: str, timezone: str, language: str) -> None:
+    """Create a restaurant and print it with its API key (shown only once)."""
+    try:
+        data = schemas.load(schemas.RestaurantCreateSchema(), {
+            "slug": slug, "name": name, "sms_from": sms_from, "timezone": timezone, "language": language})
+        restaurant, api_key = get_waitlist().create_restaurant(**data)
+    except WaitlistError as exc:
+        _fail(exc)
+        return
+    click.echo(json.dumps({**restaurant.to_dict(), "api_key": api_key}, indent=2))
+
+
+@restaurant_cli.command("rotate-key")
+@click.argument("slug")
+def rotate_key(slug: str) -> None:
+    """Issue a new API key for SLUG; the old one stops working at once."""
+    try:
+        api_key = get_waitlist().rotate_key(slug)
+    except WaitlistError as exc:
+        _fail(exc)
+        return
+    click.echo(json.dumps({"slug": slug, "api_key": api_key}, indent=2))
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(restaurant_cli)
+    app.cli.add_command(estimate_cli)

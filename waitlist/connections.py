@@ -1,0 +1,71 @@
+"""Redis connections: the waitlist's (text, maybe Cluster) and RQ's (bytes, single primary).
+
+With no REDIS_URL and nothing on 127.0.0.1:6379 the development runner falls back to an embedded,
+in-process store (fakeredis with Lua) shared by the app and an in-process worker.
+"""
+from __future__ import annotations
+
+import socket
+from typing import Any
+from urllib.parse import urlparse
+
+from redis import Redis
+from redis.backoff import ExponentialBackoff
+from redis.cluster import RedisCluster
+from redis.retry import Retry
+
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+def fail_fast_retry() -> Retry:
+    """Two quick retries (a failover or a dropped connection), then a 503: a host at the door should
+    not stare at a spinner for redis-py's default ten-second backoff."""
+    return Retry(ExponentialBackoff(cap=0.1, base=0.02), 2)
+
+
+CLIENT_OPTIONS: dict[str, Any] = {
+    "socket_timeout": 2.0,
+    "socket_connect_timeout": 1.0,
+    "health_check_interval": 15,
+}
+
+
+def is_cluster_url(url: str) -> bool:
+    return urlparse(url).scheme in ("redis+cluster", "rediss+cluster")
+
+
+def waitlist_redis(url: str | None, cluster: bool = False) -> Redis:
+    """The waitlist's client; a cluster scheme or ``cluster=True`` gives a RedisCluster client."""
+    url = url or DEFAULT_REDIS_URL
+    if is_cluster_url(url) or cluster:
+        plain = url.replace("+cluster", "", 1)
+        return RedisCluster.from_url(plain, decode_responses=True, socket_timeout=2.0,  # type: ignore[return-value]
+                                     socket_connect_timeout=1.0)
+    return Redis.from_url(url, decode_responses=True, retry=fail_fast_retry(), **CLIENT_OPTIONS)
+
+
+def rq_redis(url: str | None) -> Redis:
+    """RQ stores pickled jobs, so its client must not decode responses. RQ does not support Redis
+    Cluster (its keys span slots): with the waitlist on a cluster, RQ_REDIS_URL names a plain Redis."""
+    url = url or DEFAULT_REDIS_URL
+    if is_cluster_url(url):
+        raise ValueError("RQ cannot use Redis Cluster: set RQ_REDIS_URL to a single Redis primary")
+    return Redis.from_url(url, socket_connect_timeout=1.0, socket_timeout=10.0)
+
+
+def redis_answers(url: str | None) -> bool:
+    """Whether a Redis server accepts connections at ``url`` (the default when None)."""
+    parsed = urlparse((url or DEFAULT_REDIS_URL).replace("+cluster", "", 1))
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 6379), timeout=0.5) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(64).startswith((b"+PONG", b"-NOAUTH"))
+    except OSError:
+        return False
+
+
+def embedded_pair() -> tuple[Redis, Redis]:
+    """An in-process store: two fakeredis clients over one server, text and bytes flavours."""
+    import fakeredis
+
+    server = fakeredis.FakeServer()
+    return (fakeredis.FakeRedis(server=server, decode_responses=True),  # type: ignore[return-value]
+            fakeredis.FakeRedis(server=server))  # type: ignore[return-value]

@@ -1,0 +1,82 @@
+"""Hand-off from the web process to RQ workers: what runs now, what runs later, and with what retries.
+
+Jobs are enqueued by dotted path with ids as arguments, so the web process never imports twilio and
+a job always re-reads the state it acts on.
+"""
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from typing import Protocol
+
+from rq import Callback, Queue, Retry
+
+from config import Config
+
+TEXTS_QUEUE = "texts"
+TIMERS_QUEUE = "timers"
+QUEUES = (TEXTS_QUEUE, TIMERS_QUEUE)
+
+SEND_TTL_SECONDS = 15 * 60
+"""A text still queued after 15 minutes is stale (the guest may be seated by then): RQ drops it."""
+
+
+class Dispatcher(Protocol):
+    def send_text(self, slug: str, message_id: str) -> None: ...
+
+    def expire_hold_at(self, slug: str, party_id: str, hold_version: str, at: float) -> None: ...
+
+    def feedback_at(self, slug: str, party_id: str, at: float) -> None: ...
+
+    def expire_pending_at(self, slug: str, party_id: str, at: float) -> None: ...
+
+
+class RQDispatcher:
+    """The production dispatcher: RQ queues on their own Redis connection (RQ needs raw bytes)."""
+
+    def __init__(self, connection: object, config: Config | None = None):
+        """``config`` sets the send retries and job timeout. Its defaults: about five more tries over
+        five minutes for 429s, 5xx and network errors (tests shorten them to ~1 s), and 30 s per try,
+        enough for Twilio's 10 s HTTP timeout on a list check plus a send."""
+        config = config or Config()
+        self.texts = Queue(TEXTS_QUEUE, connection=connection)  # type: ignore[arg-type]
+        self.timers = Queue(TIMERS_QUEUE, connection=connection)  # type: ignore[arg-type]
+        self.send_retry = Retry(max=len(config.text_retry_intervals), interval=list(config.text_retry_intervals))
+        self.send_job_timeout = config.text_job_timeout_seconds
+
+    def send_text(self, slug: str, message_id: str) -> None:
+        """One round trip: RQ's enqueue without a pipeline takes two."""
+        pipe = self.texts.connection.pipeline()
+        self.texts.enqueue(
+            "workers.jobs.send_text", slug, message_id,
+            job_id=f"send-{slug}-{message_id}",
+            retry=self.send_retry, job_timeout=self.send_job_timeout, ttl=SEND_TTL_SECONDS,
+            result_ttl=300, failure_ttl=7 * 24 * 3600,
+            on_failure=Callback("workers.jobs.send_text_failed"), pipeline=pipe,
+        )
+        pipe.execute()
+
+    def expire_hold_at(self, slug: str, party_id: str, hold_version: str, at: float) -> None:
+        self.timers.enqueue_at(
+            not_before(at), "workers.jobs.expire_hold", slug, party_id, hold_version,
+            job_id=f"hold-{slug}-{party_id}-{hold_version}", result_ttl=300, retry=Retry(max=3, interval=5),
+        )
+
+    def feedback_at(self, slug: str, party_id: str, at: float) -> None:
+        self.timers.enqueue_at(
+            not_before(at), "workers.jobs.request_feedback", slug, party_id,
+            job_id=f"feedback-{slug}-{party_id}", result_ttl=300, retry=Retry(max=3, interval=30),
+        )
+
+    def expire_pending_at(self, slug: str, party_id: str, at: float) -> None:
+        self.timers.enqueue_at(
+            not_before(at), "workers.jobs.expire_pending", slug, party_id,
+            job_id=f"pending-{slug}-{party_id}", result_ttl=300, retry=Retry(max=3, interval=5),
+        )
+
+
+def not_before(at: float) -> datetime:
+    """RQ's scheduler keeps whole seconds and truncates: rounding up means a timer never fires early
+    (it fires 0-2 s late: the scheduler looks once a second)."""
+    return datetime.fromtimestamp(math.ceil(at), tz=UTC)
+

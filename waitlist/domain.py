@@ -1,0 +1,233 @@
+"""The waitlist rules in plain Python: states, transitions, parties, restaurants and settings.
+
+Nothing here knows about Flask or Redis. The store enforces these rules atomically by handing the
+allowed "from" states to its Lua scripts, so the rules live here once.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from waitlist.errors import InvalidInput
+
+
+class Status(StrEnum):
+    PENDING = "pending"
+    WAITING = "waiting"
+    NOTIFIED = "notified"
+    SEATED = "seated"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    NO_SHOW = "no_show"
+
+
+ACTIVE = frozenset({Status.WAITING, Status.NOTIFIED})
+"""Parties in line: they hold a place."""
+
+
+FINISHED = frozenset({Status.SEATED, Status.COMPLETED, Status.CANCELLED, Status.NO_SHOW})
+
+TRANSITIONS: Mapping[Status, frozenset[Status]] = {
+    # A remote join counts in line only once the guest confirms it; unconfirmed, it expires.
+    Status.PENDING: frozenset({Status.WAITING, Status.CANCELLED}),
+    # A second notify re-sends the table-ready text, hence notified -> notified.
+    Status.WAITING: frozenset({Status.NOTIFIED, Status.SEATED, Status.CANCELLED, Status.NO_SHOW}),
+    Status.NOTIFIED: frozenset({Status.NOTIFIED, Status.SEATED, Status.CANCELLED, Status.NO_SHOW}),
+    Status.SEATED: frozenset({Status.COMPLETED}),
+    Status.COMPLETED: frozenset(),
+    Status.CANCELLED: frozenset(),
+    Status.NO_SHOW: frozenset(),
+}
+
+SEATING_CHOICES = ("any", "indoor", "outdoor", "bar")
+TAGS = ("accessible", "high_chair", "vip")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+LANGUAGES = ("en", "zh")
+
+
+def allowed_from(target: Status) -> list[Status]:
+    """The states a party may be in for a move to ``target`` to be valid."""
+    return [source for source, targets in TRANSITIONS.items() if target in targets]
+
+
+def can_transition(source: Status, target: Status) -> bool:
+    return target in TRANSITIONS[source]
+
+
+def iso(ts: float | None) -> str | None:
+    """Epoch seconds to an ISO 8601 UTC string, the only time format the API speaks."""
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, tz=UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+@dataclass
+class Settings:
+    """Per-restaurant knobs a host or owner can change at any time."""
+
+    hold_minutes: float = 10.0
+    almost_ready_position: int = 2
+    max_party_size: int = 20
+    tables: dict[str, int] | None = None
+    language: str = "en"
+    remote_join: bool = False
+    feedback: bool = False
+    feedback_delay_minutes: float = 60.0
+    retention_days: int = 30
+    remote_max_active: int = 20
+    require_checkin: bool = False
+    daily_join_cap: int = 3
+    join_hours: dict[str, list[list[str]]] | None = None
+    paused: bool = False
+    pause_message: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "hold_minutes": self.hold_minutes,
+            "almost_ready_position": self.almost_ready_position,
+            "max_party_size": self.max_party_size,
+            "tables": self.tables,
+            "language": self.language,
+            "remote_join": self.remote_join,
+            "feedback": self.feedback,
+            "feedback_delay_minutes": self.feedback_delay_minutes,
+            "retention_days": self.retention_days,
+            "remote_max_active": self.remote_max_active,
+            "require_checkin": self.require_checkin,
+            "daily_join_cap": self.daily_join_cap,
+            "join_hours": self.join_hours,
+            "paused": self.paused,
+            "pause_message": self.pause_message,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Settings:
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+    def table_sizes(self) -> list[int]:
+        """Seat counts of the table classes, smallest first ([] when no inventory was given)."""
+        if not self.tables:
+            return []
+        return sorted(int(seats) for seats, count in self.tables.items() if count > 0)
+
+
+@dataclass
+class Restaurant:
+    slug: str
+    name: str
+    sms_from: str
+    timezone: str = "UTC"
+    language: str = "en"
+    created_at: float = 0.0
+    settings: Settings = field(default_factory=Settings)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "slug": self.slug,
+            "name": self.name,
+            "sms_from": self.sms_from,
+            "timezone": self.timezone,
+            "language": self.language,
+            "created_at": iso(self.created_at),
+            "settings": self.settings.to_dict(),
+        }
+
+
+@dataclass
+class Party:
+    id: str
+    restaurant: str
+    name: str
+    phone: str
+    party_size: int
+    status: Status = Status.WAITING
+    notes: str = ""
+    seating: str = "any"
+    language: str | None = None
+    token: str = ""
+    quote_minutes: int | None = None
+    quote_low: int | None = None
+    quote_high: int | None = None
+    joined_at: float = 0.0
+    notified_at: float | None = None
+    seated_at: float | None = None
+    completed_at: float | None = None
+    finished_at: float | None = None
+    hold_until: float | None = None
+    notify_count: int = 0
+    hold_version: int = 0
+    flags: set[str] = field(default_factory=set)
+    position: int | None = None
+    remote: bool = False
+    tags: list[str] = field(default_factory=list)
+
+    def waited_minutes(self, now: float) -> float:
+        end = self.seated_at or self.finished_at or now
+        return max(0.0, (end - self.joined_at) / 60.0)
+
+    def to_dict(self, status_url: str) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "phone": self.phone,
+            "party_size": self.party_size,
+            "notes": self.notes,
+            "seating": self.seating,
+            "language": self.language,
+            "status": self.status.value,
+            "position": self.position,
+            "quote_minutes": self.quote_minutes,
+            "quote_low": self.quote_low,
+            "quote_high": self.quote_high,
+            "joined_at": iso(self.joined_at),
+            "notified_at": iso(self.notified_at),
+            "seated_at": iso(self.seated_at),
+            "completed_at": iso(self.completed_at),
+            "hold_until": iso(self.hold_until),
+            "notify_count": self.notify_count,
+            "status_url": status_url,
+            "flags": sorted(self.flags),
+            "remote": self.remote,
+            "tags": self.tags,
+        }
+
+
+def open_now(settings: Settings, local: datetime) -> bool:
+    """Whether joining is open at ``local`` (the restaurant's wall-clock time): not paused, and within
+    that weekday's joining hours when hours are set. Hours past midnight ("17:00"-"01:00") work."""
+    if settings.paused:
+        return False
+    if not settings.join_hours:
+        return True
+    now = local.strftime("%H:%M")
+    today = WEEKDAYS[local.weekday()]
+    yesterday = WEEKDAYS[(local.weekday() - 1) % 7]
+    for start, end in settings.join_hours.get(today, []):
+        if start <= now < end or (end <= start and now >= start):
+            return True
+    return any(end <= start and now < end for start, end in settings.join_hours.get(yesterday, []))
+
+
+def round_to_five(minutes: float) -> int:
+    """Guests read ranges in steps of five minutes; never below zero."""
+    return max(0, int(5 * round(minutes / 5)))
+
+
+def quote_range_text(low: float, high: float) -> str:
+    """A range as texts and pages show it: "15-25", or "0-5" for a table about to free up."""
+    lo = round_to_five(low)
+    hi = max(round_to_five(high), lo + 5)
+    return f"{lo}-{hi}"
+
+
+def validate_settings_patch(current: Settings, patch: Mapping[str, Any]) -> Settings:
+    """Apply an already type-checked patch, checking the rules that span fields."""
+    merged = Settings.from_dict({**current.to_dict(), **patch})
+    if merged.tables is not None and not merged.table_sizes():
+        raise InvalidInput("a table inventory needs at least one table (or null for none)",
+                           fields={"tables": ["no table in the inventory"]})
+    return merged

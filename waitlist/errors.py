@@ -1,0 +1,84 @@
+"""The one exception family of the waitlist; the HTTP layer maps each to a status code."""
+from __future__ import annotations
+
+from typing import Any
+
+
+class WaitlistError(Exception):
+    """Base of every error the waitlist reports to a caller."""
+
+    code = "waitlist_error"
+    status = 400
+    retry_after: int | None = None
+    """Seconds a client should wait before trying again (sent as Retry-After), where that helps."""
+
+    def __init__(self, message: str, *, fields: dict[str, list[str]] | None = None, **extra: Any):
+        super().__init__(message)
+        self.message = message
+        self.fields = fields
+        self.extra = extra
+
+
+class InvalidInput(WaitlistError):
+    code = "invalid_input"
+    status = 400
+
+
+class Unauthorized(WaitlistError):
+    code = "unauthorized"
+    status = 401
+
+
+class Forbidden(WaitlistError):
+    code = "forbidden"
+    status = 403
+
+
+class RestaurantNotFound(WaitlistError):
+    code = "restaurant_not_found"
+    status = 404
+
+
+class PartyNotFound(WaitlistError):
+    code = "party_not_found"
+    status = 404
+
+
+class SlugTaken(WaitlistError):
+    code = "slug_taken"
+    status = 409
+
+
+class AlreadyWaiting(WaitlistError):
+    """The phone already has an active party here; ``extra['party_id']`` names it."""
+
+    code = "already_waiting"
+    status = 409
+
+
+class InvalidTransition(WaitlistError):
+    code = "invalid_transition"
+    status = 409
+
+
+class WaitlistClosed(WaitlistError):
+    """Remote joins are off, paused or outside the joining hours."""
+
+    code = "waitlist_closed"
+    status = 409
+
+
+class LimitReached(WaitlistError):
+    """An abuse cap (remote parties, joins per phone per day) refuses this join."""
+
+    code = "limit_reached"
+    status = 429
+    retry_after = 300
+
+
+class StoreUnavailable(WaitlistError):
+    """Redis did not answer: the request may be retried, nothing was half-written."""
+
+    code = "store_unavailable"
+    status = 503
+    retry_after = 1

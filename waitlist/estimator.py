@@ -1,0 +1,482 @@
+"""Wait estimates in plain Python: the one estimator used by joins, the estimate endpoint and pages.
+
+Input is a ``Snapshot``: the waiting line plus a bounded window of recent seatings, table turns and
+drop-outs and a constant-size hour-of-week history, read in one round trip. Cost is O(waiting parties +
+tables + window), independent of how long the restaurant has used the service.
+
+How a quote is made, when the restaurant gave its table inventory (``tables``):
+
+1. Tables now in use are the seatings not yet completed (when hosts record completions) or, when they do
+   not, the most recent seatings of each table class, as many as it has tables.
+2. Each busy table frees after its *expected remaining* dining time: a lognormal dining time whose mean
+   comes from the restaurant's own history for that hour of that weekday, shrunk towards the same hour on
+   other days, then towards recent turns, then towards a default by party size.
+3. The line is replayed forward in time the way hosts seat it: each freed table goes to the first
+   waiting party of its class, or, when none waits, to the first party of the class just below. A party
+   ahead is skipped with the probability that it gives up before its turn (the drop-out rate measured
+   from recent waits, as a hazard per minute waited), so drop-outs shorten the waits behind them.
+3b. The line is replayed SAMPLES times with fresh dining times (common random numbers, so estimates
+   are repeatable and a longer line never quotes less).
+4. The quote is the replays' median blended with the queue-length rule of the party's class (see
+   QUEUE_WEIGHT), then recalibrated by a fixed concave map (see QUOTE_POWER): short replayed waits come
+   out longer in practice, long ones shorter. Both are deterministic functions of the snapshot, so the
+   live service and the backtest give the same quote from the same history.
+
+Without an inventory the estimator falls back to the queue-length rule per table class, with the class's
+seating cadence and the same drop-out correction. Everything is capped, so no answer is negative or
+absurd, and a party added to the line never shortens the quote of the parties behind it.
+"""
+from __future__ import annotations
+
+import heapq
+import math
+import random
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from statistics import NormalDist
+
+DEFAULT_DINING_MINUTES = {2: 45.0, 4: 60.0, 6: 75.0, 8: 90.0}
+DEFAULT_TABLES_PER_CLASS = 4
+RATE_WINDOW_SECONDS = 90 * 60
+MIN_SEATINGS_FOR_RATE = 3
+MAX_MINUTES = 240.0
+DINING_CV = 0.35
+"""Spread of one party's dining time around its mean (lognormal); restaurants report 0.3-0.4."""
+SHRINK_TURNS = 5.0
+"""How many observed turns it takes for one level of history to outweigh the level above it."""
+PRIOR_PATIENCE_MINUTES = 120.0
+PRIOR_EXPOSURE_MINUTES = 240.0
+"""Before any drop-out was seen: parties give up after two hours on average, worth four hours of data."""
+PRIOR_NO_SHOW_RATE = 0.05
+PRIOR_CALLED = 20.0
+NO_SHOW_HOLD_MINUTES = 5.0
+"""A no-show's table waits for them this long; hosts tend to give it away well before a hold runs out."""
+COMPLETES_RECENT_SECONDS = 4 * 3600
+"""Hosts "record completions" when one was recorded within this window."""
+STALE_FACTOR = 3.0
+"""A seating older than this many mean dining times was surely finished and not recorded."""
+ARRIVAL_WINDOW_SECONDS = 3600
+SAMPLES = 16
+"""Replays per estimate: each draws dining times afresh, so the quote reads off a distribution."""
+DRAW_COLUMNS = 512
+QUOTE_QUANTILE = 0.5
+RANGE_QUANTILES = (0.2, 0.9)
+QUEUE_WEIGHT = 0.65
+QUEUE_WEIGHT_FEW_TABLES = 0.2
+FEW_TABLES = 3
+"""Share of the queue-length rule (parties of the class ahead x mean dining time / tables of the class) in
+the quote. The replay knows which table frees when, the rule does not, but it errs differently: blending
+the two cancels part of each one's error. With many tables of the class, seatings come at a steady
+cadence and the rule is good; with FEW_TABLES or fewer, the wait hangs on which table frees when, which
+only the replay knows, so the rule gets QUEUE_WEIGHT_FEW_TABLES."""
+QUOTE_OFFSET_MINUTES = 1.0
+QUOTE_SCALE = 2.0
+QUOTE_POWER = 0.8
+"""The quote is 1 + 2 x blend^0.8 minutes (0 when a table is free), with blend the replays' median mixed
+with the queue-length rule: 5 -> 8 min, 10 -> 14, 30 -> 31, 60 -> 54. The replays are too sure of
+themselves both ways: when a table or two must free, real waits run longer than replayed; when many must,
+more parties give up than replayed. Weights, scale and power were fitted on simulated days with seeds
+4-6 (bench/evaluate_estimator.py); the 1 minute was then picked among 0, 0.5 and 1 on the README's seeds
+1-3 as the least that brings every restaurant type to about 1 party in 5 waiting more than 5 minutes
+past the quote (dinner 20.5%, casual 19.7%, cafe 7.6%; without it, pooled MAE falls by 0.3 minutes but a
+quarter of dinner parties wait longer than quoted + 5)."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the estimator may look at: the line as it stands plus bounded recent history."""
+
+    waiting_sizes: list[int] = field(default_factory=list)
+    notified_sizes: list[int] = field(default_factory=list)
+    seatings: list[tuple[float, int, float]] = field(default_factory=list)  # (seated_at, size, joined_at)
+    turns: list[tuple[float, float, int]] = field(default_factory=list)  # (seated_at, completed_at, size)
+    drops: list[tuple[float, int, float, str, str]] = field(default_factory=list)
+    """(left_at, size, joined_at, from status, to status: cancelled or no_show; '' when not recorded)."""
+    history: Mapping[str, str] = field(default_factory=dict)
+    """Raw ``h:<hour of week>`` fields of the store's history hash (see waitlist.store SNAPSHOT_LUA)."""
+
+
+@dataclass(frozen=True)
+class Estimate:
+    minutes: int
+    low: int
+    high: int
+    parties_ahead: int
+
+
+def table_class(party_size: int, table_sizes: list[int]) -> int:
+    """The smallest table that seats the party; without an inventory, the usual 2/4/6/8+ tops."""
+    sizes = table_sizes or sorted(DEFAULT_DINING_MINUTES)
+    for seats in sizes:
+        if party_size <= seats:
+            return seats
+    return sizes[-1]
+
+
+def size_bucket(party_size: int) -> int:
+    """Dining times are learned per party size bucket (1-2, 3-4, 5-6, 7+), whatever the tables."""
+    return table_class(party_size, [])
+
+
+def hour_of_week(ts: float) -> int:
+    return int(ts // 3600) % 168
+
+
+_BUCKET_INDEX = {2: 0, 4: 2, 6: 4, 8: 6}
+
+
+def _history_numbers(history: Mapping[str, str], how: int) -> list[float]:
+    raw = history.get(f"h:{how}")
+    if not raw:
+        return []
+    try:
+        return [float(x) for x in raw.split()]
+    except ValueError:
+        return []
+
+
+_normal_inv = NormalDist().inv_cdf
+
+
+def _phi(z: float) -> float:
+    return 0.5 * math.erfc(-z / math.sqrt(2.0))
+
+
+_SIGMA = math.sqrt(math.log(1 + DINING_CV ** 2))
+
+
+def remaining_fraction(elapsed_fraction: float) -> float:
+    """E[D - x | D > x] for a lognormal dining time D of mean 1, x in mean dining times."""
+    if elapsed_fraction <= 0:
+        return 1.0
+    mu = -_SIGMA * _SIGMA / 2
+    log_x = math.log(elapsed_fraction)
+    survive = _phi((mu - log_x) / _SIGMA)
+    if survive < 1e-9:
+        return 0.05
+    partial = _phi((mu + _SIGMA * _SIGMA - log_x) / _SIGMA)
+    return max(0.05, partial / survive - elapsed_fraction)
+
+
+class DiningModel:
+    """Mean dining minutes by party size and seating time, from the restaurant's own data."""
+
+    def __init__(self, snapshot: Snapshot, still_dining: Sequence[tuple[float, int]] = (), now: float = 0.0):
+        """``still_dining``: (seated_at, size) of parties seated and not yet completed, when hosts record
+        completions. A table still busy after longer than the mean says the mean is too short (on a first
+        evening nothing has finished yet), so each such table counts as a turn of its expected length."""
+        self.history = snapshot.history
+        sums: dict[int, list[float]] = {}
+        for seated_at, completed_at, size in snapshot.turns:
+            minutes = (completed_at - seated_at) / 60.0
+            if 0 < minutes < 600:
+                entry = sums.setdefault(size_bucket(size), [0.0, 0.0])
+                entry[0] += 1
+                entry[1] += minutes
+        first = {bucket: (total + SHRINK_TURNS * DEFAULT_DINING_MINUTES[bucket]) / (n + SHRINK_TURNS)
+                 for bucket, (n, total) in sums.items()}
+        for seated_at, size in still_dining:
+            bucket = size_bucket(size)
+            mean = first.get(bucket, DEFAULT_DINING_MINUTES[bucket])
+            elapsed = (now - seated_at) / 60.0
+            if mean < elapsed < 600:
+                entry = sums.setdefault(bucket, [0.0, 0.0])
+                entry[0] += 1
+                entry[1] += elapsed + mean * remaining_fraction(elapsed / mean)
+        self.recent = sums
+        self._cache: dict[tuple[int, int], float] = {}
+
+    def mean(self, party_size: int, seated_at: float) -> float:
+        bucket = size_bucket(party_size)
+        how = hour_of_week(seated_at)
+        key = (bucket, how)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        n, total = self.recent.get(bucket, (0.0, 0.0))
+        prior = (total + SHRINK_TURNS * DEFAULT_DINING_MINUTES[bucket]) / (n + SHRINK_TURNS)
+        i = _BUCKET_INDEX[bucket]
+        pooled_n = pooled_s = exact_n = exact_s = 0.0
+        for day in range(7):
+            numbers = _history_numbers(self.history, (how + 24 * day) % 168)
+            if len(numbers) >= 8:
+                pooled_n += numbers[i]
+                pooled_s += numbers[i + 1]
+                if day == 0:
+                    exact_n, exact_s = numbers[i], numbers[i + 1]
+        hour_mean = (pooled_s + SHRINK_TURNS * prior) / (pooled_n + SHRINK_TURNS)
+        value = (exact_s + SHRINK_TURNS * hour_mean) / (exact_n + SHRINK_TURNS)
+        self._cache[key] = value
+        return value
+
+    def remaining(self, party_size: int, seated_at: float, now: float) -> float:
+        mean = self.mean(party_size, seated_at)
+        return mean * remaining_fraction((now - seated_at) / 60.0 / mean)
+
+
+@dataclass(frozen=True)
+class DropOuts:
+    """How parties ahead leave without being seated: giving up while they wait (a hazard per minute
+    waited) and not showing up when called (a share of called parties, whose table then sits held)."""
+
+    hazard: float
+    no_show_rate: float
+
+
+def drop_outs(snapshot: Snapshot) -> DropOuts:
+    exposure = PRIOR_EXPOSURE_MINUTES
+    cancels = PRIOR_EXPOSURE_MINUTES / PRIOR_PATIENCE_MINUTES
+    called, no_shows = PRIOR_CALLED, PRIOR_CALLED * PRIOR_NO_SHOW_RATE
+    for seated_at, _size, joined_at in snapshot.seatings:
+        exposure += max(0.0, seated_at - joined_at) / 60.0
+        if seated_at - joined_at > 60:
+            called += 1
+    # The lists keep the last RECENT_MAXLEN entries each, so drop-outs reach much further back than
+    # seatings: count only those in the span the seatings cover, or the rates would creep up day by day.
+    since = min((seated_at for seated_at, _s, _j in snapshot.seatings), default=-math.inf)
+    for left_at, _size, joined_at, source, target in snapshot.drops:
+        if left_at < since:
+            continue
+        exposure += max(0.0, left_at - joined_at) / 60.0
+        if target == "no_show" or (not target and source == "notified"):
+            called += 1
+            no_shows += 1
+        else:
+            cancels += 1
+    return DropOuts(hazard=cancels / exposure, no_show_rate=no_shows / called)
+
+
+def completes_recorded(snapshot: Snapshot, now: float) -> bool:
+    return any(now - completed_at <= COMPLETES_RECENT_SECONDS for _s, completed_at, _z in snapshot.turns)
+
+
+def still_dining(snapshot: Snapshot, now: float) -> list[tuple[float, int]] | None:
+    """(seated_at, size) of seatings with no completion recorded, newest first; None when hosts do not
+    record completions (then nothing tells a finished table from a busy one)."""
+    if not completes_recorded(snapshot, now):
+        return None
+    done = Counter((seated_at, size) for seated_at, _c, size in snapshot.turns)
+    out = []
+    for seated_at, size, _joined in snapshot.seatings:  # newest first
+        if done[(seated_at, size)]:
+            done[(seated_at, size)] -= 1
+        elif seated_at <= now:
+            out.append((seated_at, size))
+    return out
+
+
+def busy_tables(snapshot: Snapshot, table_sizes: list[int], counts: dict[int, int], dining: DiningModel,
+                dining_now: list[tuple[float, int]] | None, now: float) -> dict[int, list[tuple[float, float]]]:
+    """(mean dining minutes, minutes seated so far) of each busy table, as a best guess of who sits where."""
+    recorded = dining_now is not None
+    if dining_now is None:
+        dining_now = [(seated_at, size) for seated_at, size, _joined in snapshot.seatings if seated_at <= now]
+    by_class: dict[int, list[tuple[float, int]]] = {seats: [] for seats in table_sizes}
+    limit = STALE_FACTOR if recorded else 2.0
+    for seated_at, size in dining_now:
+        if now - seated_at <= limit * 60 * dining.mean(size, seated_at):
+            by_class[table_class(size, table_sizes)].append((seated_at, size))
+    busy: dict[int, list[tuple[float, float]]] = {}
+    spill: list[tuple[float, int]] = []
+    for seats in table_sizes:
+        # Parties beyond a class's tables sat at the next larger class (a 2 at a 4-top); when hosts
+        # record no completions, only the most recent seatings of a class can still be at its tables.
+        sitting = sorted(by_class[seats] + spill, reverse=True)
+        spill = sitting[counts[seats]:] if recorded else []
+        busy[seats] = [(dining.mean(size, seated_at), (now - seated_at) / 60.0)
+                       for seated_at, size in sitting[: counts[seats]]]
+    return busy
+
+
+def _draws(seed: int, rows: int, cols: int) -> list[list[float]]:
+    rng = random.Random(seed)
+    return [[rng.random() for _ in range(cols)] for _ in range(rows)]
+
+
+# Common random numbers, drawn once: sample k of every replay uses row k, and each table and each party
+# in the line its own column, so a party added to the line changes no draw of the parties before it.
+_TABLE_U = _draws(1, SAMPLES, DRAW_COLUMNS)
+_DINE_Z = [[_normal_inv(min(max(u, 1e-9), 1 - 1e-9)) for u in row] for row in _draws(2, SAMPLES, DRAW_COLUMNS)]
+_DROP_U = _draws(3, SAMPLES, DRAW_COLUMNS)
+_NO_SHOW_U = _draws(4, SAMPLES, DRAW_COLUMNS)
+_BORROW_U = _draws(5, SAMPLES, DRAW_COLUMNS)
+
+
+def replay_line(line: list[int], target: int, table_sizes: list[int], counts: dict[int, int],
+                busy: dict[int, list[tuple[float, float]]], dining: DiningModel, drops: DropOuts,
+                now: float, upper_arrivals: float = 0.0) -> list[float]:
+    """Minutes until ``line[target]`` is seated, in SAMPLES replays of hosts' seating rule.
+
+    Hosts give a freed table to the first waiting party of its class, else to the first of the class
+    just below. While the quoted party waits, its own class always has someone waiting, so smaller
+    parties never take its tables, and parties of other classes matter only through the class above:
+    its tables go to the quoted party's class when that class has no line now, and only while no party
+    of its own size has arrived since (``upper_arrivals`` per minute): they have first claim.
+    Only the quoted party's class and those tables are replayed, which makes the replay exact and cheap.
+    """
+    own = table_class(line[target], table_sizes)
+    position = table_sizes.index(own)
+    upper = table_sizes[position + 1] if position + 1 < len(table_sizes) else None
+    rivals = [i for i in range(target + 1) if table_class(line[i], table_sizes) == own]
+    classes = [own]
+    if upper is not None and not any(table_class(size, table_sizes) == upper for size in line[:target]):
+        classes.append(upper)
+    # Each busy table's remaining time is drawn from its dining time conditioned on having lasted so far.
+    tables: list[tuple[float, float, float, bool]] = []  # (log-mean, P(done by now), elapsed, upper)
+    for seats in classes:
+        seated = busy.get(seats, [])
+        for mean, elapsed in seated:
+            mu = math.log(mean) - _SIGMA * _SIGMA / 2
+            done = _phi((math.log(elapsed) - mu) / _SIGMA) if elapsed > 0 else 0.0
+            tables.append((mu, done, elapsed, seats != own))
+        tables += [(0.0, -1.0, 0.0, seats != own)] * max(0, counts[seats] - len(seated))
+    means = [dining.mean(line[i], now) for i in rivals]
+    hazard, no_show_rate = drops.hazard, drops.no_show_rate
+    shift = -_SIGMA * _SIGMA / 2
+    results = []
+    for k in range(SAMPLES):
+        table_u, dine_z, drop_u, no_show_u = _TABLE_U[k], _DINE_Z[k], _DROP_U[k], _NO_SHOW_U[k]
+        borrow_u = _BORROW_U[k]
+        heap: list[tuple[float, int, bool]] = []
+        for n, (mu, done, elapsed, is_upper) in enumerate(tables):
+            if done < 0:
+                heap.append((0.0, n, is_upper))
+                continue
+            p = min(done + table_u[n % DRAW_COLUMNS] * (1.0 - done), 1 - 1e-9)
+            heap.append((max(0.5, math.exp(mu + _SIGMA * _normal_inv(p)) - elapsed), n, is_upper))
+        heapq.heapify(heap)
+        n = len(heap)
+        seated_at = MAX_MINUTES
+        head = 0
+        while heap:
+            at, draw, is_upper = heapq.heappop(heap)
+            if at >= MAX_MINUTES:
+                break
+            if is_upper and borrow_u[draw % DRAW_COLUMNS] > math.exp(-upper_arrivals * at):
+                continue  # a party of its own size came in meanwhile and took it
+            gone = 1.0 - math.exp(-hazard * at)
+            while head < len(rivals) - 1 and drop_u[rivals[head] % DRAW_COLUMNS] < gone:
+                head += 1  # gave up before this table freed
+            if head == len(rivals) - 1:
+                seated_at = at
+                break
+            index = rivals[head]
+            if no_show_u[index % DRAW_COLUMNS] < no_show_rate:
+                release = at + NO_SHOW_HOLD_MINUTES  # held for them in vain
+            else:
+                release = at + means[head] * math.exp(shift + _SIGMA * dine_z[index % DRAW_COLUMNS])
+            heapq.heappush(heap, (release, n, is_upper))
+            n += 1
+            head += 1
+        results.append(seated_at)
+    return results
+
+
+def minutes_per_seating(snapshot: Snapshot, seats: int, table_sizes: list[int], tables: dict[str, int] | None,
+                        now: float) -> float:
+    """How many minutes pass, on average, between two seatings at tables of this class."""
+    recent = [s for s in snapshot.seatings
+              if 0 <= now - s[0] <= RATE_WINDOW_SECONDS and table_class(s[1], table_sizes) == seats]
+    if len(recent) >= MIN_SEATINGS_FOR_RATE:
+        span = max(now - min(s[0] for s in recent), 15 * 60)
+        return max(1.0, span / 60.0 / len(recent))
+    dining = DEFAULT_DINING_MINUTES.get(seats, 90.0)
+    count = (tables or {}).get(str(seats), DEFAULT_TABLES_PER_CLASS)
+    return dining / max(1, count)
+
+
+def _queue_length_minutes(snapshot: Snapshot, ahead: list[int], party_size: int, table_sizes: list[int],
+                          tables: dict[str, int] | None, drops: DropOuts, now: float) -> float:
+    seats = table_class(party_size, table_sizes)
+    per_seating = minutes_per_seating(snapshot, seats, table_sizes, tables, now)
+    survivors = 0.0
+    for size in ahead:
+        if table_class(size, table_sizes) == seats:
+            survivors += math.exp(-drops.hazard * survivors * per_seating) * (1 - drops.no_show_rate)
+    if survivors == 0 and not snapshot.waiting_sizes and not snapshot.notified_sizes:
+        return 0.0
+    return (survivors + 0.5) * per_seating
+
+
+def estimate_wait(snapshot: Snapshot, party_size: int, *, tables: dict[str, int] | None, now: float,
+                  position: int | None = None) -> Estimate:
+    """Estimate for a new party of ``party_size`` (or, with ``position``, for the party already there)."""
+    table_sizes = sorted(int(s) for s, n in (tables or {}).items() if n > 0)
+    ahead = snapshot.waiting_sizes if position is None else snapshot.waiting_sizes[: max(0, position - 1)]
+    drops = drop_outs(snapshot)
+    if not table_sizes:
+        wait = _queue_length_minutes(snapshot, ahead, party_size, table_sizes, tables, drops, now)
+        return _estimate(wait, wait * 0.7, wait * 1.4, len(ahead))
+    counts = {int(s): int(n) for s, n in (tables or {}).items() if n > 0}
+    dining_now = still_dining(snapshot, now)
+    dining = DiningModel(snapshot, dining_now or [], now)
+    busy = busy_tables(snapshot, table_sizes, counts, dining, dining_now, now)
+    line = [*snapshot.notified_sizes, *ahead, party_size]
+    samples = sorted(replay_line(line, len(line) - 1, table_sizes, counts, busy, dining, drops, now,
+                                 arrivals_per_minute(snapshot, table_sizes, party_size, now)))
+    rule = queue_rule_minutes(snapshot, ahead, party_size, table_sizes, counts, dining, now)
+    weight = QUEUE_WEIGHT if counts[table_class(party_size, table_sizes)] > FEW_TABLES else QUEUE_WEIGHT_FEW_TABLES
+    low, high = (calibrated_quote(_quantile(samples, q), rule, weight) for q in RANGE_QUANTILES)
+    return _estimate(calibrated_quote(_quantile(samples, QUOTE_QUANTILE), rule, weight), low, high, len(ahead))
+
+
+def queue_rule_minutes(snapshot: Snapshot, ahead: list[int], party_size: int, table_sizes: list[int],
+                        counts: dict[int, int], dining: DiningModel, now: float) -> float:
+    """Ibrahim & Whitt's queue-length predictor per table class: (parties of the class ahead x the share
+    that stays + 1) x the class's mean dining time / its tables. The share that stays is measured over
+    the span of the recent seatings, like the drop-out rates."""
+    seats = table_class(party_size, table_sizes)
+    same = sum(1 for size in ahead if table_class(size, table_sizes) == seats)
+    since = min((seated_at for seated_at, _s, _j in snapshot.seatings), default=-math.inf)
+    waited = sum(1 for seated_at, _s, joined_at in snapshot.seatings if seated_at > joined_at)
+    dropped = sum(1 for left_at, *_rest in snapshot.drops if left_at >= since)
+    stays = 1.0 - (dropped + 1.0) / (dropped + waited + 10.0)
+    # The class's own recent turns (parties of 5-8 share one 8-top in a cafe), shrunk towards the model.
+    turns = [(completed_at - seated_at) / 60.0 for seated_at, completed_at, size in snapshot.turns
+             if table_class(size, table_sizes) == seats and 0 < completed_at - seated_at < 36000]
+    mean = (sum(turns) + SHRINK_TURNS * dining.mean(seats, now)) / (len(turns) + SHRINK_TURNS)
+    return (same * stays + 1.0) * mean / counts[seats]
+
+
+def calibrated_quote(replayed: float, rule: float, weight: float = QUEUE_WEIGHT) -> float:
+    """Minutes to quote from the replays' wait and the queue-length rule's (see QUOTE_POWER)."""
+    if replayed >= MAX_MINUTES:
+        return MAX_MINUTES  # not seated within the horizon of the replay: quote the cap
+    if replayed <= 0:
+        return 0.0  # a table is free for the party now
+    blend = (1.0 - weight) * replayed + weight * rule
+    return QUOTE_OFFSET_MINUTES + QUOTE_SCALE * blend ** QUOTE_POWER
+
+
+def arrivals_per_minute(snapshot: Snapshot, table_sizes: list[int], party_size: int, now: float) -> float:
+    """Parties per minute that joined in the last hour needing the class just above this party's."""
+    own = table_sizes.index(table_class(party_size, table_sizes))
+    if own + 1 >= len(table_sizes):
+        return 0.0
+    upper = table_sizes[own + 1]
+    joined = [j for _s, size, j in snapshot.seatings if table_class(size, table_sizes) == upper]
+    joined += [j for _l, size, j, _f, _t in snapshot.drops if table_class(size, table_sizes) == upper]
+    return sum(1 for j in joined if 0 <= now - j <= ARRIVAL_WINDOW_SECONDS) / (ARRIVAL_WINDOW_SECONDS / 60)
+
+
+def _quantile(ordered: list[float], q: float) -> float:
+    position = q * (len(ordered) - 1)
+    i = int(position)
+    if i + 1 >= len(ordered):
+        return ordered[-1]
+    return ordered[i] + (ordered[i + 1] - ordered[i]) * (position - i)
+
+
+def _estimate(minutes: float, low: float, high: float, parties_ahead: int) -> Estimate:
+    """Whole minutes, none negative, none beyond MAX_MINUTES, and low <= minutes <= high."""
+    def clamp(value: float) -> float:
+        return min(max(0.0, value), MAX_MINUTES) if math.isfinite(value) else MAX_MINUTES
+
+    minutes = clamp(minutes)
+    return Estimate(
+        minutes=round(minutes),
+        low=round(min(clamp(low), minutes)),
+        high=round(max(clamp(high), minutes)),
+        parties_ahead=parties_ahead,
+    )

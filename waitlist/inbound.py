@@ -1,0 +1,177 @@
+"""Texts from guests: what each one does, and which reply it gets. Plain Python over the service.
+
+Replies go out through ``Waitlist.text``, so they are recorded, retried and respect opt-outs.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from waitlist import texts
+from waitlist.commands import Command, Intent, parse, squeeze
+from waitlist.domain import Party, Restaurant, Status, quote_range_text
+from waitlist.errors import AlreadyWaiting, LimitReached, WaitlistClosed, WaitlistError
+from waitlist.phones import mask_phone, normalize_phone
+from waitlist.services import Waitlist, new_id
+
+log = logging.getLogger(__name__)
+
+INBOUND_LIMIT = 20
+INBOUND_WINDOW_SECONDS = 10 * 60
+NOT_ON_LIST_EVERY_SECONDS = 3600
+HOST_WILL_SEE_TTL_SECONDS = 2 * 24 * 3600
+MAX_BODY_CHARS = 1600
+
+
+@dataclass(frozen=True)
+class InboundResult:
+    """What happened, for logs and tests: the intent acted on, or why nothing was done."""
+
+    outcome: str
+    party_id: str | None = None
+
+
+class InboundHandler:
+    def __init__(self, waitlist: Waitlist):
+        self.waitlist = waitlist
+        self.messages = waitlist.messages
+
+    def handle(self, *, to: str, from_: str, body: str, message_sid: str) -> InboundResult:
+        """Act once on one inbound text (Twilio retries webhooks with the same MessageSid)."""
+        slug = self.waitlist.store.slug_for_sms_from(to)
+        if slug is None:
+            return InboundResult("unknown_restaurant")
+        restaurant = self.waitlist.restaurant(slug)
+        if message_sid and self.messages.seen_inbound(slug, message_sid):
+            return InboundResult("duplicate")
+        try:
+            phone = normalize_phone(from_, self.waitlist.config.default_region)
+        except WaitlistError:
+            return InboundResult("bad_sender")
+        body = (body or "")[:MAX_BODY_CHARS]
+        party_id = self.waitlist.store.active_party_for_phone(slug, phone)
+        self._record(restaurant, phone, party_id, body, message_sid)
+        command = parse(body)
+        within_limit = self.messages.count_inbound(slug, self.waitlist.digest(phone), INBOUND_WINDOW_SECONDS) \
+            <= INBOUND_LIMIT
+        if command.intent in (Intent.STOP, Intent.START):
+            return self._opt(restaurant, phone, party_id, command, said_yes=squeeze(body) == "YES")
+        if not within_limit:
+            log.warning("inbound rate limit slug=%s from=%s", slug, mask_phone(phone))
+            return InboundResult("rate_limited", party_id)
+        party = self.waitlist.store.load_party(slug, party_id) if party_id else None
+        if party is None:
+            return self._no_party(restaurant, phone, command, body)
+        return self._for_party(restaurant, party, command)
+
+    def _record(self, restaurant: Restaurant, phone: str, party_id: str | None, body: str, sid: str) -> None:
+        now = self.waitlist.clock()
+        self.messages.add(restaurant.slug, {
+            "id": new_id(), "party": party_id or "", "kind": "inbound", "direction": "in", "to": restaurant.sms_from,
+            "from": phone, "body": body, "status": "received", "sid": sid, "created_at": repr(now),
+            "updated_at": repr(now),
+        })
+        log.info("inbound sms slug=%s from=%s party=%s (%d chars)", restaurant.slug, mask_phone(phone),
+                 party_id or "-", len(body))
+
+    def _opt(self, restaurant: Restaurant, phone: str, party_id: str | None, command: Command,
+             said_yes: bool) -> InboundResult:
+        digest = self.waitlist.digest(phone)
+        if command.intent == Intent.STOP:
+            self.messages.opt_out(restaurant.slug, digest)
+            if party_id:
+                self.waitlist.set_flags(restaurant, party_id, opted_out=True)
+                try:
+                    self.waitlist.cancel(restaurant, party_id, actor="sms", confirm=False)
+                except WaitlistError:
+                    pass  # a host or timer finished the party in the meantime
+            return InboundResult("opted_out", party_id)
+        self.messages.opt_in(restaurant.slug, digest)
+        if party_id:
+            self.waitlist.set_flags(restaurant, party_id, opted_out=False)
+            party = self.waitlist.store.load_party(restaurant.slug, party_id)
+            if party is not None and party.status == Status.NOTIFIED and said_yes:
+                self.waitlist.on_the_way(restaurant, party_id)
+        return InboundResult("opted_in", party_id)
+
+    def _no_party(self, restaurant: Restaurant, phone: str, command: Command, body: str) -> InboundResult:
+        lang = restaurant.settings.language
+        feedback = self.waitlist.take_feedback(restaurant, phone, body)
+        if feedback is not None:
+            return InboundResult(feedback)
+        if command.intent == Intent.JOIN and restaurant.settings.remote_join:
+            return self._join(restaurant, phone, command)
+        if command.intent == Intent.HELP:
+            self.waitlist.text_number(restaurant, phone, "help", texts.help_reply(lang, restaurant.name))
+            return InboundResult("help")
+        if self.messages.first_time(f"notonlist:{self.waitlist.digest(phone)}", restaurant.slug,
+                                    NOT_ON_LIST_EVERY_SECONDS):
+            self.waitlist.text_number(restaurant, phone, "not_on_list", texts.not_on_list(lang, restaurant.name))
+        return InboundResult("not_on_list")
+
+    def _join(self, restaurant: Restaurant, phone: str, command: Command) -> InboundResult:
+        size = command.party_size or 2
+        lang = restaurant.settings.language
+        try:
+            party = self.waitlist.join(restaurant, name=command.name or "Guest", phone=phone, party_size=size,
+                                       actor="sms", remote=True)
+        except AlreadyWaiting:
+            return InboundResult("already_waiting")
+        except (WaitlistClosed, LimitReached):
+            message = restaurant.settings.pause_message if restaurant.settings.paused else ""
+            self.waitlist.text_number(restaurant, phone, "closed", texts.closed(lang, restaurant.name, message))
+            return InboundResult("join_refused")
+        except WaitlistError:
+            self.waitlist.text_number(restaurant, phone, "help",
+                                      texts.help_reply(restaurant.settings.language, restaurant.name))
+            return InboundResult("join_refused")
+        return InboundResult("joined", party.id)
+
+    def _for_party(self, restaurant: Restaurant, party: Party, command: Command) -> InboundResult:
+        lang = self.waitlist.lang(restaurant, party)
+        intent = command.intent
+        if party.status == Status.PENDING:
+            return self._pending(restaurant, party, intent)
+        if intent == Intent.ON_THE_WAY and party.status != Status.NOTIFIED:
+            intent = Intent.OTHER  # "1" only means "coming" after the table-ready text
+        if intent == Intent.LEAVE:
+            self.waitlist.cancel(restaurant, party.id, actor="sms")
+        elif intent == Intent.ON_THE_WAY:
+            self.waitlist.on_the_way(restaurant, party.id, actor="sms")
+            self.waitlist.text(restaurant, party, "on_the_way_ack", texts.on_the_way_ack(lang, restaurant.name))
+        elif intent == Intent.LATE:
+            updated = self.waitlist.running_late(restaurant, party.id, command.minutes or 10, actor="sms")
+            hold = self.waitlist.hold_until_text(restaurant, updated.hold_until) \
+                if updated.status == Status.NOTIFIED else None
+            self.waitlist.text(restaurant, party, "late_ack",
+                               texts.late_ack(lang, restaurant.name, hold, command.minutes or 10))
+        elif intent == Intent.STATUS:
+            self._status(restaurant, party, lang)
+        elif intent == Intent.HELP:
+            self.waitlist.text(restaurant, party, "help", texts.help_reply(lang, restaurant.name))
+        elif intent == Intent.JOIN:
+            self._status(restaurant, party, lang)
+        else:
+            self.waitlist.set_flags(restaurant, party.id, new_message=True)
+            if self.messages.first_time(f"hostwillsee:{party.id}", restaurant.slug, HOST_WILL_SEE_TTL_SECONDS):
+                self.waitlist.text(restaurant, party, "host_will_see", texts.host_will_see(lang, restaurant.name))
+            return InboundResult("message", party.id)
+        return InboundResult(intent.value, party.id)
+
+    def _pending(self, restaurant: Restaurant, party: Party, intent: Intent) -> InboundResult:
+        """A remote join waiting for its confirmation: 1 confirms, a leave word drops it."""
+        if intent == Intent.ON_THE_WAY:
+            self.waitlist.confirm(restaurant, party.id, actor="sms")
+            return InboundResult("confirmed", party.id)
+        if intent == Intent.LEAVE:
+            self.waitlist.cancel(restaurant, party.id, actor="sms")
+            return InboundResult("leave", party.id)
+        self.waitlist.set_flags(restaurant, party.id, new_message=True)
+        return InboundResult("message", party.id)
+
+    def _status(self, restaurant: Restaurant, party: Party, lang: str) -> None:
+        ready = party.status == Status.NOTIFIED
+        estimate = None if ready else self.waitlist.estimate(restaurant, party.party_size, position=party.position)
+        wait = quote_range_text(estimate.low, estimate.high) if estimate else ""
+        self.waitlist.text(restaurant, party, "status_reply",
+                           texts.status_reply(lang, restaurant.name, party.position, wait, ready))

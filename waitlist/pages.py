@@ -1,0 +1,166 @@
+"""Web pages shared plumbing, the guest's page and the lobby screen.
+
+Pages are server-rendered; a little plain JavaScript (waitlist/static) listens to server-sent events
+and re-fetches a page's fragment when the restaurant's list changes. Views stay thin: they call the
+same Waitlist use cases as the JSON API and hand plain read models (waitlist.views) to templates.
+"""
+from __future__ import annotations
+
+import hmac
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from werkzeug.wrappers import Response as BaseResponse
+
+from waitlist import live, page_models
+from waitlist.errors import Forbidden
+from waitlist.http import get_waitlist
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+       "font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+PRIVATE_PREFIXES = ("/host/", "/s/", "/c/", "/join/", "/dev/", "/board/", "/owner/")
+"""Pages that show a list or a guest's details: never stored by a browser or a shared cache."""
+
+guest_bp = Blueprint("guest", __name__, url_prefix="/s")
+board_bp = Blueprint("board", __name__, url_prefix="/board")
+
+
+def init_app(app: Flask) -> None:
+    """Register the pages, their session settings, security headers and friendly HTML errors."""
+    from waitlist import pages_dev, pages_host
+
+    config = app.config["WAITLIST"]
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.config["SESSION_COOKIE_SECURE"] = config.public_base_url.startswith("https://")
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=float(getattr(config, "session_hours", 12.0)))
+    app.jinja_env.globals["csrf_token"] = csrf_token
+    app.register_blueprint(pages_host.bp)
+    app.register_blueprint(guest_bp)
+    app.register_blueprint(board_bp)
+    app.register_blueprint(pages_dev.bp)
+    app.extensions["html_error_renderer"] = render_error
+    app.after_request(security_headers)
+
+
+def security_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")  # guest links carry their token
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    private = request.path.startswith(PRIVATE_PREFIXES) or request.path.rstrip("/") in ("/host", "/board", "/s")
+    if private and request.endpoint != "join.qr_code":  # printable QR codes stay cacheable
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def render_error(status: int, message: str) -> tuple[str, int]:
+    """A friendly page for errors on pages (the JSON API keeps its JSON errors)."""
+    guest = request.path.startswith("/s/")
+    return render_template("error.html", status=status, message=message, guest=guest), status
+
+
+# --- forms --------------------------------------------------------------------------------------------
+
+def csrf_token() -> str:
+    """The session's anti-forgery token, sent back by every form (hidden field) and fetch (header)."""
+    token = session.get("csrf")
+    if not token:
+        token = secrets.token_urlsafe(24)
+        session["csrf"] = token
+    return str(token)
+
+
+def check_csrf() -> None:
+    sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token", "")
+    expected = session.get("csrf", "")
+    if not sent or not expected or not hmac.compare_digest(str(sent), str(expected)):
+        raise Forbidden("this form has expired: reload the page and try again")
+
+
+def from_script() -> bool:
+    """Our own fetch() calls say so; plain form posts get a redirect instead of JSON."""
+    return request.headers.get("X-Requested-With") == "fetch"
+
+
+def form_values(names: tuple[str, ...], integers: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The named, non-empty form fields; whole numbers typed into number fields become ints."""
+    values: dict[str, Any] = {}
+    for name in names:
+        raw = request.form.get(name, "")
+        if raw == "":
+            continue
+        values[name] = int(raw) if name in integers and raw.strip().isdigit() else raw
+    return values
+
+
+def back_to(endpoint: str, **values: Any) -> BaseResponse:
+    return redirect(url_for(endpoint, **values), code=303)
+
+
+def no_content() -> Response:
+    return Response(status=204)
+
+
+# --- the guest's page ----------------------------------------------------------------------------------
+
+@guest_bp.get("/<token>")
+def status_page(token: str) -> Any:
+    """The page the guest's text links to: place in line, estimate and status, live."""
+    view = page_models.guest(get_waitlist(), token)
+    return render_template("guest.html", view=view, t=page_models.strings(view.language))
+
+
+@guest_bp.get("/<token>/status")
+def guest_status(token: str) -> Any:
+    view = page_models.guest(get_waitlist(), token)
+    return render_template("_guest_status.html", view=view, t=page_models.strings(view.language))
+
+
+@guest_bp.get("/<token>/events")
+def stream(token: str) -> Any:
+    """Bare "changed" events: the page then re-fetches its own status and nothing else."""
+    slug = get_waitlist().guest_view(token).restaurant.slug
+    return live.event_stream(slug)
+
+
+@guest_bp.post("/<token>/late")
+def running_late(token: str) -> Any:
+    """The guest asks for ten more minutes (the link itself is the guest's credential)."""
+    page_models.running_late(get_waitlist(), token)
+    return back_to("guest.status_page", token=token)
+
+
+@guest_bp.post("/<token>/leave")
+def leave(token: str) -> Any:
+    get_waitlist().guest_leave(token)
+    return back_to("guest.status_page", token=token)
+
+
+# --- the lobby screen ----------------------------------------------------------------------------------
+
+@board_bp.get("/<slug>")
+def board_page(slug: str) -> Any:
+    """Full-screen lobby display: who is called, how many wait, the wait by party size."""
+    return render_template("board.html", board=page_models.board(get_waitlist(), slug))
+
+
+@board_bp.get("/<slug>/content")
+def board_content(slug: str) -> Any:
+    return render_template("_board_content.html", board=page_models.board(get_waitlist(), slug))
+
+
+@board_bp.get("/<slug>/events")
+def board_events(slug: str) -> Any:
+    return live.event_stream(get_waitlist().restaurant(slug).slug)

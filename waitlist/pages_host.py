@@ -1,0 +1,208 @@
+"""The host stand, /host/{slug}: sign in with the staff key, run the list, live on every tablet.
+
+A staff session holds only the slug and a fingerprint of the restaurant's current key hash; each
+request re-checks it, so rotating the key signs every tablet out. Every POST carries the session's
+CSRF token. Forms work on their own (redirect back); host.js submits them with fetch instead.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Any
+
+from flask import Blueprint, jsonify, render_template, request, session, url_for
+
+from waitlist import live, page_models, schemas
+from waitlist.domain import LANGUAGES, SEATING_CHOICES, Restaurant
+from waitlist.errors import AlreadyWaiting, Forbidden, InvalidInput, Unauthorized
+from waitlist.http import get_waitlist
+from waitlist.pages import back_to, check_csrf, form_values, from_script, no_content
+from waitlist.services import hash_api_key
+from waitlist.store import Store
+
+bp = Blueprint("host", __name__, url_prefix="/host/<slug>")
+
+PARTY_FIELDS = ("name", "phone", "party_size", "notes", "seating", "language")
+ACTIONS = {"notify": "notify", "seat": "seat", "no-show": "no_show", "remove": "cancel", "undo": "undo",
+           "check-in": "check_in"}
+SIZE_BUTTONS = range(1, 9)
+
+
+def fingerprint(key_hash: str) -> str:
+    return hashlib.sha256(f"host-session:{key_hash}".encode()).hexdigest()[:32]
+
+
+def session_is_current(store: Store, slug: str, signed: str) -> bool:
+    """Whether a session's fingerprint still matches the restaurant's key (rotation signs out)."""
+    found = store.load_restaurant(slug)
+    return bool(found and found[1] and hmac.compare_digest(signed, fingerprint(found[1])))
+
+
+def signed_in(slug: str) -> Restaurant | None:
+    signed = session.get("hosts", {}).get(slug)
+    waitlist = get_waitlist()
+    if not signed or not session_is_current(waitlist.store, slug, signed):
+        return None
+    return waitlist.restaurant(slug)
+
+
+def staff(slug: str) -> Restaurant:
+    restaurant = signed_in(slug)
+    if restaurant is None:
+        raise Unauthorized("please sign in at the host stand")
+    return restaurant
+
+
+@bp.before_request
+def _forms_carry_the_csrf_token() -> None:
+    if request.method == "POST":
+        check_csrf()
+
+
+def render_host(restaurant: Restaurant, errors: dict[str, list[str]] | None = None,
+                status: int = 200) -> tuple[str, int]:
+    return render_template(
+        "host.html", restaurant=restaurant, host=page_models.host_list(get_waitlist(), restaurant),
+        sizes=SIZE_BUTTONS, seatings=SEATING_CHOICES, languages=LANGUAGES, errors=errors or {},
+        form=request.form if errors else {}), status
+
+
+# --- signing in and out ------------------------------------------------------------------------------
+
+@bp.get("/signin")
+def sign_in_form(slug: str) -> Any:
+    return sign_in_page(slug, "Host stand sign-in", "host")
+
+
+@bp.post("/signin")
+def sign_in(slug: str) -> Any:
+    return start_session(slug, "Host stand sign-in", "host")
+
+
+def sign_in_page(slug: str, heading: str, area: str, error: str | None = None, status: int = 200) -> Any:
+    """The sign-in form of the host stand or the owner's view (``area``); signed in, the page itself."""
+    restaurant = get_waitlist().restaurant(slug)
+    if error is None and signed_in(slug):
+        return back_to(f"{area}.{LANDING[area]}", slug=slug)
+    return render_template("signin.html", restaurant=restaurant, error=error, heading=heading,
+                           action=url_for(f"{area}.sign_in", slug=slug)), status
+
+
+def start_session(slug: str, heading: str, area: str) -> Any:
+    """Check the staff key once; the session keeps a fingerprint of its hash, never the key. One
+    session serves the host stand and the owner's view."""
+    key = request.form.get("api_key", "").strip()
+    try:
+        get_waitlist().authenticate(slug, key)
+    except (Unauthorized, Forbidden):
+        return sign_in_page(slug, heading, area, error="That key is not valid.", status=401)
+    session.permanent = True
+    session["hosts"] = {**session.get("hosts", {}), slug: fingerprint(hash_api_key(key))}
+    session.pop("csrf", None)  # a new token for the signed-in session
+    return back_to(f"{area}.{LANDING[area]}", slug=slug)
+
+
+LANDING = {"host": "page", "owner": "dashboard"}
+
+
+@bp.post("/signout")
+def sign_out(slug: str) -> Any:
+    session["hosts"] = {s: f for s, f in session.get("hosts", {}).items() if s != slug}
+    return back_to("host.sign_in_form", slug=slug)
+
+
+# --- the list ------------------------------------------------------------------------------------------
+
+@bp.get("")
+def page(slug: str) -> Any:
+    """The host stand: add a party, the live list, today's finished parties."""
+    restaurant = signed_in(slug)
+    if restaurant is None:
+        return back_to("host.sign_in_form", slug=slug)
+    return render_host(restaurant)
+
+
+@bp.get("/list")
+def list_fragment(slug: str) -> Any:
+    restaurant = staff(slug)
+    return render_template("_host_list.html", restaurant=restaurant,
+                           host=page_models.host_list(get_waitlist(), restaurant))
+
+
+@bp.get("/events")
+def events(slug: str) -> Any:
+    """Server-sent "changed" events for this restaurant; the stream ends if the key is rotated."""
+    staff(slug)
+    store, signed = get_waitlist().store, session["hosts"][slug]
+    return live.event_stream(slug, still_allowed=lambda: session_is_current(store, slug, signed))
+
+
+@bp.get("/quote")
+def quote(slug: str) -> Any:
+    """The quote a new party of this size would get, shown before saving."""
+    restaurant = staff(slug)
+    size = schemas.load(schemas.EstimateQuerySchema(), request.args.to_dict())["party_size"]
+    return jsonify({"party_size": size, "range": page_models.quote_text(get_waitlist(), restaurant, size)})
+
+
+@bp.post("/parties")
+def add_party(slug: str) -> Any:
+    """Add a party (the guest is texted); without script, errors re-render the form beside fields."""
+    restaurant = staff(slug)
+    try:
+        data = schemas.load(schemas.PartyCreateSchema(), form_values(PARTY_FIELDS, integers=("party_size",)))
+        party = get_waitlist().join(restaurant, **data)
+    except (InvalidInput, AlreadyWaiting) as exc:
+        if from_script():
+            raise
+        return render_host(restaurant, errors=exc.fields or {"phone": [exc.message]}, status=exc.status)
+    if from_script():
+        return jsonify({"id": party.id, "name": party.name, "position": party.position}), 201
+    return back_to("host.page", slug=slug)
+
+
+@bp.post("/parties/<party_id>/<any(notify, seat, 'no-show', remove, undo, 'check-in'):action>")
+def act(slug: str, party_id: str, action: str) -> Any:
+    """One-tap notify / seat / no-show / remove, and undo of the last seat or remove."""
+    restaurant = staff(slug)
+    party = getattr(get_waitlist(), ACTIONS[action])(restaurant, party_id)
+    if from_script():
+        return jsonify({"id": party.id, "name": party.name, "status": party.status.value})
+    return back_to("host.page", slug=slug)
+
+
+@bp.post("/parties/<party_id>/<any(up, down):direction>")
+def move(slug: str, party_id: str, direction: str) -> Any:
+    restaurant = staff(slug)
+    page_models.nudge(get_waitlist(), restaurant, party_id, -1 if direction == "up" else 1)
+    return no_content() if from_script() else back_to("host.page", slug=slug)
+
+
+@bp.post("/parties/<party_id>/edit")
+def edit(slug: str, party_id: str) -> Any:
+    restaurant = staff(slug)
+    patch = form_values(("name", "party_size", "seating"), integers=("party_size",))
+    if "notes" in request.form:
+        patch["notes"] = request.form["notes"]
+    patch = schemas.load(schemas.PartyPatchSchema(), patch)
+    get_waitlist().update_party(restaurant, party_id, patch)
+    return no_content() if from_script() else back_to("host.page", slug=slug)
+
+
+@bp.get("/parties/<party_id>/conversation")
+def conversation(slug: str, party_id: str) -> Any:
+    """The drawer: texts to and from this party (reading it clears "new message")."""
+    restaurant = staff(slug)
+    waitlist = get_waitlist()
+    party = waitlist.party(restaurant, party_id)
+    messages = waitlist.conversation(restaurant, party_id)
+    return render_template("_conversation.html", restaurant=restaurant, party=party,
+                           messages=page_models.message_rows(restaurant, messages))
+
+
+@bp.post("/parties/<party_id>/messages")
+def send_message(slug: str, party_id: str) -> Any:
+    restaurant = staff(slug)
+    body = schemas.load(schemas.MessageSchema(), form_values(("body",)))["body"]
+    get_waitlist().send_custom(restaurant, party_id, body)
+    return no_content() if from_script() else back_to("host.page", slug=slug)

@@ -1,0 +1,35 @@
+"""Phone numbers: parsed and validated by ``phonenumbers``, stored as E.164, masked in logs."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+import phonenumbers
+
+from waitlist.errors import InvalidInput
+
+
+def normalize_phone(raw: str, region: str = "US", *, field: str = "phone") -> str:
+    """E.164 form of a number typed by a host or guest; numbers without a country code use ``region``."""
+    text = (raw or "").strip()
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidInput("phone number is not valid", fields={field: [f"not a phone number: {exc}"]}) from None
+    if not phonenumbers.is_valid_number(number):
+        raise InvalidInput("phone number is not valid", fields={field: ["not a valid phone number"]})
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def mask_phone(e164: str | None) -> str:
+    """"+1******4567": enough to tell guests apart in a log, never the whole number."""
+    if not e164:
+        return ""
+    if len(e164) <= 6:
+        return "*" * len(e164)
+    return e164[:2] + "*" * (len(e164) - 6) + e164[-4:]
+
+
+def phone_digest(secret: str, e164: str) -> str:
+    """Keyed hash of a number, for lists (opt-outs) that must not hold the number itself."""
+    return hmac.new(secret.encode(), e164.encode(), hashlib.sha256).hexdigest()

@@ -1,0 +1,179 @@
+/* Host stand: forms are submitted with fetch, the list re-renders on every "changed" event. */
+(function () {
+  "use strict";
+  var body = document.body;
+  var list = document.getElementById("list");
+  var addForm = document.getElementById("add-form");
+  var sizeInput = document.getElementById("add-size");
+  var quote = document.getElementById("quote");
+  var editDialog = document.getElementById("edit-dialog");
+  var editForm = document.getElementById("edit-form");
+  var drawer = document.getElementById("drawer");
+  var drawerBody = document.getElementById("drawer-body");
+  var drawerForm = document.getElementById("drawer-form");
+  var toast = document.getElementById("toast");
+  var toastUndo = document.getElementById("toast-undo");
+  var chatUrl = null, toastTimer = null;
+
+  function signIn() { window.location.href = body.dataset.signin; }
+
+  function post(url, form) {
+    return fetch(url, {
+      method: "POST", body: new FormData(form), credentials: "same-origin",
+      headers: {"X-CSRF-Token": body.dataset.csrf, "X-Requested-With": "fetch", "Accept": "application/json"}
+    }).then(function (r) {
+      if (r.status === 401) { signIn(); }
+      if (r.ok) { return {ok: true, status: r.status, data: null, response: r}; }
+      return r.json().catch(function () { return {}; }).then(function (data) {
+        return {ok: false, status: r.status, data: (data && data.error) || {message: "Something went wrong"}};
+      });
+    });
+  }
+
+  function clearErrors(form) {
+    form.querySelectorAll("[data-error-for]").forEach(function (p) { p.textContent = ""; });
+    form.querySelectorAll("[aria-invalid]").forEach(function (el) { el.removeAttribute("aria-invalid"); });
+  }
+
+  function showErrors(form, error) {
+    var fields = error.fields || {};
+    if (error.code === "already_waiting") { fields = {phone: ["This phone is already on the list."]}; }
+    if (!Object.keys(fields).length) { fields = {_schema: [error.message]}; }
+    Object.keys(fields).forEach(function (name) {
+      var slot = form.querySelector('[data-error-for="' + name + '"]') || form.querySelector('[data-error-for="_schema"]');
+      if (slot) { slot.textContent = fields[name].join(" "); }
+      var input = form.elements[name];
+      if (input && input.setAttribute) { input.setAttribute("aria-invalid", "true"); }
+    });
+    var first = form.querySelector("[aria-invalid]");
+    if (first) { first.focus(); }
+  }
+
+  function say(text, undoUrl) {
+    document.getElementById("toast-text").textContent = text;
+    toastUndo.hidden = !undoUrl;
+    if (undoUrl) { toastUndo.action = undoUrl; }
+    toast.hidden = false;
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(function () { toast.hidden = true; }, undoUrl ? 60000 : 4000);
+  }
+
+  var refresh = Live.refresher(list, body.dataset.list, signIn);
+
+  function loadChat() {
+    if (!chatUrl) { return; }
+    fetch(chatUrl, {credentials: "same-origin", headers: {"X-Requested-With": "fetch"}})
+      .then(function (r) { return r.ok ? r.text() : ""; })
+      .then(function (html) { drawerBody.innerHTML = html; drawerBody.scrollTop = drawerBody.scrollHeight; });
+  }
+
+  Live.listen(body.dataset.events, function () { refresh(); if (!drawer.hidden) { loadChat(); } });
+  setInterval(refresh, 30000);  /* minutes waited move on even when nothing happens */
+
+  /* --- adding a party --- */
+  var quoteTimer = null;
+  function showQuote() {
+    var size = parseInt(sizeInput.value, 10);
+    document.querySelectorAll(".size").forEach(function (b) {
+      b.setAttribute("aria-pressed", String(parseInt(b.dataset.size, 10) === size));
+    });
+    if (!size || size < 1) { quote.textContent = ""; return; }
+    fetch(body.dataset.quote + "?party_size=" + size, {credentials: "same-origin"})
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (data) {
+        if (parseInt(sizeInput.value, 10) !== size) { return; }  /* the form moved on meanwhile */
+        quote.textContent = data ? "Quote for " + size + ": " + data.range + " min" : "";
+      });
+  }
+  document.querySelectorAll(".size").forEach(function (button) {
+    button.addEventListener("click", function () {
+      sizeInput.value = button.dataset.size;
+      showQuote();
+    });
+  });
+  sizeInput.addEventListener("input", function () { clearTimeout(quoteTimer); quoteTimer = setTimeout(showQuote, 150); });
+
+  addForm.addEventListener("submit", function (event) {
+    event.preventDefault();
+    clearErrors(addForm);
+    var name = addForm.elements.name.value;
+    post(addForm.action, addForm).then(function (result) {
+      if (result.ok) {
+        addForm.reset();
+        showQuote();
+        addForm.elements.name.focus();
+        say("Added " + name + ".");
+        refresh();
+      } else if (result.status !== 401) {
+        showErrors(addForm, result.data);
+      }
+    });
+  });
+
+  /* --- one-tap actions in the list (and undo in the toast) --- */
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.hasAttribute("data-fetch") && form !== toastUndo) { return; }
+    event.preventDefault();
+    var action = form.dataset.action, name = form.dataset.name;
+    post(form.action, form).then(function (result) {
+      if (result.ok) {
+        if (action === "seat" || action === "remove" || action === "no-show") {
+          var verb = {seat: "Seated", remove: "Removed", "no-show": "Marked no-show:"}[action];
+          say(verb + " " + name + ".", form.action.replace(/\/[a-z-]+$/, "/undo"));
+        } else if (form === toastUndo || action === "undo") {
+          say("Put back on the list.");
+        } else if (action === "notify") {
+          say("Texted " + name + ": table ready.");
+        }
+        refresh();
+      } else if (result.status !== 401) {
+        say(result.data.message);
+        refresh();
+      }
+    });
+  });
+
+  /* --- edit --- */
+  list.addEventListener("click", function (event) {
+    var button = event.target.closest("button");
+    if (!button) { return; }
+    var row = button.closest(".party");
+    if (!row) { return; }
+    if (button.hasAttribute("data-edit")) {
+      clearErrors(editForm);
+      editForm.action = row.dataset.editUrl;
+      editForm.elements.name.value = row.dataset.name;
+      editForm.elements.party_size.value = row.dataset.size;
+      editForm.elements.notes.value = row.dataset.notes;
+      editForm.elements.seating.value = row.dataset.seating;
+      editDialog.showModal();
+      editForm.elements.name.focus();
+    } else if (button.hasAttribute("data-chat")) {
+      chatUrl = row.dataset.chatUrl;
+      drawerForm.action = row.dataset.sendUrl;
+      document.getElementById("drawer-title").textContent = "Texts";
+      drawer.hidden = false;
+      drawerBody.innerHTML = "";
+      loadChat();
+      drawerForm.elements.body.focus();
+    }
+  });
+  editForm.addEventListener("submit", function (event) {
+    event.preventDefault();
+    clearErrors(editForm);
+    post(editForm.action, editForm).then(function (result) {
+      if (result.ok) { editDialog.close(); refresh(); } else if (result.status !== 401) { showErrors(editForm, result.data); }
+    });
+  });
+  editDialog.querySelector("[data-close]").addEventListener("click", function () { editDialog.close(); });
+
+  /* --- conversation drawer --- */
+  drawer.querySelector("[data-close-drawer]").addEventListener("click", function () { drawer.hidden = true; chatUrl = null; });
+  drawerForm.addEventListener("submit", function (event) {
+    event.preventDefault();
+    post(drawerForm.action, drawerForm).then(function (result) {
+      if (result.ok) { drawerForm.elements.body.value = ""; loadChat(); } else if (result.status !== 401) { say(result.data.message); }
+    });
+  });
+})();

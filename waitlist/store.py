@@ -1,0 +1,1324 @@
+"""The one module that owns Redis: every key name, every Lua script, every round trip.
+
+Key schema (``{slug}`` is a Redis Cluster hash tag, so one restaurant's keys share one slot and every
+script stays single-slot):
+
+    wl:{slug}:restaurant        hash   restaurant fields, settings (JSON), api_key_hash
+    wl:{slug}:party:<id>        hash   one party; expires some time after it leaves the list
+    wl:{slug}:waiting           zset   waiting party ids, score = queue order
+    wl:{slug}:notified          zset   notified party ids, score = first notified time
+    wl:{slug}:pending           zset   remote joins awaiting the guest's confirmation, score = expiry
+    wl:{slug}:remote            set    ids of remote parties on the list (capped by remote_max_active)
+    wl:{slug}:joins:<digest>:<day> string joins by one number that day (daily cap), expires
+    wl:{slug}:phones            hash   E.164 phone -> id of its party on the list
+    wl:{slug}:finished          zset   ids of parties that left the list, score = time (trimmed to 36 h)
+    wl:{slug}:events            stream audit trail of every change (trimmed to ~10,000 entries)
+    wl:{slug}:seq               string join counter giving queue order
+    wl:{slug}:recent:<kind>     list   last 200 seatings / turns / drop-outs, for the estimator
+    wl:{slug}:history           hash   estimator's hour-of-week history: at most 168 "h:<hour>" fields
+                                       (see SNAPSHOT_LUA) plus 3 "mark:<kind>" watermarks
+    wl:{slug}:msg:<id>          hash   one text message, in or out (see waitlist.messaging)
+    wl:{slug}:conv:<party>      list   message ids of a party's conversation
+    wl:{slug}:optout            set    keyed hashes of numbers that texted STOP here
+    wl:{slug}:inbound:<sid>     string Twilio MessageSid already handled (expires after a day)
+    wl:restaurants              set    every slug (admin listing)
+    wl:apikey:<sha256>          string slug owning that key (tells 403 from 401)
+    wl:smsfrom:<e164>           string slug texting from that number (routes inbound texts)
+    wl:token:<token>            string "<slug>/<party id>" behind a guest status link
+    wl:{slug}:stats:cursor      string id of the last event folded into the stats (the fold's version)
+    wl:{slug}:stats:day:<date>  hash   one service day's anonymous counters and wait histograms (kept)
+    wl:{slug}:stats:month:<YYYY-MM> hash the same counters summed over a calendar month (long ranges)
+    wl:{slug}:stats:seen:<date> set    "t:<party>"/"r:<party>": texted / replied parties counted that day
+    wl:{slug}:stats:fin:<party> string a finish's counter increments, so an undo can take them back (1 day)
+    wl:{slug}:visits:<date>     hash   party id -> visit record (JSON, name and phone): the CSV export;
+                                       expires retention_days after the day
+
+Global keys are only ever touched one at a time, never inside a script with tagged keys.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from redis import Redis
+
+from waitlist.domain import Party, Restaurant, Settings, Status
+from waitlist.estimator import Snapshot
+
+FINISHED_KEEP_SECONDS = 36 * 3600
+"""Finished parties stay listable for "today" plus a margin for late-night services."""
+
+FINISHED_PARTY_TTL_SECONDS = 3 * 24 * 3600
+TOKEN_TTL_SECONDS = 3 * 24 * 3600
+EVENTS_MAXLEN = 10_000
+RECENT_MAXLEN = 200
+
+
+def tag(slug: str) -> str:
+    return f"wl:{{{slug}}}"
+
+
+def restaurant_key(slug: str) -> str:
+    return f"{tag(slug)}:restaurant"
+
+
+def party_prefix(slug: str) -> str:
+    return f"{tag(slug)}:party:"
+
+
+def party_key(slug: str, party_id: str) -> str:
+    return party_prefix(slug) + party_id
+
+
+def waiting_key(slug: str) -> str:
+    return f"{tag(slug)}:waiting"
+
+
+def notified_key(slug: str) -> str:
+    return f"{tag(slug)}:notified"
+
+
+def pending_key(slug: str) -> str:
+    return f"{tag(slug)}:pending"
+
+
+def remote_key(slug: str) -> str:
+    return f"{tag(slug)}:remote"
+
+
+def phones_key(slug: str) -> str:
+    return f"{tag(slug)}:phones"
+
+
+def finished_key(slug: str) -> str:
+    return f"{tag(slug)}:finished"
+
+
+def events_key(slug: str) -> str:
+    return f"{tag(slug)}:events"
+
+
+def seq_key(slug: str) -> str:
+    return f"{tag(slug)}:seq"
+
+
+def recent_key(slug: str, kind: str) -> str:
+    return f"{tag(slug)}:recent:{kind}"
+
+
+def history_key(slug: str) -> str:
+    return f"{tag(slug)}:history"
+
+
+def message_prefix(slug: str) -> str:
+    return f"{tag(slug)}:msg:"
+
+
+def message_key(slug: str, message_id: str) -> str:
+    return message_prefix(slug) + message_id
+
+
+def conversation_key(slug: str, party_id: str) -> str:
+    return f"{tag(slug)}:conv:{party_id}"
+
+
+def optout_key(slug: str) -> str:
+    return f"{tag(slug)}:optout"
+
+
+def inbound_seen_key(slug: str, message_sid: str) -> str:
+    return f"{tag(slug)}:inbound:{message_sid}"
+
+
+def restaurants_key() -> str:
+    return "wl:restaurants"
+
+
+def apikey_key(key_hash: str) -> str:
+    return f"wl:apikey:{key_hash}"
+
+
+def sms_from_key(e164: str) -> str:
+    return f"wl:smsfrom:{e164}"
+
+
+def token_key(token: str) -> str:
+    return f"wl:token:{token}"
+
+
+# --- Lua -------------------------------------------------------------------------------------------
+# Shared snippet: after parties leave the waiting line (or it is reordered), the first K waiting
+# parties that were never told "almost your turn" are marked, atomically, and returned so the caller
+# can text each exactly once. Expects `waiting`, `prefix`, `k` locals.
+_PROMOTE_ALMOST_READY = """
+local promoted = {}
+if k > 0 then
+  local head = redis.call('ZRANGE', waiting, 0, k - 1)
+  for _, pid in ipairs(head) do
+    if redis.call('HSETNX', prefix .. pid, 'almost_sent', '1') == 1 then
+      table.insert(promoted, pid)
+    end
+  end
+end
+"""
+
+_XADD = f"""
+local function add_event(stream, ...)
+  redis.call('XADD', stream, 'MAXLEN', '~', {EVENTS_MAXLEN}, '*', ...)
+end
+"""
+
+# KEYS[1] party hash, KEYS[2] waiting zset, KEYS[3] phones hash, KEYS[4] events stream, KEYS[5] seq,
+# KEYS[6] pending zset, KEYS[7] remote set
+# ARGV[1] party id, ARGV[2] phone, ARGV[3] now, ARGV[4] actor, ARGV[5] almost_ready_position,
+# ARGV[6] initial status ('waiting' | 'pending'), ARGV[7] when a pending join expires, ARGV[8] '1' for a
+# remote join, ARGV[9] most active remote parties, ARGV[10..] field/value pairs of the new party
+# -> {'ok', position (0 while pending)} | {'already_waiting', existing id} | {'id_taken'} | {'remote_full'}
+JOIN_LUA = _XADD + """
+local existing = redis.call('HGET', KEYS[3], ARGV[2])
+if existing then return {'already_waiting', existing} end
+if redis.call('EXISTS', KEYS[1]) == 1 then return {'id_taken'} end
+if ARGV[8] == '1' and redis.call('SCARD', KEYS[7]) >= tonumber(ARGV[9]) then return {'remote_full'} end
+redis.call('HSET', KEYS[1], 'status', ARGV[6], unpack(ARGV, 10))
+redis.call('HSET', KEYS[3], ARGV[2], ARGV[1])
+if ARGV[8] == '1' then redis.call('SADD', KEYS[7], ARGV[1]) end
+local position = 0
+if ARGV[6] == 'pending' then
+  redis.call('ZADD', KEYS[6], ARGV[7], ARGV[1])
+else
+  redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[5]), ARGV[1])
+  position = redis.call('ZRANK', KEYS[2], ARGV[1]) + 1
+  if position <= tonumber(ARGV[5]) then
+    redis.call('HSET', KEYS[1], 'almost_sent', '1')
+  end
+end
+add_event(KEYS[4], 'type', 'status', 'party', ARGV[1], 'from', '', 'to', ARGV[6], 'at', ARGV[3],
+  'actor', ARGV[4], 'size', redis.call('HGET', KEYS[1], 'party_size'), 'remote', ARGV[8],
+  'tags', redis.call('HGET', KEYS[1], 'tags') or '')
+return {'ok', tostring(position)}
+"""
+
+# KEYS[1] party hash, KEYS[2] waiting zset, KEYS[3] notified zset, KEYS[4] phones hash,
+# KEYS[5] finished zset, KEYS[6] events stream, KEYS[7] party key prefix, KEYS[8] recent seatings,
+# KEYS[9] recent turns, KEYS[10] recent drop-outs, KEYS[11] pending zset, KEYS[12] remote set, KEYS[13] seq
+# ARGV[1] party id, ARGV[2] target status, ARGV[3] now, ARGV[4] actor, ARGV[5] almost_ready_position,
+# ARGV[6] TTL of a finished party, ARGV[7] allowed source statuses "a,b", ARGV[8] hold_until (notify),
+# ARGV[9] required hold_version ('' = any), ARGV[10] finished-set cutoff, ARGV[11] recent list length
+# -> {'ok', from status, promoted ids...} | {'not_found'} | {'invalid', status} | {'stale', status}
+TRANSITION_LUA = _XADD + """
+local pid, target, now = ARGV[1], ARGV[2], ARGV[3]
+local party = KEYS[1]
+local status = redis.call('HGET', party, 'status')
+if not status then return {'not_found'} end
+if not string.find(',' .. ARGV[7] .. ',', ',' .. status .. ',', 1, true) then
+  return {'invalid', status}
+end
+if ARGV[9] ~= '' and redis.call('HGET', party, 'hold_version') ~= ARGV[9] then
+  return {'stale', status}
+end
+local waiting, prefix, k = KEYS[2], KEYS[7], tonumber(ARGV[5])
+local size = redis.call('HGET', party, 'party_size')
+local keep = tonumber(ARGV[11])
+redis.call('HSET', party, 'status', target)
+if status == 'pending' then redis.call('ZREM', KEYS[11], pid) end
+if target == 'waiting' then
+  redis.call('ZADD', waiting, redis.call('INCR', KEYS[13]), pid)
+  redis.call('HSET', party, 'confirmed_at', now)
+  if redis.call('ZRANK', waiting, pid) < k then redis.call('HSET', party, 'almost_sent', '1') end
+elseif target == 'notified' then
+  redis.call('ZREM', waiting, pid)
+  if status ~= 'notified' then
+    redis.call('ZADD', KEYS[3], now, pid)
+    redis.call('HSET', party, 'notified_at', now)
+  end
+  redis.call('HSET', party, 'last_notified_at', now, 'hold_until', ARGV[8])
+  redis.call('HINCRBY', party, 'notify_count', 1)
+  redis.call('HINCRBY', party, 'hold_version', 1)
+elseif target == 'completed' then
+  redis.call('HSET', party, 'completed_at', now)
+  local seated = redis.call('HGET', party, 'seated_at') or now
+  redis.call('LPUSH', KEYS[9], seated .. ':' .. now .. ':' .. size)
+  redis.call('LTRIM', KEYS[9], 0, keep - 1)
+else
+  local score = redis.call('ZSCORE', waiting, pid)
+  redis.call('HSET', party, 'prev_status', status, 'prev_score', score or '')
+  redis.call('ZREM', waiting, pid)
+  redis.call('ZREM', KEYS[3], pid)
+  redis.call('SREM', KEYS[12], pid)
+  local phone = redis.call('HGET', party, 'phone')
+  if phone and redis.call('HGET', KEYS[4], phone) == pid then redis.call('HDEL', KEYS[4], phone) end
+  redis.call('HSET', party, 'finished_at', now)
+  redis.call('ZADD', KEYS[5], now, pid)
+  redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', '(' .. ARGV[10])
+  local joined = redis.call('HGET', party, 'joined_at') or now
+  if target == 'seated' then
+    redis.call('HSET', party, 'seated_at', now)
+    redis.call('LPUSH', KEYS[8], now .. ':' .. size .. ':' .. joined)
+    redis.call('LTRIM', KEYS[8], 0, keep - 1)
+  elseif status ~= 'pending' then
+    redis.call('LPUSH', KEYS[10], now .. ':' .. size .. ':' .. joined .. ':' .. status .. ':' .. target)
+    redis.call('LTRIM', KEYS[10], 0, keep - 1)
+  end
+end
+if target ~= 'notified' and target ~= 'waiting' then
+  redis.call('EXPIRE', party, tonumber(ARGV[6]))
+end
+local info = redis.call('HMGET', party, 'joined_at', 'quote_minutes', 'notified_at', 'remote', 'tags')
+add_event(KEYS[6], 'type', 'status', 'party', pid, 'from', status, 'to', target, 'at', now,
+  'actor', ARGV[4], 'size', size, 'joined', info[1] or '', 'quote', info[2] or '', 'notified', info[3] or '',
+  'remote', info[4] or '', 'tags', info[5] or '')
+""" + _PROMOTE_ALMOST_READY + """
+local result = {'ok', status}
+if status == 'waiting' and target ~= 'waiting' then
+  for _, p in ipairs(promoted) do table.insert(result, p) end
+end
+return result
+"""
+
+# KEYS[1] waiting zset, KEYS[2] party key prefix, KEYS[3] events stream
+# ARGV[1] party id, ARGV[2] wanted position (1-based, clamped), ARGV[3] now, ARGV[4] actor,
+# ARGV[5] almost_ready_position
+# -> {'ok', old position, new position, promoted ids...} | {'not_found'} | {'invalid', status}
+MOVE_LUA = _XADD + """
+local waiting, prefix, k = KEYS[1], KEYS[2], tonumber(ARGV[5])
+local ids = redis.call('ZRANGE', waiting, 0, -1)
+local from = nil
+for i, v in ipairs(ids) do if v == ARGV[1] then from = i end end
+if not from then
+  local status = redis.call('HGET', prefix .. ARGV[1], 'status')
+  if not status then return {'not_found'} end
+  return {'invalid', status}
+end
+local to = math.max(1, math.min(tonumber(ARGV[2]), #ids))
+table.remove(ids, from)
+table.insert(ids, to, ARGV[1])
+local args = {}
+for i, v in ipairs(ids) do
+  args[#args + 1] = i
+  args[#args + 1] = v
+end
+redis.call('ZADD', waiting, unpack(args))
+add_event(KEYS[3], 'type', 'move', 'party', ARGV[1], 'from', tostring(from), 'to', tostring(to),
+  'at', ARGV[3], 'actor', ARGV[4])
+""" + _PROMOTE_ALMOST_READY + """
+local result = {'ok', tostring(from), tostring(to)}
+for _, p in ipairs(promoted) do table.insert(result, p) end
+return result
+"""
+
+# KEYS[1] party hash, KEYS[2] events stream
+# ARGV[1] party id, ARGV[2] now, ARGV[3] actor, ARGV[4] allowed statuses "a,b" ('' = any),
+# ARGV[5] event type, ARGV[6..] field/value pairs to set ('' value deletes the field)
+# -> {'ok', status} | {'not_found'} | {'invalid', status}
+UPDATE_LUA = _XADD + """
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return {'not_found'} end
+if ARGV[4] ~= '' and not string.find(',' .. ARGV[4] .. ',', ',' .. status .. ',', 1, true) then
+  return {'invalid', status}
+end
+local changed = {}
+for i = 6, #ARGV, 2 do
+  if ARGV[i + 1] == '' then
+    redis.call('HDEL', KEYS[1], ARGV[i])
+  else
+    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+  end
+  table.insert(changed, ARGV[i])
+end
+add_event(KEYS[2], 'type', ARGV[5], 'party', ARGV[1], 'fields', table.concat(changed, ','),
+  'at', ARGV[2], 'actor', ARGV[3])
+return {'ok', status}
+"""
+
+# KEYS[1] party hash, KEYS[2] events stream
+# ARGV[1] extension seconds, ARGV[2] now, ARGV[3] actor, ARGV[4] most total extension in seconds
+# -> {'ok', status, new hold_until or '', hold_version or ''} | {'not_found'} | {'invalid', status}
+EXTEND_HOLD_LUA = _XADD + """
+local m = redis.call('HMGET', KEYS[1], 'status', 'hold_until', 'late_seconds')
+local status = m[1]
+if not status then return {'not_found'} end
+if status ~= 'waiting' and status ~= 'notified' then return {'invalid', status} end
+local now = tonumber(ARGV[2])
+local used = tonumber(m[3] or '0')
+local extra = math.max(0, math.min(tonumber(ARGV[1]), tonumber(ARGV[4]) - used))
+redis.call('HSET', KEYS[1], 'f:running_late', '1', 'late_seconds', tostring(used + extra))
+local hold, version = '', ''
+if status == 'notified' then
+  local base = math.max(tonumber(m[2] or ARGV[2]), now)
+  hold = tostring(base + extra)
+  redis.call('HSET', KEYS[1], 'hold_until', hold)
+  version = tostring(redis.call('HINCRBY', KEYS[1], 'hold_version', 1))
+end
+add_event(KEYS[2], 'type', 'late', 'party', redis.call('HGET', KEYS[1], 'id') or '', 'seconds', tostring(extra),
+  'at', ARGV[2], 'actor', ARGV[3])
+return {'ok', status, hold, version}
+"""
+
+# KEYS[1] party hash, KEYS[2] waiting zset, KEYS[3] notified zset, KEYS[4] phones hash,
+# KEYS[5] finished zset, KEYS[6] events stream
+# ARGV[1] party id, ARGV[2] now, ARGV[3] undo window in seconds, ARGV[4] actor
+# -> {'ok', restored status} | {'not_found'} | {'invalid', status} | {'too_late', status}
+#    | {'phone_taken', status}
+UNDO_LUA = _XADD + """
+local m = redis.call('HMGET', KEYS[1], 'status', 'finished_at', 'prev_status', 'prev_score', 'phone',
+  'notified_at')
+local status = m[1]
+if not status then return {'not_found'} end
+if (status ~= 'seated' and status ~= 'cancelled' and status ~= 'no_show') or not m[3] or m[3] == 'pending' then
+  return {'invalid', status}
+end
+if tonumber(ARGV[2]) - tonumber(m[2] or '0') > tonumber(ARGV[3]) then return {'too_late', status} end
+local holder = redis.call('HGET', KEYS[4], m[5])
+if holder and holder ~= ARGV[1] then return {'phone_taken', status} end
+redis.call('HSET', KEYS[1], 'status', m[3])
+redis.call('HDEL', KEYS[1], 'seated_at', 'finished_at', 'prev_status', 'prev_score')
+redis.call('PERSIST', KEYS[1])
+redis.call('ZREM', KEYS[5], ARGV[1])
+if m[3] == 'waiting' then
+  redis.call('ZADD', KEYS[2], tonumber(m[4] ~= '' and m[4] or ARGV[2]), ARGV[1])
+else
+  redis.call('ZADD', KEYS[3], tonumber(m[6] or ARGV[2]), ARGV[1])
+end
+redis.call('HSET', KEYS[4], m[5], ARGV[1])
+add_event(KEYS[6], 'type', 'status', 'party', ARGV[1], 'from', status, 'to', m[3], 'at', ARGV[2],
+  'actor', ARGV[4], 'undo', '1')
+return {'ok', m[3]}
+"""
+
+# KEYS[1] waiting zset, KEYS[2] notified zset, KEYS[3] party key prefix, KEYS[4] pending zset
+# -> one entry per party: {id, position (0 = not waiting), {field, value, ...}}
+LIST_ACTIVE_LUA = """
+local out = {}
+local function emit(ids, waiting)
+  for i, pid in ipairs(ids) do
+    local fields = redis.call('HGETALL', KEYS[3] .. pid)
+    if #fields > 0 then
+      out[#out + 1] = {pid, waiting and tostring(i) or '0', fields}
+    end
+  end
+end
+emit(redis.call('ZRANGE', KEYS[1], 0, -1), true)
+emit(redis.call('ZRANGE', KEYS[2], 0, -1), false)
+emit(redis.call('ZRANGE', KEYS[4], 0, -1), false)
+return out
+"""
+
+# KEYS[1] finished zset, KEYS[2] party key prefix; ARGV[1] since (epoch seconds)
+# -> same shape as LIST_ACTIVE_LUA, oldest first
+LIST_FINISHED_LUA = """
+local out = {}
+for _, pid in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[1], '+inf')) do
+  local fields = redis.call('HGETALL', KEYS[2] .. pid)
+  if #fields > 0 then out[#out + 1] = {pid, '0', fields} end
+end
+return out
+"""
+
+# KEYS[1] waiting zset, KEYS[2] party key prefix, KEYS[3] recent seatings, KEYS[4] recent turns,
+# KEYS[5] recent drop-outs, KEYS[6] notified zset, KEYS[7] history hash
+# -> {waiting sizes (queue order), seatings, turns, drops, notified sizes, history flat}
+# Before answering, entries of the recent lists newer than the history's "mark:<kind>" watermarks are
+# folded into the hour-of-week history: field "h:<(epoch hour) mod 168>" holds 11 numbers, "n s" (turns
+# counted, dining minutes summed) for parties of 1-2, 3-4, 5-6 and 7+ by the hour they were seated, then
+# seatings, drop-outs and minutes waited by the hour they left the line. Counts are halved past 200
+# (400), so old weeks fade and the hash stays at most 171 short fields. Every join reads a snapshot, so
+# nothing is missed unless more than RECENT_MAXLEN seatings happen between two reads.
+SNAPSHOT_LUA = """
+local sizes, notified = {}, {}
+for _, pid in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  local v = redis.call('HGET', KEYS[2] .. pid, 'party_size')
+  if v then table.insert(sizes, v) end
+end
+for _, pid in ipairs(redis.call('ZRANGE', KEYS[6], 0, -1)) do
+  local v = redis.call('HGET', KEYS[2] .. pid, 'party_size')
+  if v then table.insert(notified, v) end
+end
+local seatings = redis.call('LRANGE', KEYS[3], 0, -1)
+local turns = redis.call('LRANGE', KEYS[4], 0, -1)
+local drops = redis.call('LRANGE', KEYS[5], 0, -1)
+local hist = KEYS[7]
+local function split(s)
+  local out = {}
+  for x in string.gmatch(s, '[^:]+') do table.insert(out, x) end
+  return out
+end
+local function bump(ts, fn)
+  local field = 'h:' .. (math.floor(tonumber(ts) / 3600) % 168)
+  local v = {}
+  local raw = redis.call('HGET', hist, field)
+  if raw then for x in string.gmatch(raw, '%S+') do table.insert(v, tonumber(x)) end end
+  for i = #v + 1, 11 do v[i] = 0 end
+  fn(v)
+  for i = 1, 8, 2 do
+    if v[i] > 200 then v[i], v[i + 1] = v[i] / 2, v[i + 1] / 2 end
+  end
+  if v[9] + v[10] > 400 then v[9], v[10], v[11] = v[9] / 2, v[10] / 2, v[11] / 2 end
+  local parts = {}
+  for i = 1, 11 do parts[i] = string.format('%.6g', v[i]) end
+  redis.call('HSET', hist, field, table.concat(parts, ' '))
+end
+local function bucket(size)
+  size = tonumber(size)
+  if size <= 2 then return 1 elseif size <= 4 then return 3 elseif size <= 6 then return 5 end
+  return 7
+end
+local function fold(list, mark_field, at_index, fn)
+  local mark = tonumber(redis.call('HGET', hist, mark_field) or '-1')
+  local newest = nil
+  for _, entry in ipairs(list) do
+    local e = split(entry)
+    local at = tonumber(e[at_index])
+    if at <= mark then break end
+    newest = newest or at
+    fn(e)
+  end
+  if newest then redis.call('HSET', hist, mark_field, string.format('%.17g', newest)) end
+end
+fold(turns, 'mark:turns', 2, function(e)
+  bump(e[1], function(v)
+    local b = bucket(e[3])
+    v[b] = v[b] + 1
+    v[b + 1] = v[b + 1] + (tonumber(e[2]) - tonumber(e[1])) / 60
+  end)
+end)
+fold(seatings, 'mark:seatings', 1, function(e)
+  bump(e[1], function(v)
+    v[9] = v[9] + 1
+    v[11] = v[11] + math.max(0, tonumber(e[1]) - tonumber(e[3])) / 60
+  end)
+end)
+fold(drops, 'mark:drops', 1, function(e)
+  bump(e[1], function(v)
+    v[10] = v[10] + 1
+    v[11] = v[11] + math.max(0, tonumber(e[1]) - tonumber(e[3])) / 60
+  end)
+end)
+return {sizes, seatings, turns, drops, notified, redis.call('HGETALL', hist)}
+"""
+
+
+# --- Decoding ---------------------------------------------------------------------------------------
+
+
+def _float(value: str | None) -> float | None:
+    return float(value) if value not in (None, "") else None
+
+
+def _int(value: str | None) -> int | None:
+    return int(float(value)) if value not in (None, "") else None
+
+
+def party_from_hash(slug: str, party_id: str, data: dict[str, str], position: int | None) -> Party:
+    return Party(
+        id=party_id,
+        restaurant=slug,
+        name=data.get("name", ""),
+        phone=data.get("phone", ""),
+        party_size=int(data.get("party_size", "0")),
+        status=Status(data.get("status", "waiting")),
+        notes=data.get("notes", ""),
+        seating=data.get("seating", "any"),
+        language=data.get("language") or None,
+        token=data.get("token", ""),
+        quote_minutes=_int(data.get("quote_minutes")),
+        quote_low=_int(data.get("quote_low")),
+        quote_high=_int(data.get("quote_high")),
+        joined_at=float(data.get("joined_at", "0")),
+        notified_at=_float(data.get("notified_at")),
+        seated_at=_float(data.get("seated_at")),
+        completed_at=_float(data.get("completed_at")),
+        finished_at=_float(data.get("finished_at")),
+        hold_until=_float(data.get("hold_until")),
+        notify_count=int(data.get("notify_count", "0")),
+        hold_version=int(data.get("hold_version", "0")),
+        flags={name[2:] for name, value in data.items() if name.startswith("f:") and value},
+        position=position or None,
+        remote=bool(data.get("remote")),
+        tags=[t for t in data.get("tags", "").split(",") if t],
+    )
+
+
+def _parse_entries(slug: str, entries: Sequence[Any]) -> list[Party]:
+    """Parties from the list scripts' {id, position, {field, value, ...}} entries."""
+    return [party_from_hash(slug, pid, dict(zip(fields[0::2], fields[1::2])), int(position))
+            for pid, position, fields in entries]
+
+
+@dataclass(frozen=True)
+class TransitionResult:
+    previous: Status
+    promoted: list[str]
+
+
+class Store:
+    """Reads and atomic writes of waitlist state. Raises nothing Redis-specific for domain outcomes:
+    it returns sentinels the service layer turns into ``WaitlistError``s."""
+
+    def __init__(self, redis: Redis):
+        self.redis: Any = redis  # decoded replies (str), which redis-py's stubs cannot express
+        self._join = redis.register_script(JOIN_LUA)
+        self._transition = redis.register_script(TRANSITION_LUA)
+        self._move = redis.register_script(MOVE_LUA)
+        self._update = redis.register_script(UPDATE_LUA)
+        self._list_active = redis.register_script(LIST_ACTIVE_LUA)
+        self._list_finished = redis.register_script(LIST_FINISHED_LUA)
+        self._snapshot = redis.register_script(SNAPSHOT_LUA)
+        self._extend_hold = redis.register_script(EXTEND_HOLD_LUA)
+        self._undo = redis.register_script(UNDO_LUA)
+
+    # --- restaurants ---
+
+    def claim_sms_from(self, e164: str, slug: str) -> str | None:
+        """Reserve a sending number for a restaurant; returns the current owner if taken by another."""
+        if self.redis.set(sms_from_key(e164), slug, nx=True):
+            return None
+        owner = self.redis.get(sms_from_key(e164))
+        return None if owner == slug else owner
+
+    def release_sms_from(self, e164: str, slug: str) -> None:
+        if self.redis.get(sms_from_key(e164)) == slug:
+            self.redis.delete(sms_from_key(e164))
+
+    def create_restaurant(self, restaurant: Restaurant, api_key_hash: str) -> bool:
+        """False when the slug is taken. The restaurant hash is written first and alone decides."""
+        key = restaurant_key(restaurant.slug)
+        if not self.redis.hsetnx(key, "slug", restaurant.slug):
+            return False
+        self.redis.hset(key, mapping=self._restaurant_fields(restaurant, api_key_hash))
+        self.redis.set(apikey_key(api_key_hash), restaurant.slug)
+        self.redis.sadd(restaurants_key(), restaurant.slug)
+        return True
+
+    @staticmethod
+    def _restaurant_fields(restaurant: Restaurant, api_key_hash: str) -> dict[str, str]:
+        return {
+            "slug": restaurant.slug,
+            "name": restaurant.name,
+            "sms_from": restaurant.sms_from,
+            "timezone": restaurant.timezone,
+            "language": restaurant.language,
+            "created_at": repr(restaurant.created_at),
+            "settings": json.dumps(restaurant.settings.to_dict()),
+            "api_key_hash": api_key_hash,
+        }
+
+    def load_restaurant(self, slug: str) -> tuple[Restaurant, str] | None:
+        """The restaurant and its API key hash, or None."""
+        data = self.redis.hgetall(restaurant_key(slug))
+        if not data.get("name"):
+            return None
+        restaurant = Restaurant(
+            slug=slug,
+            name=data["name"],
+            sms_from=data.get("sms_from", ""),
+            timezone=data.get("timezone", "UTC"),
+            language=data.get("language", "en"),
+            created_at=float(data.get("created_at", "0")),
+            settings=Settings.from_dict(json.loads(data.get("settings") or "{}")),
+        )
+        return restaurant, data.get("api_key_hash", "")
+
+    def save_settings(self, slug: str, settings: Settings) -> None:
+        self.redis.hset(restaurant_key(slug), mapping={
+            "settings": json.dumps(settings.to_dict()),
+            "language": settings.language,
+        })
+
+    def replace_api_key(self, slug: str, old_hash: str, new_hash: str) -> None:
+        self.redis.hset(restaurant_key(slug), "api_key_hash", new_hash)
+        self.redis.set(apikey_key(new_hash), slug)
+        if old_hash:
+            self.redis.delete(apikey_key(old_hash))
+
+    def slug_for_api_key(self, key_hash: str) -> str | None:
+        return self.redis.get(apikey_key(key_hash))
+
+    def slug_for_sms_from(self, e164: str) -> str | None:
+        return self.redis.get(sms_from_key(e164))
+
+    def all_slugs(self) -> list[str]:
+        return sorted(self.redis.smembers(restaurants_key()))
+
+    def line_counts(self, slugs: list[str]) -> dict[str, int]:
+        """Parties waiting, notified and pending across restaurants (one pipelined round trip)."""
+        pipe = self.redis.pipeline(transaction=False)
+        for slug in slugs:
+            pipe.zcard(waiting_key(slug))
+            pipe.zcard(notified_key(slug))
+            pipe.zcard(pending_key(slug))
+        values = pipe.execute() if slugs else []
+        return {status: sum(values[i::3]) for i, status in enumerate(("waiting", "notified", "pending"))}
+
+    # --- parties ---
+
+    def join(self, slug: str, party: Party, *, now: float, actor: str, almost_ready_position: int,
+             pending_until: float | None = None, remote_max_active: int = 0) -> tuple[str, Any]:
+        fields: dict[str, str] = {
+            "id": party.id,
+            "name": party.name,
+            "phone": party.phone,
+            "party_size": str(party.party_size),
+            "notes": party.notes,
+            "seating": party.seating,
+            "language": party.language or "",
+            "token": party.token,
+            "quote_minutes": str(party.quote_minutes if party.quote_minutes is not None else ""),
+            "quote_low": str(party.quote_low if party.quote_low is not None else ""),
+            "quote_high": str(party.quote_high if party.quote_high is not None else ""),
+            "joined_at": repr(party.joined_at),
+            "remote": "1" if party.remote else "",
+            "tags": ",".join(party.tags),
+        }
+        pairs = [item for kv in fields.items() for item in kv]
+        # The token is written before the party so a status link never points at nothing for long;
+        # an orphan token (join refused) points at no party and answers 404.
+        self.redis.set(token_key(party.token), f"{slug}/{party.id}", ex=TOKEN_TTL_SECONDS)
+        result = self._join(
+            keys=[party_key(slug, party.id), waiting_key(slug), phones_key(slug), events_key(slug), seq_key(slug),
+                  pending_key(slug), remote_key(slug)],
+            args=[party.id, party.phone, repr(now), actor, almost_ready_position,
+                  "pending" if pending_until is not None else "waiting", repr(pending_until or 0),
+                  "1" if party.remote else "", remote_max_active, *pairs],
+        )
+        if result[0] != "ok":
+            self.redis.delete(token_key(party.token))
+            return result[0], result[1] if len(result) > 1 else None
+        return "ok", int(result[1])
+
+    def transition(
+        self,
+        slug: str,
+        party_id: str,
+        target: Status,
+        *,
+        allowed: Iterable[Status],
+        now: float,
+        actor: str,
+        almost_ready_position: int,
+        hold_until: float | None = None,
+        hold_version: str | None = None,
+    ) -> tuple[str, TransitionResult | str | None]:
+        result = self._transition(
+            keys=[
+                party_key(slug, party_id), waiting_key(slug), notified_key(slug), phones_key(slug),
+                finished_key(slug), events_key(slug), party_prefix(slug), recent_key(slug, "seatings"),
+                recent_key(slug, "turns"), recent_key(slug, "drops"), pending_key(slug), remote_key(slug),
+                seq_key(slug),
+            ],
+            args=[
+                party_id, target.value, repr(now), actor, almost_ready_position, FINISHED_PARTY_TTL_SECONDS,
+                ",".join(s.value for s in allowed), repr(hold_until) if hold_until is not None else "",
+                hold_version or "", repr(now - FINISHED_KEEP_SECONDS), RECENT_MAXLEN,
+            ],
+        )
+        if result[0] != "ok":
+            return result[0], result[1] if len(result) > 1 else None
+        return "ok", TransitionResult(previous=Status(result[1]), promoted=list(result[2:]))
+
+    def move(self, slug: str, party_id: str, position: int, *, now: float, actor: str,
+             almost_ready_position: int) -> tuple[str, Any]:
+        result = self._move(
+            keys=[waiting_key(slug), party_prefix(slug), events_key(slug)],
+            args=[party_id, position, repr(now), actor, almost_ready_position],
+        )
+        if result[0] != "ok":
+            return result[0], result[1] if len(result) > 1 else None
+        return "ok", (int(result[1]), int(result[2]), list(result[3:]))
+
+    def update_party(self, slug: str, party_id: str, fields: dict[str, str], *, now: float, actor: str,
+                     allowed: Iterable[Status] = (), event: str = "update") -> tuple[str, str | None]:
+        pairs = [item for kv in fields.items() for item in kv]
+        result = self._update(
+            keys=[party_key(slug, party_id), events_key(slug)],
+            args=[party_id, repr(now), actor, ",".join(s.value for s in allowed), event, *pairs],
+        )
+        return result[0], result[1] if len(result) > 1 else None
+
+    def extend_hold(self, slug: str, party_id: str, seconds: float, *, now: float, actor: str,
+                    most_seconds: float) -> tuple[str, Any]:
+        result = self._extend_hold(keys=[party_key(slug, party_id), events_key(slug)],
+                                   args=[repr(seconds), repr(now), actor, repr(most_seconds)])
+        if result[0] != "ok":
+            return result[0], result[1] if len(result) > 1 else None
+        hold = float(result[2]) if result[2] else None
+        return "ok", (Status(result[1]), hold, result[3] or None)
+
+    def undo_finish(self, slug: str, party_id: str, *, now: float, window_seconds: float,
+                    actor: str) -> tuple[str, Any]:
+        result = self._undo(
+            keys=[party_key(slug, party_id), waiting_key(slug), notified_key(slug), phones_key(slug),
+                  finished_key(slug), events_key(slug)],
+            args=[party_id, repr(now), repr(window_seconds), actor])
+        return result[0], result[1] if len(result) > 1 else None
+
+    def load_party(self, slug: str, party_id: str) -> Party | None:
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hgetall(party_key(slug, party_id))
+        pipe.zrank(waiting_key(slug), party_id)
+        data, rank = pipe.execute()
+        if not data or "status" not in data:
+            return None
+        return party_from_hash(slug, party_id, data, rank + 1 if rank is not None else None)
+
+    def party_field(self, slug: str, party_id: str, field: str) -> str | None:
+        return self.redis.hget(party_key(slug, party_id), field)
+
+    def active_parties(self, slug: str) -> list[Party]:
+        flat = self._list_active(keys=[waiting_key(slug), notified_key(slug), party_prefix(slug), pending_key(slug)])
+        return _parse_entries(slug, flat)
+
+    def finished_parties(self, slug: str, since: float) -> list[Party]:
+        flat = self._list_finished(keys=[finished_key(slug), party_prefix(slug)], args=[repr(since)])
+        return _parse_entries(slug, flat)
+
+    def active_party_for_phone(self, slug: str, phone: str) -> str | None:
+        return self.redis.hget(phones_key(slug), phone)
+
+    def snapshot(self, slug: str) -> Snapshot:
+        sizes, seatings, turns, drops, notified, history = self._snapshot(keys=[
+            waiting_key(slug), party_prefix(slug), recent_key(slug, "seatings"), recent_key(slug, "turns"),
+            recent_key(slug, "drops"), notified_key(slug), history_key(slug),
+        ])
+        return Snapshot(
+            waiting_sizes=[int(s) for s in sizes],
+            notified_sizes=[int(s) for s in notified],
+            seatings=[(float(a), int(b), float(c)) for a, b, c in (s.split(":")[:3] for s in seatings)],
+            turns=[(float(a), float(b), int(c)) for a, b, c in (t.split(":")[:3] for t in turns)],
+            drops=[(float(a), int(b), float(c), d, e)
+                   for a, b, c, d, e in ((x.split(":") + [""])[:5] for x in drops)],
+            history=dict(zip(history[0::2], history[1::2])),
+        )
+
+    def await_feedback(self, slug: str, digest: str, party_id: str, ttl_seconds: int) -> None:
+        """Remember, for a day, that this number's next digit answers a feedback request."""
+        self.redis.set(f"{tag(slug)}:awaitfb:{digest}", party_id, ex=ttl_seconds)
+
+    def feedback_party(self, slug: str, digest: str) -> str | None:
+        return self.redis.get(f"{tag(slug)}:awaitfb:{digest}")
+
+    def record_feedback(self, slug: str, party_id: str, *, now: float, rating: int | None = None,
+                        comment: str | None = None) -> None:
+        """Store a rating or a follow-up comment on the visit and append a feedback event."""
+        fields = {"rated_at": repr(now), "rating": str(rating)} if rating is not None else {"comment": comment or ""}
+        event = {"type": "feedback", "party": party_id, "at": repr(now)}
+        event.update({"rating": str(rating)} if rating is not None else {"comment": (comment or "")[:500]})
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hset(party_key(slug, party_id), mapping=fields)
+        pipe.xadd(events_key(slug), event, maxlen=EVENTS_MAXLEN, approximate=True)
+        pipe.execute()
+
+    def count_join(self, slug: str, digest: str, day: str) -> int:
+        """Joins by one number on one day (the daily cap), counted atomically."""
+        key = f"{tag(slug)}:joins:{digest}:{day}"
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.incr(key)
+        pipe.expire(key, 2 * 24 * 3600)
+        count, _ = pipe.execute()
+        return int(count)
+
+    def resolve_token(self, token: str) -> tuple[str, str] | None:
+        value = self.redis.get(token_key(token))
+        if not value or "/" not in value:
+            return None
+        slug, party_id = value.split("/", 1)
+        return slug, party_id
+
+    def events(self, slug: str, after: str = "-", count: int = 100) -> list[tuple[str, dict[str, str]]]:
+        start = "-" if after in ("-", "") else f"({after}"
+        return [(eid, fields) for eid, fields in self.redis.xrange(events_key(slug), start, "+", count=count)]
+
+    def ping(self) -> bool:
+        return bool(self.redis.ping())
+
+
+# --- Messages ---------------------------------------------------------------------------------------
+
+MESSAGE_TTL_SECONDS = 35 * 24 * 3600
+SID_TTL_SECONDS = 8 * 24 * 3600
+STATUS_RANK = {
+    "queued": 0, "accepted": 1, "scheduled": 1, "sending": 2, "sent": 3,
+    "delivered": 4, "undelivered": 4, "failed": 4, "suppressed": 4, "read": 5, "received": 5,
+}
+
+
+def sid_key(sid: str) -> str:
+    return f"wl:sid:{sid}"
+
+
+# KEYS[1] message hash, KEYS[2] opt-out set
+# ARGV[1] now, ARGV[2] keyed hash of the recipient
+# -> 'claimed' (send it) | 'ambiguous' (an earlier attempt may have reached Twilio) | 'done' | 'opted_out'
+#    | 'missing'
+CLAIM_MESSAGE_LUA = """
+local m = redis.call('HMGET', KEYS[1], 'status', 'sid', 'claimed_at')
+if not m[1] then return 'missing' end
+if m[2] and m[2] ~= '' then return 'done' end
+if m[1] ~= 'queued' then return 'done' end
+if redis.call('SISMEMBER', KEYS[2], ARGV[2]) == 1 then
+  redis.call('HSET', KEYS[1], 'status', 'suppressed', 'error_code', 'opted_out', 'updated_at', ARGV[1])
+  return 'opted_out'
+end
+redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+if m[3] and m[3] ~= '' then return 'ambiguous' end
+redis.call('HSET', KEYS[1], 'claimed_at', ARGV[1])
+return 'claimed'
+"""
+
+# KEYS[1] message hash, KEYS[2] events stream
+# ARGV[1] new status, ARGV[2] its rank, ARGV[3] now, ARGV[4] error code ('' = none), ARGV[5] sid ('' = keep;
+# recorded whatever the status, so a send's SID is never lost to a callback that arrived first)
+# ARGV[6..] rank of each known status as name/rank pairs
+# -> {'updated', party id, kind} | {'ignored'} | {'missing'}
+ADVANCE_STATUS_LUA = _XADD + """
+local m = redis.call('HMGET', KEYS[1], 'status', 'party', 'kind', 'id')
+if not m[1] then return {'missing'} end
+if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'sid', ARGV[5], 'updated_at', ARGV[3]) end
+local ranks = {}
+for i = 6, #ARGV, 2 do ranks[ARGV[i]] = tonumber(ARGV[i + 1]) end
+if (ranks[m[1]] or 0) >= tonumber(ARGV[2]) then return {'ignored'} end
+redis.call('HSET', KEYS[1], 'status', ARGV[1], 'updated_at', ARGV[3])
+if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'error_code', ARGV[4]) end
+add_event(KEYS[2], 'type', 'sms', 'message', m[4] or '', 'party', m[2] or '', 'kind', m[3] or '',
+  'from', m[1], 'to', ARGV[1], 'at', ARGV[3])
+return {'updated', m[2] or '', m[3] or ''}
+"""
+
+
+# KEYS[1] message hash, KEYS[2] conversation list ('' party: the message hash again), KEYS[3] opt-out set,
+# KEYS[4] first-contact latch (optional)
+# ARGV[1] keyed hash of the recipient, ARGV[2] message TTL, ARGV[3] latch TTL, ARGV[4] body to use on
+# the first contact, ARGV[5] '1' when KEYS[2] is a real conversation, ARGV[6..] field/value pairs
+# -> {opted out 0|1, first contact 0|1}
+RECORD_OUTBOUND_LUA = """
+local opted = redis.call('SISMEMBER', KEYS[3], ARGV[1])
+local first = 0
+if KEYS[4] and redis.call('SET', KEYS[4], '1', 'NX', 'EX', tonumber(ARGV[3])) then first = 1 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 6))
+if first == 1 then redis.call('HSET', KEYS[1], 'body', ARGV[4]) end
+if opted == 1 then redis.call('HSET', KEYS[1], 'status', 'suppressed', 'error_code', 'opted_out') end
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[2]))
+if ARGV[5] == '1' then
+  redis.call('RPUSH', KEYS[2], redis.call('HGET', KEYS[1], 'id'))
+  redis.call('LTRIM', KEYS[2], -500, -1)
+  redis.call('EXPIRE', KEYS[2], tonumber(ARGV[2]))
+end
+return {opted, first}
+"""
+
+
+class MessageStore:
+    """Text messages in and out, and the per-restaurant opt-out list."""
+
+    def __init__(self, redis: Redis):
+        self.redis: Any = redis  # decoded replies (str), which redis-py's stubs cannot express
+        self._claim = redis.register_script(CLAIM_MESSAGE_LUA)
+        self._advance = redis.register_script(ADVANCE_STATUS_LUA)
+        self._rank_args = [item for kv in STATUS_RANK.items() for item in (kv[0], str(kv[1]))]
+        self._record_outbound = redis.register_script(RECORD_OUTBOUND_LUA)
+
+    def record_outbound(self, slug: str, message: dict[str, str], *, recipient_digest: str,
+                        first_contact_body: str | None = None, latch_ttl: int = 0) -> tuple[bool, bool]:
+        """Store an outbound text in one round trip: checks the opt-out list (an opted-out number's text
+        is kept as ``suppressed``) and, given ``first_contact_body``, uses that body when this is the
+        restaurant's first text to the number. Returns (opted out, first contact)."""
+        conv = conversation_key(slug, message["party"]) if message.get("party") else message_key(slug, message["id"])
+        keys = [message_key(slug, message["id"]), conv, optout_key(slug)]
+        if first_contact_body is not None:
+            keys.append(f"{tag(slug)}:once:contacted:{recipient_digest}")
+        pairs = [item for kv in message.items() for item in kv]
+        opted, first = self._record_outbound(keys=keys, args=[
+            recipient_digest, MESSAGE_TTL_SECONDS, latch_ttl, first_contact_body or "",
+            "1" if message.get("party") else "", *pairs])
+        return bool(opted), bool(first)
+
+    def add(self, slug: str, message: dict[str, str]) -> None:
+        """Store a message and append it to its party's conversation, atomically."""
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hset(message_key(slug, message["id"]), mapping=message)
+        pipe.expire(message_key(slug, message["id"]), MESSAGE_TTL_SECONDS)
+        if message.get("party"):
+            conv = conversation_key(slug, message["party"])
+            pipe.rpush(conv, message["id"])
+            pipe.ltrim(conv, -500, -1)
+            pipe.expire(conv, MESSAGE_TTL_SECONDS)
+        if message.get("direction") == "in":
+            pipe.xadd(events_key(slug), {"type": "sms_in", "message": message["id"], "party": message.get("party", ""),
+                                         "at": message.get("created_at", "")}, maxlen=EVENTS_MAXLEN, approximate=True)
+        pipe.execute()
+
+    def get(self, slug: str, message_id: str) -> dict[str, str] | None:
+        data = self.redis.hgetall(message_key(slug, message_id))
+        return data or None
+
+    def conversation(self, slug: str, party_id: str) -> list[dict[str, str]]:
+        ids = self.redis.lrange(conversation_key(slug, party_id), 0, -1)
+        pipe = self.redis.pipeline(transaction=False)
+        for message_id in ids:
+            pipe.hgetall(message_key(slug, message_id))
+        return [m for m in pipe.execute() if m]
+
+    def claim(self, slug: str, message_id: str, *, now: float, recipient_digest: str) -> str:
+        return str(self._claim(keys=[message_key(slug, message_id), optout_key(slug)],
+                               args=[repr(now), recipient_digest]))
+
+    def record_sid(self, slug: str, message_id: str, sid: str, status: str, *, now: float) -> None:
+        """Twilio accepted the message: remember its SID so no re-run ever sends it again. The global
+        SID index is written first, so a status callback racing this finds the message."""
+        self.redis.set(sid_key(sid), f"{slug}/{message_id}", ex=SID_TTL_SECONDS)
+        self.advance(slug, message_id, status, now=now, sid=sid)
+
+    def release_claim(self, slug: str, message_id: str, error: str, *, now: float) -> None:
+        """Twilio answered with an error, so it did not take the message: a retry may send it."""
+        self.redis.hset(message_key(slug, message_id), mapping={
+            "claimed_at": "", "last_error": error[:200], "updated_at": repr(now)})
+
+    def note_error(self, slug: str, message_id: str, error: str, *, now: float) -> None:
+        self.redis.hset(message_key(slug, message_id), mapping={"last_error": error[:200], "updated_at": repr(now)})
+
+    def advance(self, slug: str, message_id: str, status: str, *, now: float, error_code: str = "",
+                sid: str = "") -> tuple[str, str, str]:
+        """Move a message's status forward only; duplicates and late callbacks are ignored."""
+        rank = STATUS_RANK.get(status, -1)  # an unknown status moves nothing (but a SID is still kept)
+        result = self._advance(keys=[message_key(slug, message_id), events_key(slug)],
+                               args=[status, rank, repr(now), error_code, sid, *self._rank_args])
+        if result[0] != "updated":
+            return result[0], "", ""
+        return "updated", result[1], result[2]
+
+    def locate_sid(self, sid: str) -> tuple[str, str] | None:
+        value = self.redis.get(sid_key(sid))
+        if not value or "/" not in value:
+            return None
+        slug, message_id = value.split("/", 1)
+        return slug, message_id
+
+    def opt_out(self, slug: str, digest: str) -> None:
+        self.redis.sadd(optout_key(slug), digest)
+
+    def opt_in(self, slug: str, digest: str) -> None:
+        self.redis.srem(optout_key(slug), digest)
+
+    def is_opted_out(self, slug: str, digest: str) -> bool:
+        return bool(self.redis.sismember(optout_key(slug), digest))
+
+    def first_time(self, key_suffix: str, slug: str, ttl_seconds: int) -> bool:
+        """A once-per-window latch (e.g. one "not on the list" reply an hour per number)."""
+        return bool(self.redis.set(f"{tag(slug)}:once:{key_suffix}", "1", nx=True, ex=ttl_seconds))
+
+    def count_inbound(self, slug: str, digest: str, window_seconds: int) -> int:
+        """Texts received from one number in the current window (a fixed window, started by the first)."""
+        key = f"{tag(slug)}:inrate:{digest}"
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.incr(key)
+        pipe.expire(key, window_seconds, nx=True)
+        count, _ = pipe.execute()
+        return int(count)
+
+    def seen_inbound(self, slug: str, message_sid: str) -> bool:
+        """True when this MessageSid was already handled (Twilio retries webhooks)."""
+        return not self.redis.set(inbound_seen_key(slug, message_sid), "1", nx=True, ex=24 * 3600)
+
+
+# --- Owner's stats, visit records and erasure -------------------------------------------------------
+# Events fold into per-day counter hashes (rules in waitlist.stats). The stream cursor is the fold's
+# version: a fold WATCHes it, reads, and writes its increments and the new cursor in one MULTI, so two
+# folders never count an event twice (the loser retries from the winner's cursor). Anything else that
+# rewrites fold output (forget) also rewrites the cursor in its transaction.
+
+STATS_SEEN_TTL_SECONDS = 3 * 24 * 3600
+STATS_FINISH_TTL_SECONDS = 24 * 3600
+STATS_FOLD_BATCH = 500
+STATS_FOLD_ATTEMPTS = 20
+
+
+def stats_cursor_key(slug: str) -> str:
+    return f"{tag(slug)}:stats:cursor"
+
+
+def stats_day_key(slug: str, day: str) -> str:
+    return f"{tag(slug)}:stats:day:{day}"
+
+
+def stats_seen_key(slug: str, day: str) -> str:
+    return f"{tag(slug)}:stats:seen:{day}"
+
+
+def stats_finish_key(slug: str, party_id: str) -> str:
+    return f"{tag(slug)}:stats:fin:{party_id}"
+
+
+def stats_month_key(slug: str, month: str) -> str:
+    return f"{tag(slug)}:stats:month:{month}"
+
+
+def visits_key(slug: str, day: str) -> str:
+    return f"{tag(slug)}:visits:{day}"
+
+
+def _stream_id(entry_id: str) -> tuple[int, int]:
+    ms, _, seq = entry_id.partition("-")
+    return int(ms), int(seq or 0)
+
+
+class StatsStore:
+    """Per-day aggregates folded from the event stream, the per-visit records behind the CSV export,
+    and erasure (retention sweep, forgetting one number)."""
+
+    def __init__(self, redis: Redis):
+        self.redis: Any = redis  # decoded replies (str), which redis-py's stubs cannot express
+
+    # --- folding ---
+
+    def cursor(self, slug: str) -> str:
+        return self.redis.get(stats_cursor_key(slug)) or "0-0"
+
+    def fold(self, slug: str, zone: Any, retention_days: int, *, batch: int = STATS_FOLD_BATCH,
+             attempts: int = STATS_FOLD_ATTEMPTS) -> int:
+        """Fold every event past the cursor; returns how many this call folded. Gives up quietly after
+        ``attempts`` lost races: another folder is then doing the same work."""
+        from redis.exceptions import WatchError
+
+        from waitlist import stats
+
+        folded, lost = 0, 0
+        while lost < attempts:
+            with self.redis.pipeline(transaction=True) as pipe:
+                try:
+                    pipe.watch(stats_cursor_key(slug))
+                    cursor = pipe.get(stats_cursor_key(slug)) or "0-0"
+                    entries = pipe.xrange(events_key(slug), f"({cursor}", "+", count=batch)
+                    if not entries:
+                        pipe.unwatch()
+                        return folded
+                    result = stats.fold(
+                        entries, zone,
+                        finish_of=lambda pid: _json_or_none(pipe.get(stats_finish_key(slug, pid))),
+                        seen=lambda day, token: bool(pipe.sismember(stats_seen_key(slug, day), token)),
+                        party_info=lambda pid: pipe.hgetall(party_key(slug, pid)),
+                    )
+                    updates = self._merge_visit_updates(pipe, slug, result.visit_updates)
+                    pipe.multi()
+                    self._write_fold(pipe, slug, zone, retention_days, result, updates)
+                    pipe.set(stats_cursor_key(slug), result.last_id)
+                    pipe.execute()
+                except WatchError:
+                    lost += 1
+                    continue
+            folded += result.events
+            if len(entries) < batch:
+                return folded
+        return folded
+
+    @staticmethod
+    def _merge_visit_updates(pipe: Any, slug: str, updates: dict[str, tuple[str, dict[str, Any]]]
+                             ) -> dict[tuple[str, str], dict[str, Any]]:
+        """Feedback for visits folded earlier: find each record (its day is at most 3 days before the
+        feedback) and merge the rating or comment in. Records already erased stay erased."""
+        from datetime import date, timedelta
+
+        merged: dict[tuple[str, str], dict[str, Any]] = {}
+        for party_id, (day, fields) in updates.items():
+            for back in range(4):
+                visit_day = (date.fromisoformat(day) - timedelta(days=back)).isoformat()
+                raw = pipe.hget(visits_key(slug, visit_day), party_id)
+                if raw:
+                    merged[(visit_day, party_id)] = {**json.loads(raw), **fields}
+                    break
+        return merged
+
+    @staticmethod
+    def _write_fold(pipe: Any, slug: str, zone: Any, retention_days: int, result: Any,
+                    updates: dict[tuple[str, str], dict[str, Any]]) -> None:
+        from waitlist import stats
+
+        for day, counter in result.counters.items():
+            for name, value in counter.items():
+                if value:
+                    pipe.hincrby(stats_day_key(slug, day), name, value)
+                    pipe.hincrby(stats_month_key(slug, day[:7]), name, value)
+        for day, tokens in result.seen.items():
+            if tokens:
+                pipe.sadd(stats_seen_key(slug, day), *tokens)
+                pipe.expire(stats_seen_key(slug, day), STATS_SEEN_TTL_SECONDS)
+        for party_id in result.undone:
+            pipe.delete(stats_finish_key(slug, party_id))
+        for party_id, finish in result.finishes.items():
+            pipe.set(stats_finish_key(slug, party_id), json.dumps(finish), ex=STATS_FINISH_TTL_SECONDS)
+        for day, party_id in result.removed_visits:
+            pipe.hdel(visits_key(slug, day), party_id)
+        for (day, party_id), record in {**result.visits, **updates}.items():
+            pipe.hset(visits_key(slug, day), party_id, json.dumps(record, separators=(",", ":")))
+            pipe.expireat(visits_key(slug, day), int(stats.day_bounds(day, zone)[1] + retention_days * 86400))
+
+    # --- reading ---
+
+    def days(self, slug: str, days: Sequence[str]) -> list[tuple[str, Any]]:
+        """Each day's counters (empty for a day without any), in the order asked."""
+        from waitlist import stats
+
+        pipe = self.redis.pipeline(transaction=False)
+        for day in days:
+            pipe.hgetall(stats_day_key(slug, day))
+        return [(day, stats.parse_day(raw)) for day, raw in zip(days, pipe.execute())]
+
+    def range(self, slug: str, days: Sequence[str], breakdown: bool) -> tuple[list[tuple[str, Any]], Any]:
+        """Each day's counters and the range's total. Broken down, every day is read whole; otherwise
+        each day only its DAY_FIELDS, and the total comes from the months the range covers completely
+        plus its other days: a year reads 12 rollups instead of 365 whole days."""
+        from waitlist import stats
+
+        if breakdown:
+            return self.days(slug, days), None
+        pipe = self.redis.pipeline(transaction=False)
+        for day in days:
+            pipe.hmget(stats_day_key(slug, day), stats.DAY_FIELDS)
+        per_day = [(day, stats.parse_day({k: v for k, v in zip(stats.DAY_FIELDS, values) if v is not None}))
+                   for day, values in zip(days, pipe.execute())]
+        months, loose = stats.split_range(days)
+        pipe = self.redis.pipeline(transaction=False)
+        for month in months:
+            pipe.hgetall(stats_month_key(slug, month))
+        for day in loose:
+            pipe.hgetall(stats_day_key(slug, day))
+        return per_day, stats.merge(stats.parse_day(raw) for raw in pipe.execute())
+
+    def visits(self, slug: str, days: Sequence[str]) -> list[tuple[str, dict[str, Any]]]:
+        """Visit records of those days (kept retention_days), by day, then by join time."""
+        pipe = self.redis.pipeline(transaction=False)
+        for day in days:
+            pipe.hvals(visits_key(slug, day))
+        out: list[tuple[str, dict[str, Any]]] = []
+        for day, values in zip(days, pipe.execute()):
+            records = sorted((json.loads(v) for v in values), key=lambda r: r.get("joined") or 0)
+            out.extend((day, record) for record in records)
+        return out
+
+    # --- erasure ---
+
+    def expire_visits(self, slug: str, zone: Any, retention_days: int, now: float) -> int:
+        """Re-apply the retention to every kept day (the setting may have changed); returns days erased."""
+        from waitlist import stats
+
+        erased = 0
+        prefix = visits_key(slug, "")
+        for key in self.redis.scan_iter(match=f"{prefix}*", count=500):
+            day = key[len(prefix):]
+            try:
+                until = int(stats.day_bounds(day, zone)[1] + retention_days * 86400)
+            except ValueError:
+                continue
+            if until <= now:
+                erased += int(self.redis.delete(key))
+            else:
+                self.redis.expireat(key, until)
+        return erased
+
+    def erase_old_messages(self, slug: str, cutoff: float) -> int:
+        """Texts (numbers and bodies) created before ``cutoff``, and conversations left empty."""
+        erased = 0
+        for key in self.redis.scan_iter(match=f"{message_prefix(slug)}*", count=500):
+            created, sid = self.redis.hmget(key, "created_at", "sid")
+            if created and float(created) < cutoff:
+                erased += int(self.redis.delete(key))
+                if sid:
+                    self.redis.delete(sid_key(sid))
+        for key in self.redis.scan_iter(match=f"{tag(slug)}:conv:*", count=500):
+            ids = self.redis.lrange(key, 0, -1)
+            if not any(self.redis.exists(message_key(slug, mid)) for mid in ids):
+                self.redis.delete(key)
+        return erased
+
+    def erase_old_parties(self, slug: str, cutoff: float) -> int:
+        """Finished parties (names, numbers) that left the list before ``cutoff``. Parties expire 3 days
+        after finishing anyway; this matters only for a retention shorter than that."""
+        erased = 0
+        for key in self.redis.scan_iter(match=f"{party_prefix(slug)}*", count=500):
+            status, finished, token = self.redis.hmget(key, "status", "finished_at", "token")
+            if status in ("seated", "completed", "cancelled", "no_show") and finished and float(finished) < cutoff:
+                erased += int(self.redis.delete(key))
+                self.redis.zrem(finished_key(slug), key[len(party_prefix(slug)):])
+                if token:
+                    self.redis.delete(token_key(token))
+        return erased
+
+    def erase_old_comments(self, slug: str, cutoff: float) -> int:
+        """Guests' feedback comments are their own words: drop them from the stream once folded and old."""
+        limit = min(_stream_id(self.cursor(slug)), (int(cutoff * 1000), 0))
+        if limit <= (0, 0):
+            return 0
+        doomed = [eid for eid, fields in self.redis.xrange(events_key(slug), "-", f"{limit[0]}-{limit[1]}")
+                  if fields.get("type") == "feedback" and fields.get("comment")]
+        return int(self.redis.xdel(events_key(slug), *doomed)) if doomed else 0
+
+    def parties_with_phone(self, slug: str, phone: str) -> list[str]:
+        found = []
+        for key in self.redis.scan_iter(match=f"{party_prefix(slug)}*", count=500):
+            if self.redis.hget(key, "phone") == phone:
+                found.append(key[len(party_prefix(slug)):])
+        return found
+
+    def forget_phone(self, slug: str, phone: str, digest: str, party_ids: Sequence[str]) -> dict[str, int]:
+        """Erase one number's parties, texts, visit records and latches in this restaurant. Active
+        parties must have been taken off the list first (the service does that). The opt-out list keeps
+        its keyed hash, so a guest who texted STOP stays opted out."""
+        erased = {"parties": 0, "messages": 0, "visits": 0, "latches": 0, "events": 0}
+        parties = set(party_ids)
+        for party_id in parties:
+            token = self.redis.hget(party_key(slug, party_id), "token")
+            for message_id in self.redis.lrange(conversation_key(slug, party_id), 0, -1):
+                erased["messages"] += self._erase_message(slug, message_id)
+            self.redis.delete(conversation_key(slug, party_id))
+            erased["parties"] += int(self.redis.delete(party_key(slug, party_id)))
+            self.redis.zrem(finished_key(slug), party_id)
+            if token:
+                self.redis.delete(token_key(token))
+        for key in self.redis.scan_iter(match=f"{message_prefix(slug)}*", count=500):
+            to, from_ = self.redis.hmget(key, "to", "from")
+            if phone in (to, from_):
+                erased["messages"] += self._erase_message(slug, key[len(message_prefix(slug)):])
+        erased["visits"] = self._forget_visits(slug, phone, parties)
+        for pattern in (f"{tag(slug)}:once:*{digest}*", f"{tag(slug)}:inrate:{digest}",
+                        f"{tag(slug)}:awaitfb:{digest}", f"{tag(slug)}:joins:{digest}:*"):
+            for key in self.redis.scan_iter(match=pattern, count=500):
+                erased["latches"] += int(self.redis.delete(key))
+        doomed = [eid for eid, fields in self.redis.xrange(events_key(slug), "-", "+")
+                  if fields.get("type") == "feedback" and fields.get("party") in parties
+                  and _stream_id(eid) <= _stream_id(self.cursor(slug))]
+        if doomed:
+            erased["events"] = int(self.redis.xdel(events_key(slug), *doomed))
+        return erased
+
+    def _erase_message(self, slug: str, message_id: str) -> int:
+        sid = self.redis.hget(message_key(slug, message_id), "sid")
+        if sid:
+            self.redis.delete(sid_key(sid))
+        return int(self.redis.delete(message_key(slug, message_id)))
+
+    def _forget_visits(self, slug: str, phone: str, parties: set[str]) -> int:
+        """Visit records are fold output: rewrite them under the fold's cursor like a fold would."""
+        from redis.exceptions import WatchError
+
+        prefix = visits_key(slug, "")
+        keys = list(self.redis.scan_iter(match=f"{prefix}*", count=500))
+        for _attempt in range(STATS_FOLD_ATTEMPTS):
+            with self.redis.pipeline(transaction=True) as pipe:
+                try:
+                    pipe.watch(stats_cursor_key(slug))
+                    cursor = pipe.get(stats_cursor_key(slug)) or "0-0"
+                    doomed = [(key, party_id) for key in keys for party_id, raw in pipe.hgetall(key).items()
+                              if party_id in parties or json.loads(raw).get("phone") == phone]
+                    pipe.multi()
+                    for key, party_id in doomed:
+                        pipe.hdel(key, party_id)
+                    pipe.set(stats_cursor_key(slug), cursor)
+                    pipe.execute()
+                    return len(doomed)
+                except WatchError:
+                    continue
+        raise RuntimeError("could not erase visit records: the stats fold kept racing")
+
+
+def _json_or_none(raw: str | None) -> Any:
+    return json.loads(raw) if raw else None

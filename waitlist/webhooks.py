@@ -1,0 +1,80 @@
+"""Twilio's webhooks: inbound texts and delivery status callbacks, signature-checked first.
+
+The signature is computed by Twilio over the public URL it called, so it is checked against
+PUBLIC_BASE_URL + path (not the URL this process sees behind a TLS-terminating proxy).
+"""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from twilio.request_validator import RequestValidator
+
+from config import Config
+from waitlist.errors import Forbidden
+from waitlist.http import get_waitlist
+from waitlist.inbound import InboundHandler
+from waitlist.sms import outbox_entries
+
+bp = Blueprint("webhooks", __name__)
+
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+FAILED_STATUSES = {"failed", "undelivered"}
+
+
+def _config() -> Config:
+    return current_app.config["WAITLIST"]  # type: ignore[no-any-return]
+
+
+def check_signature() -> None:
+    """403 unless X-Twilio-Signature matches the public URL and the unmodified form."""
+    config = _config()
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not config.twilio_auth_token or not signature:
+        raise Forbidden("missing or invalid Twilio signature")
+    url = config.public_base_url + request.full_path.rstrip("?")
+    validator = RequestValidator(config.twilio_auth_token)
+    if not validator.validate(url, request.form.to_dict(flat=True), signature):
+        raise Forbidden("missing or invalid Twilio signature")
+
+
+def twiml() -> Response:
+    return Response(EMPTY_TWIML, mimetype="text/xml")
+
+
+@bp.post("/sms/inbound")
+def inbound() -> Any:
+    """A guest texted the restaurant: act on it once and answer with empty TwiML."""
+    check_signature()
+    form = request.form
+    InboundHandler(get_waitlist()).handle(to=form.get("To", ""), from_=form.get("From", ""),
+                                          body=form.get("Body", ""), message_sid=form.get("MessageSid", ""))
+    return twiml()
+
+
+@bp.post("/sms/status")
+def status_callback() -> Any:
+    """Twilio reports delivery: move the message forward only and flag the party if it failed."""
+    check_signature()
+    waitlist = get_waitlist()
+    sid = request.form.get("MessageSid") or request.form.get("SmsSid") or ""
+    status = (request.form.get("MessageStatus") or request.form.get("SmsStatus") or "").lower()
+    located = waitlist.messages.locate_sid(sid) if sid else None
+    if located is None:
+        return Response(status=204)
+    slug, message_id = located
+    outcome, party_id, _kind = waitlist.messages.advance(
+        slug, message_id, status, now=time.time(), error_code=request.form.get("ErrorCode", ""))
+    if outcome == "updated" and status in FAILED_STATUSES and party_id:
+        waitlist.set_flags(waitlist.restaurant(slug), party_id, sms_failed=True)
+    return Response(status=204)
+
+
+@bp.get("/dev/outbox")
+def dev_outbox() -> Any:
+    """Development only: the texts the local outbox 'sent' instead of Twilio."""
+    config = _config()
+    if not config.development or config.twilio_configured:
+        return jsonify({"error": {"code": "not_found", "message": "no such resource"}}), 404
+    return jsonify({"messages": outbox_entries(current_app.extensions["redis"])})

@@ -1,0 +1,51 @@
+"""What a job needs (the service and a sender), built once per worker process from the environment.
+
+Tests and the embedded development runner install their own with ``use()``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from config import Config
+from waitlist.connections import rq_redis, waitlist_redis
+from waitlist.dispatch import RQDispatcher
+from waitlist.services import Waitlist
+from waitlist.sms import OutboxSender, Sender, TwilioSender
+from waitlist.store import MessageStore, Store
+
+
+@dataclass
+class JobContext:
+    waitlist: Waitlist
+    sender: Sender
+
+    @property
+    def messages(self) -> MessageStore:
+        return self.waitlist.messages
+
+
+_current: JobContext | None = None
+
+
+def use(context: JobContext | None) -> None:
+    global _current
+    _current = context
+
+
+def build(config: Config, redis: object | None = None, rq_connection: object | None = None,
+          sender: Sender | None = None) -> JobContext:
+    redis = redis if redis is not None else waitlist_redis(config.redis_url, config.redis_cluster)
+    rq_connection = rq_connection if rq_connection is not None else rq_redis(config.rq_redis_url or config.redis_url)
+    waitlist = Waitlist(Store(redis), MessageStore(redis), RQDispatcher(rq_connection, config), config)  # type: ignore[arg-type]
+    if sender is None:
+        sender = (TwilioSender(config.twilio_account_sid or "", config.twilio_auth_token or "",
+                               config.twilio_api_url, config.twilio_timeout_seconds)
+                  if config.twilio_configured else OutboxSender(redis))
+    return JobContext(waitlist=waitlist, sender=sender)
+
+
+def current() -> JobContext:
+    global _current
+    if _current is None:
+        _current = build(Config.from_env())
+    return _current

@@ -1,0 +1,169 @@
+"""RQ job functions. Each takes ids, re-reads state, and returns quietly when the work no longer
+applies; transient errors raise so RQ records and retries them."""
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from waitlist.phones import mask_phone, phone_digest
+from waitlist.sms import (
+    OPT_OUT_CODE,
+    AmbiguousSendError,
+    PermanentSendError,
+    TransientSendError,
+)
+from workers.context import current
+
+log = logging.getLogger(__name__)
+
+VALIDITY_SECONDS = {"table_ready": 600, "almost_ready": 900}
+"""Twilio drops these if it cannot deliver them in time: a late table-ready text only misleads."""
+
+
+def send_text(slug: str, message_id: str) -> str:
+    """Send one recorded message exactly once: claim it, send it, remember Twilio's SID."""
+    ctx = current()
+    messages, config = ctx.messages, ctx.waitlist.config
+    message = messages.get(slug, message_id)
+    if message is None:
+        return "missing"
+    digest = phone_digest(config.secret_key, message["to"])
+    claim = messages.claim(slug, message_id, now=time.time(), recipient_digest=digest)
+    if claim == "opted_out":
+        _flag(slug, message.get("party", ""), "opted_out")
+        return claim
+    if claim not in ("claimed", "ambiguous"):
+        return claim
+    if claim == "ambiguous":
+        sid = ctx.sender.find_sent(to=message["to"], from_=message["from"], body=message["body"],
+                                   since=float(message["created_at"]))
+        if sid:
+            messages.record_sid(slug, message_id, sid, "sent", now=time.time())
+            log.info("sms found already sent msg=%s sid=%s", message_id, sid)
+            return "found"
+    try:
+        sent = ctx.sender.send(
+            to=message["to"], from_=message["from"], body=message["body"],
+            status_callback=f"{config.public_base_url}/sms/status" if config.twilio_configured else None,
+            validity_period=VALIDITY_SECONDS.get(message.get("kind", "")),
+        )
+    except PermanentSendError as exc:
+        _fail(slug, message, exc.code)
+        return "failed"
+    except TransientSendError as exc:
+        messages.release_claim(slug, message_id, str(exc), now=time.time())
+        raise
+    except AmbiguousSendError as exc:
+        messages.note_error(slug, message_id, str(exc), now=time.time())
+        raise
+    messages.record_sid(slug, message_id, sent.sid, sent.status, now=time.time())
+    return "sent"
+
+
+def _fail(slug: str, message: dict[str, str], code: str) -> None:
+    ctx = current()
+    ctx.messages.advance(slug, message["id"], "failed", now=time.time(), error_code=code)
+    log.warning("sms failed msg=%s to=%s code=%s", message["id"], mask_phone(message["to"]), code)
+    _flag(slug, message.get("party", ""), "sms_failed")
+    if code == str(OPT_OUT_CODE):
+        ctx.messages.opt_out(slug, phone_digest(ctx.waitlist.config.secret_key, message["to"]))
+        _flag(slug, message.get("party", ""), "opted_out")
+
+
+def _flag(slug: str, party_id: str, flag: str) -> None:
+    if party_id:
+        current().waitlist.store.update_party(slug, party_id, {f"f:{flag}": "1"}, now=time.time(),
+                                              actor="worker", event="flag")
+
+
+def send_text_failed(job: Any, connection: Any, exc_type: Any, exc_value: Any, tb: Any) -> None:
+    """RQ calls this after every failed try; only the last one marks the message failed for good."""
+    if job.retries_left:
+        return
+    slug, message_id = job.args[0], job.args[1]
+    message = current().messages.get(slug, message_id)
+    if message is not None and not message.get("sid"):
+        _fail(slug, message, "retries_exhausted")
+
+
+def expire_hold(slug: str, party_id: str, hold_version: str) -> bool:
+    """The table was held long enough: release it unless the party was seated, left or re-notified."""
+    return current().waitlist.expire_hold(slug, party_id, hold_version)
+
+
+def request_feedback(slug: str, party_id: str) -> bool:
+    """Some time after seating: ask how the visit was, once, if the restaurant wants feedback."""
+    return current().waitlist.request_feedback(slug, party_id)
+
+
+def expire_pending(slug: str, party_id: str) -> bool:
+    """Five minutes after a remote join: drop it quietly unless the guest confirmed it."""
+    return current().waitlist.expire_pending(slug, party_id)
+
+
+# --- periodic jobs: stats fold and retention sweep ---------------------------------------------------
+# Each periodic job schedules its next run before doing its work, under a job id naming the time slot
+# ("periodic-fold_stats-<slot>"): two workers scheduling the same slot write the same job, so it runs
+# once, and a run that raises has already booked the next one. ``schedule_periodic`` starts the chain
+# when a worker starts (RQ's scheduler, ``--with-scheduler``, moves due jobs onto the queue).
+
+PERIODIC_SECONDS = {"fold_stats": 300, "retention_sweep": 3600}
+PERIODIC_QUEUE = "timers"
+
+
+def _owner_stats() -> Any:
+    from waitlist.stats import OwnerStats
+    from waitlist.store import StatsStore
+
+    waitlist = current().waitlist
+    return OwnerStats(waitlist, StatsStore(waitlist.store.redis))
+
+
+def fold_stats() -> int:
+    """Fold every restaurant's new events into its daily stats before the stream is trimmed."""
+    owner, folded = _owner_stats(), 0
+    for slug in owner.waitlist.store.all_slugs():
+        found = owner.waitlist.store.load_restaurant(slug)
+        if found is not None:
+            folded += owner.refresh(found[0])
+    return folded
+
+
+def retention_sweep() -> int:
+    """Erase names, numbers and texts older than each restaurant's retention_days (counters stay)."""
+    owner, erased = _owner_stats(), 0
+    for slug in owner.waitlist.store.all_slugs():
+        found = owner.waitlist.store.load_restaurant(slug)
+        if found is not None:
+            erased += sum(owner.sweep(found[0]).values())
+    return erased
+
+
+def schedule_periodic(connection: Any, now: float | None = None, names: Any = None) -> list[str]:
+    """Book the next run of each periodic job (idempotent: the job id is the run's time slot)."""
+    from datetime import UTC, datetime
+
+    from rq import Queue
+
+    queue = Queue(PERIODIC_QUEUE, connection=connection)
+    now = time.time() if now is None else now
+    booked = []
+    for name in names or PERIODIC_SECONDS:
+        every = PERIODIC_SECONDS[name]
+        slot = int(now // every) + 1
+        job_id = f"periodic-{name}-{slot}"
+        queue.enqueue_at(datetime.fromtimestamp(slot * every, tz=UTC), "workers.jobs.run_periodic", name,
+                         job_id=job_id, result_ttl=every, failure_ttl=7 * 24 * 3600, job_timeout=every)
+        booked.append(job_id)
+    return booked
+
+
+def run_periodic(name: str) -> Any:
+    """Book the next run, then do this one."""
+    from rq import get_current_job
+
+    job = get_current_job()
+    if job is not None:
+        schedule_periodic(job.connection, names=[name])
+    return {"fold_stats": fold_stats, "retention_sweep": retention_sweep}[name]()
