@@ -30,8 +30,14 @@ SLUG = "noodle-bar"
 
 @pytest.fixture
 def clock() -> Clock:
-    """Near the real time: visit records expire by Redis's own clock, which a test cannot move."""
-    return Clock(time.time())
+    """Noon of the real current service day (the test restaurant keeps UTC).
+
+    Visit records expire by Redis's own clock, which a test cannot move, so the clock stays on today's
+    service day; noon keeps an evening of events and a few clock moves clear of the 04:00 boundary
+    between service days (a run at 03:45 once put the last event on the next day)."""
+    now = time.time()
+    day_start = now - (now - stats.SERVICE_DAY_STARTS_HOUR * 3600) % 86400
+    return Clock(day_start + 8 * 3600)
 
 
 def owner(app: Flask) -> stats.OwnerStats:
