@@ -63,6 +63,9 @@ TWILIO_AUTH_TOKEN = "load-auth-token"
 REQUEST_TIMEOUT_SECONDS = 10.0
 STAFF_P99_GOAL_MS = 50.0
 GRACE_SECONDS = 15.0
+SLOW_SECONDS = 0.05
+"""Answers slower than this (the staff goal) are counted per second of the rush, to tell steady queueing
+from stalls: a few seconds holding most of them point at something that stops the world now and then."""
 """Requests due in the rush but not sent this long after it are dropped and counted, not sent late."""
 
 MIX: dict[str, int] = {
@@ -169,10 +172,13 @@ class Tally:
     errors: dict[str, dict[str, int]] = field(default_factory=dict)
     bad_samples: list[str] = field(default_factory=list)
     unsent: int = 0
+    slow_by_second: dict[int, int] = field(default_factory=dict)
     """Requests still waiting for a free connection GRACE_SECONDS after the rush ended (a server behind)."""
 
-    def record(self, name: str, status: int, seconds: float, body: bytes) -> None:
+    def record(self, name: str, status: int, seconds: float, body: bytes, second: int = 0) -> None:
         self.latencies.setdefault(name, []).append(seconds)
+        if seconds > SLOW_SECONDS:
+            self.slow_by_second[second] = self.slow_by_second.get(second, 0) + 1
         counts = self.statuses.setdefault(name, {})
         counts[str(status)] = counts.get(str(status), 0) + 1
         if not 200 <= status < 300 and status != 429 and len(self.bad_samples) < 20:
@@ -312,7 +318,7 @@ async def drive(port: int, rush: Rush, rate: float, duration: float, connections
                 conn.close()
                 tally.error(name, exc)
                 continue
-            tally.record(name, status, time.perf_counter() - began, body)
+            tally.record(name, status, time.perf_counter() - began, body, int(at - start))
             on_answer(status, body)
         conn.close()
 
@@ -546,6 +552,7 @@ def summarize(args: argparse.Namespace, tally: Tally, elapsed: float, texts_befo
         "party_hash_bytes": party_hash_bytes, "waiting_at_end": waiting_now,
         "loadgen_cpu_share": round(cpu / elapsed, 2), "samples": samples,
         "bad_samples": tally.bad_samples, "problems": problems,
+        "slow_by_second": dict(sorted(tally.slow_by_second.items())),
     }
 
 
@@ -584,11 +591,24 @@ def render(result: dict[str, Any]) -> str:
         f"{result['memory_prefill_delta_bytes']} bytes over {result['prefilled_parties']} parties, with their "
         f"joined texts, events, phone and token index; the party hash alone: {result['party_hash_bytes']} bytes).",
         "",
+        slow_seconds_line(result["slow_by_second"], result["requests"]),
+        "",
         "Problems: " + ("none" if not result["problems"] else "; ".join(result["problems"])),
     ]
     if result["bad_samples"]:
         lines += ["", "Unexpected answers (first 20):", ""] + [f"- `{s}`" for s in result["bad_samples"]]
     return "\n".join(lines) + "\n"
+
+
+def slow_seconds_line(slow_by_second: dict[int, int], requests: int) -> str:
+    """Where the answers over SLOW_SECONDS fell: spread over the rush (queueing) or bunched (stalls)."""
+    slow = sum(slow_by_second.values())
+    if not slow:
+        return f"Answers over {SLOW_SECONDS * 1000:.0f} ms: none."
+    worst = sorted(slow_by_second.items(), key=lambda item: -item[1])[:5]
+    bunched = ", ".join(f"second {second}: {count}" for second, count in sorted(worst))
+    return (f"Answers over {SLOW_SECONDS * 1000:.0f} ms: {slow} of {requests} ({slow / requests:.2%}), in "
+            f"{len(slow_by_second)} of the rush's seconds; the busiest: {bunched}.")
 
 
 if __name__ == "__main__":
