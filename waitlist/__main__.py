@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+from urllib.parse import urlparse
 
 from config import Config
 from waitlist.connections import embedded_pair, redis_answers
@@ -31,13 +32,24 @@ def main() -> int:
     os.environ.setdefault("PUBLIC_BASE_URL", f"http://127.0.0.1:{port}")
     config = Config.from_env()
     logging.basicConfig(level=config.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # a process manager's stop is a clean exit
     texts_to = "Twilio" if config.twilio_configured else f"the local outbox (http://127.0.0.1:{port}/dev/phone)"
+    if config.redis_url and not redis_answers(config.redis_url):
+        print(f"waitlist: REDIS_URL is set to {redacted(config.redis_url)} but nothing answers there: start that "
+              "Redis, or unset REDIS_URL to run on the embedded store", file=sys.stderr, flush=True)
+        return 1
     if config.redis_url or redis_answers(None):
         print(f"waitlist: using Redis at {config.redis_url or '127.0.0.1:6379'}; texts go to {texts_to}", flush=True)
         return run_processes(config, port)
     print("waitlist: no Redis found (REDIS_URL unset, nothing on 127.0.0.1:6379): using an EMBEDDED "
           f"in-process store (data is lost on exit); texts go to {texts_to}", flush=True)
     return run_embedded(config, port)
+
+
+def redacted(url: str) -> str:
+    """The URL without its password, fit for a terminal."""
+    parsed = urlparse(url)
+    return parsed._replace(netloc=parsed.netloc.rpartition("@")[2]).geturl() if "@" in parsed.netloc else url
 
 
 def run_processes(config: Config, port: int) -> int:
@@ -51,7 +63,6 @@ def run_processes(config: Config, port: int) -> int:
                                "--worker-ttl", "45", "--url",
                                config.rq_redis_url or config.redis_url or "redis://127.0.0.1:6379/0",
                                "texts", "timers"])
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop the children on SIGTERM too
     try:
         while web.poll() is None and worker.poll() is None:
             time.sleep(0.5)

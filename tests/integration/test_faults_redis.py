@@ -55,7 +55,7 @@ class Run:
     """(party id, time.time() when its 201 arrived)"""
     statuses: Counter[int] = field(default_factory=Counter)
     down_statuses: Counter[int] = field(default_factory=Counter)
-    """Answers to requests sent while Redis was down."""
+    """Answers to requests sent and answered while Redis was down (after the kill, before the restart)."""
     health_while_down: list[int] = field(default_factory=list)
     first_201_after_restart: float | None = None
     killed_at: float = 0.0
@@ -104,17 +104,17 @@ def test_adds_acknowledged_a_second_before_a_sigkill_survive_and_the_api_says_50
         thread.start()
     try:
         time.sleep(RUN_BEFORE_KILL)
-        redis_down.set()
         run.killed_at = time.time()
         server.kill()  # SIGKILL: no shutdown, no final fsync
+        redis_down.set()  # only now: an add sent while the kill was on its way may still succeed
         health = app.test_client()
         deadline = time.monotonic() + DOWN_FOR
         while time.monotonic() < deadline:
             run.health_while_down.append(health.get("/healthz").status_code)
             time.sleep(0.1)
+        redis_down.clear()  # before the restart: an add retried into the restarted server may succeed
         server.start()  # same port and directory: it replays its AOF
         run.restarted_at = time.time()
-        redis_down.clear()
         time.sleep(RUN_AFTER_RESTART)
     finally:
         stop.set()
