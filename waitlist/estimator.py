@@ -94,7 +94,7 @@ class Snapshot:
     drops: list[tuple[float, int, float, str, str]] = field(default_factory=list)
     """(left_at, size, joined_at, from status, to status: cancelled or no_show; '' when not recorded)."""
     history: Mapping[str, str] = field(default_factory=dict)
-    """Raw ``h:<hour of week>`` fields of the store's history hash (see waitlist.store SNAPSHOT_LUA)."""
+    """Raw ``h:<hour of week>`` fields of the store's history hash (see waitlist.store _HISTORY)."""
 
 
 @dataclass(frozen=True)

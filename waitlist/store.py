@@ -15,8 +15,8 @@ script stays single-slot):
     wl:{slug}:events            stream audit trail of every change (trimmed to ~10,000 entries)
     wl:{slug}:seq               string join counter giving queue order
     wl:{slug}:recent:<kind>     list   last 200 seatings / turns / drop-outs, for the estimator
-    wl:{slug}:history           hash   estimator's hour-of-week history: at most 168 "h:<hour>" fields
-                                       (see SNAPSHOT_LUA) plus 3 "mark:<kind>" watermarks
+    wl:{slug}:history           hash   estimator's hour-of-week history: at most 168 "h:<hour>" fields,
+                                       kept by the transition script (see _HISTORY)
     wl:{slug}:msg:<id>          hash   one text message, in or out (see waitlist.messaging)
     wl:{slug}:conv:<party>      list   message ids of a party's conversation
     wl:{slug}:optout            set    keyed hashes of numbers that texted STOP here
@@ -170,6 +170,37 @@ local function add_event(stream, ...)
 end
 """
 
+# The estimator's hour-of-week history (KEYS named by the caller): field "h:<(epoch hour) mod 168>" holds
+# 11 numbers, "n s" (turns counted, dining minutes summed) for parties of 1-2, 3-4, 5-6 and 7+ by the hour
+# they were seated, then seatings, drop-outs and minutes waited by the hour they left the line. Counts are
+# halved past 200 (400), so old weeks fade and the hash stays at most 168 short fields. The transition
+# script bumps it as a party is seated, completes or drops out, so reading it (SNAPSHOT_LUA) writes nothing.
+_HISTORY = """
+local function bump_history(hist, ts, fn)
+  local field = 'h:' .. (math.floor(tonumber(ts) / 3600) % 168)
+  local v = {}
+  local raw = redis.call('HGET', hist, field)
+  if raw then for x in string.gmatch(raw, '%S+') do table.insert(v, tonumber(x)) end end
+  for i = #v + 1, 11 do v[i] = 0 end
+  fn(v)
+  for i = 1, 8, 2 do
+    if v[i] > 200 then v[i], v[i + 1] = v[i] / 2, v[i + 1] / 2 end
+  end
+  if v[9] + v[10] > 400 then v[9], v[10], v[11] = v[9] / 2, v[10] / 2, v[11] / 2 end
+  local parts = {}
+  for i = 1, 11 do parts[i] = string.format('%.6g', v[i]) end
+  redis.call('HSET', hist, field, table.concat(parts, ' '))
+end
+local function size_bucket(size)
+  size = tonumber(size)
+  if size <= 2 then return 1 elseif size <= 4 then return 3 elseif size <= 6 then return 5 end
+  return 7
+end
+local function minutes_between(from, to)
+  return math.max(0, tonumber(to) - tonumber(from)) / 60
+end
+"""
+
 # KEYS[1] party hash, KEYS[2] waiting zset, KEYS[3] phones hash, KEYS[4] events stream, KEYS[5] seq,
 # KEYS[6] pending zset, KEYS[7] remote set
 # ARGV[1] party id, ARGV[2] phone, ARGV[3] now, ARGV[4] actor, ARGV[5] almost_ready_position,
@@ -202,12 +233,13 @@ return {'ok', tostring(position)}
 
 # KEYS[1] party hash, KEYS[2] waiting zset, KEYS[3] notified zset, KEYS[4] phones hash,
 # KEYS[5] finished zset, KEYS[6] events stream, KEYS[7] party key prefix, KEYS[8] recent seatings,
-# KEYS[9] recent turns, KEYS[10] recent drop-outs, KEYS[11] pending zset, KEYS[12] remote set, KEYS[13] seq
+# KEYS[9] recent turns, KEYS[10] recent drop-outs, KEYS[11] pending zset, KEYS[12] remote set, KEYS[13] seq,
+# KEYS[14] hour-of-week history (see _HISTORY)
 # ARGV[1] party id, ARGV[2] target status, ARGV[3] now, ARGV[4] actor, ARGV[5] almost_ready_position,
 # ARGV[6] TTL of a finished party, ARGV[7] allowed source statuses "a,b", ARGV[8] hold_until (notify),
 # ARGV[9] required hold_version ('' = any), ARGV[10] finished-set cutoff, ARGV[11] recent list length
 # -> {'ok', from status, promoted ids...} | {'not_found'} | {'invalid', status} | {'stale', status}
-TRANSITION_LUA = _XADD + """
+TRANSITION_LUA = _XADD + _HISTORY + """
 local pid, target, now = ARGV[1], ARGV[2], ARGV[3]
 local party = KEYS[1]
 local status = redis.call('HGET', party, 'status')
@@ -241,6 +273,10 @@ elseif target == 'completed' then
   local seated = redis.call('HGET', party, 'seated_at') or now
   redis.call('LPUSH', KEYS[9], seated .. ':' .. now .. ':' .. size)
   redis.call('LTRIM', KEYS[9], 0, keep - 1)
+  bump_history(KEYS[14], seated, function(v)
+    local b = size_bucket(size)
+    v[b], v[b + 1] = v[b] + 1, v[b + 1] + minutes_between(seated, now)
+  end)
 else
   local score = redis.call('ZSCORE', waiting, pid)
   redis.call('HSET', party, 'prev_status', status, 'prev_score', score or '')
@@ -257,9 +293,11 @@ else
     redis.call('HSET', party, 'seated_at', now)
     redis.call('LPUSH', KEYS[8], now .. ':' .. size .. ':' .. joined)
     redis.call('LTRIM', KEYS[8], 0, keep - 1)
+    bump_history(KEYS[14], now, function(v) v[9], v[11] = v[9] + 1, v[11] + minutes_between(joined, now) end)
   elseif status ~= 'pending' then
     redis.call('LPUSH', KEYS[10], now .. ':' .. size .. ':' .. joined .. ':' .. status .. ':' .. target)
     redis.call('LTRIM', KEYS[10], 0, keep - 1)
+    bump_history(KEYS[14], now, function(v) v[10], v[11] = v[10] + 1, v[11] + minutes_between(joined, now) end)
   end
 end
 if target ~= 'notified' and target ~= 'waiting' then
@@ -417,14 +455,9 @@ return out
 """
 
 # KEYS[1] waiting zset, KEYS[2] party key prefix, KEYS[3] recent seatings, KEYS[4] recent turns,
-# KEYS[5] recent drop-outs, KEYS[6] notified zset, KEYS[7] history hash
+# KEYS[5] recent drop-outs, KEYS[6] notified zset, KEYS[7] hour-of-week history (see _HISTORY)
 # -> {waiting sizes (queue order), seatings, turns, drops, notified sizes, history flat}
-# Before answering, entries of the recent lists newer than the history's "mark:<kind>" watermarks are
-# folded into the hour-of-week history: field "h:<(epoch hour) mod 168>" holds 11 numbers, "n s" (turns
-# counted, dining minutes summed) for parties of 1-2, 3-4, 5-6 and 7+ by the hour they were seated, then
-# seatings, drop-outs and minutes waited by the hour they left the line. Counts are halved past 200
-# (400), so old weeks fade and the hash stays at most 171 short fields. Every join reads a snapshot, so
-# nothing is missed unless more than RECENT_MAXLEN seatings happen between two reads.
+# Reads only: the transition script keeps the history.
 SNAPSHOT_LUA = """
 local sizes, notified = {}, {}
 for _, pid in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
@@ -439,62 +472,6 @@ local seatings = redis.call('LRANGE', KEYS[3], 0, -1)
 local turns = redis.call('LRANGE', KEYS[4], 0, -1)
 local drops = redis.call('LRANGE', KEYS[5], 0, -1)
 local hist = KEYS[7]
-local function split(s)
-  local out = {}
-  for x in string.gmatch(s, '[^:]+') do table.insert(out, x) end
-  return out
-end
-local function bump(ts, fn)
-  local field = 'h:' .. (math.floor(tonumber(ts) / 3600) % 168)
-  local v = {}
-  local raw = redis.call('HGET', hist, field)
-  if raw then for x in string.gmatch(raw, '%S+') do table.insert(v, tonumber(x)) end end
-  for i = #v + 1, 11 do v[i] = 0 end
-  fn(v)
-  for i = 1, 8, 2 do
-    if v[i] > 200 then v[i], v[i + 1] = v[i] / 2, v[i + 1] / 2 end
-  end
-  if v[9] + v[10] > 400 then v[9], v[10], v[11] = v[9] / 2, v[10] / 2, v[11] / 2 end
-  local parts = {}
-  for i = 1, 11 do parts[i] = string.format('%.6g', v[i]) end
-  redis.call('HSET', hist, field, table.concat(parts, ' '))
-end
-local function bucket(size)
-  size = tonumber(size)
-  if size <= 2 then return 1 elseif size <= 4 then return 3 elseif size <= 6 then return 5 end
-  return 7
-end
-local function fold(list, mark_field, at_index, fn)
-  local mark = tonumber(redis.call('HGET', hist, mark_field) or '-1')
-  local newest = nil
-  for _, entry in ipairs(list) do
-    local e = split(entry)
-    local at = tonumber(e[at_index])
-    if at <= mark then break end
-    newest = newest or at
-    fn(e)
-  end
-  if newest then redis.call('HSET', hist, mark_field, string.format('%.17g', newest)) end
-end
-fold(turns, 'mark:turns', 2, function(e)
-  bump(e[1], function(v)
-    local b = bucket(e[3])
-    v[b] = v[b] + 1
-    v[b + 1] = v[b + 1] + (tonumber(e[2]) - tonumber(e[1])) / 60
-  end)
-end)
-fold(seatings, 'mark:seatings', 1, function(e)
-  bump(e[1], function(v)
-    v[9] = v[9] + 1
-    v[11] = v[11] + math.max(0, tonumber(e[1]) - tonumber(e[3])) / 60
-  end)
-end)
-fold(drops, 'mark:drops', 1, function(e)
-  bump(e[1], function(v)
-    v[10] = v[10] + 1
-    v[11] = v[11] + math.max(0, tonumber(e[1]) - tonumber(e[3])) / 60
-  end)
-end)
 return {sizes, seatings, turns, drops, notified, redis.call('HGETALL', hist)}
 """
 
@@ -705,7 +682,7 @@ class Store:
                 party_key(slug, party_id), waiting_key(slug), notified_key(slug), phones_key(slug),
                 finished_key(slug), events_key(slug), party_prefix(slug), recent_key(slug, "seatings"),
                 recent_key(slug, "turns"), recent_key(slug, "drops"), pending_key(slug), remote_key(slug),
-                seq_key(slug),
+                seq_key(slug), history_key(slug),
             ],
             args=[
                 party_id, target.value, repr(now), actor, almost_ready_position, FINISHED_PARTY_TTL_SECONDS,

@@ -241,11 +241,26 @@ def test_the_store_folds_finished_parties_into_the_hour_of_week_history() -> Non
         for target, at in ((Status.SEATED, joined + 600), (Status.COMPLETED, joined + 600 + 45 * 60)):
             store.transition("r", f"p{n}", target, allowed=[Status.WAITING, Status.SEATED], now=at, actor="host",
                              almost_ready_position=2)
+    before = {key: store.redis.dump(key) for key in store.redis.keys("*")}
     first = store.snapshot("r")
-    again = store.snapshot("r")  # folding twice must not count twice
+    again = store.snapshot("r")
+    assert {key: store.redis.dump(key) for key in store.redis.keys("*")} == before  # reading writes nothing
     field = f"h:{hour_of_week(joined + 600)}"
     numbers = [float(x) for x in again.history[field].split()]
     assert first.history == again.history
     assert numbers[:2] == [3, pytest.approx(135)]
     assert numbers[8] == 3  # seatings
     assert len(first.turns) == 3
+
+
+def test_drop_outs_count_in_the_history_by_the_hour_they_left() -> None:
+    store = Store(fakeredis.FakeRedis(decode_responses=True))
+    joined = NOW - 3600
+    for n, target in enumerate((Status.CANCELLED, Status.NO_SHOW)):
+        party = Party(id=f"p{n}", restaurant="r", name="A", phone=f"+1415555{n:04d}", party_size=4, token=f"t{n}",
+                      joined_at=joined)
+        store.join("r", party, now=joined, actor="host", almost_ready_position=2)
+        store.transition("r", f"p{n}", target, allowed=[Status.WAITING], now=joined + 1200, actor="host",
+                         almost_ready_position=2)
+    numbers = [float(x) for x in store.snapshot("r").history[f"h:{hour_of_week(joined + 1200)}"].split()]
+    assert numbers[8:] == [0, 2, 40]  # no seating, two drop-outs, 20 minutes waited each
