@@ -63,10 +63,10 @@ TWILIO_AUTH_TOKEN = "load-auth-token"
 REQUEST_TIMEOUT_SECONDS = 10.0
 STAFF_P99_GOAL_MS = 50.0
 GRACE_SECONDS = 15.0
-SLOW_SECONDS = 0.05
-"""Answers slower than this (the staff goal) are counted per second of the rush, to tell steady queueing
-from stalls: a few seconds holding most of them point at something that stops the world now and then."""
 """Requests due in the rush but not sent this long after it are dropped and counted, not sent late."""
+SLOW_SECONDS = STAFF_P99_GOAL_MS / 1000
+"""Answers slower than the staff goal are counted per second of the rush, to tell steady queueing from
+stalls: a few seconds holding most of them point at something that stops the world now and then."""
 
 MIX: dict[str, int] = {
     "host add party": 24,
@@ -172,8 +172,9 @@ class Tally:
     errors: dict[str, dict[str, int]] = field(default_factory=dict)
     bad_samples: list[str] = field(default_factory=list)
     unsent: int = 0
-    slow_by_second: dict[int, int] = field(default_factory=dict)
     """Requests still waiting for a free connection GRACE_SECONDS after the rush ended (a server behind)."""
+    slow_by_second: dict[int, int] = field(default_factory=dict)
+    """Answers over SLOW_SECONDS by the second of the rush they were due in."""
 
     def record(self, name: str, status: int, seconds: float, body: bytes, second: int = 0) -> None:
         self.latencies.setdefault(name, []).append(seconds)

@@ -39,7 +39,8 @@ def main() -> int:
               "Redis, or unset REDIS_URL to run on the embedded store", file=sys.stderr, flush=True)
         return 1
     if config.redis_url or redis_answers(None):
-        print(f"waitlist: using Redis at {config.redis_url or '127.0.0.1:6379'}; texts go to {texts_to}", flush=True)
+        print(f"waitlist: using Redis at {redacted(config.redis_url or '127.0.0.1:6379')}; texts go to {texts_to}",
+              flush=True)
         return run_processes(config, port)
     print("waitlist: no Redis found (REDIS_URL unset, nothing on 127.0.0.1:6379): using an EMBEDDED "
           f"in-process store (data is lost on exit); texts go to {texts_to}", flush=True)

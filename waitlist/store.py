@@ -471,8 +471,7 @@ end
 local seatings = redis.call('LRANGE', KEYS[3], 0, -1)
 local turns = redis.call('LRANGE', KEYS[4], 0, -1)
 local drops = redis.call('LRANGE', KEYS[5], 0, -1)
-local hist = KEYS[7]
-return {sizes, seatings, turns, drops, notified, redis.call('HGETALL', hist)}
+return {sizes, seatings, turns, drops, notified, redis.call('HGETALL', KEYS[7])}
 """
 
 

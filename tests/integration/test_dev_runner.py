@@ -11,7 +11,6 @@ import os
 import queue
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -24,6 +23,8 @@ import pytest
 import requests
 
 from tests.conftest import redis_test_url
+from tests.integration.test_texts_e2e import eventually
+from tests.redis_servers import free_ports
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -92,17 +93,11 @@ class Runner:
         return self.process.returncode
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def runner_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("TWILIO_") and k not in ("REDIS_URL", "RQ_REDIS_URL", "REDIS_CLUSTER", "ADMIN_TOKEN",
                                                          "PUBLIC_BASE_URL", "WAITLIST_DEV")}
-    env.update(PORT=str(free_port()), LOG_LEVEL="WARNING", **extra)
+    env.update(PORT=str(free_ports(1)[0]), LOG_LEVEL="WARNING", **extra)
     return env
 
 
@@ -120,21 +115,16 @@ def start_runner() -> Iterator[Callable[..., Runner]]:
         runner.stop()
 
 
-def eventually(check: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if result := check():
-                return result
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
+def healthy(runner: Runner) -> bool:
+    try:
+        return requests.get(runner.url("/healthz"), timeout=2).status_code == 200
+    except requests.RequestException:  # not listening yet
+        return False
 
 
 def add_demo_party_and_read_its_text(runner: Runner, staff_key: str) -> dict[str, Any]:
     """Add a party to the demo restaurant; return the joined text the worker put in the outbox."""
-    eventually(lambda: requests.get(runner.url("/healthz"), timeout=2).status_code == 200, 60, "/healthz")
+    eventually(lambda: healthy(runner), 60, "/healthz")
     response = requests.post(runner.url("/api/v1/restaurants/demo/parties"), timeout=10,
                              headers={"Authorization": f"Bearer {staff_key}"},
                              json={"name": "Ana Lima", "phone": PHONE, "party_size": 2})
@@ -171,6 +161,6 @@ def test_on_the_machines_redis_the_runner_starts_gunicorn_and_an_rq_worker(
 
 def test_a_redis_url_that_does_not_answer_is_a_clear_error_not_a_traceback(
         start_runner: Callable[..., Runner]) -> None:
-    runner = start_runner(["-m", "waitlist"], runner_env(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0"))
+    runner = start_runner(["-m", "waitlist"], runner_env(REDIS_URL=f"redis://127.0.0.1:{free_ports(1)[0]}/0"))
     code, output = runner.exit_and_output()
     assert code == 1 and "nothing answers" in output and "Traceback" not in output, output
