@@ -6,8 +6,10 @@ tables + window), independent of how long the restaurant has used the service.
 
 How a quote is made, when the restaurant gave its table inventory (``tables``):
 
-1. Tables now in use are the seatings not yet completed (when hosts record completions) or, when they do
-   not, the most recent seatings of each table class, as many as it has tables.
+1. Tables now in use are the seatings not yet completed (when hosts record completions), each at the table
+   class the host's rule gave it (the recent seatings and turns replayed in time order: a party takes the
+   smallest free table that seats it), or, when hosts record no completions, the most recent seatings of
+   each table class, as many as it has tables.
 2. Each busy table frees after its *expected remaining* dining time: a lognormal dining time whose mean
    comes from the restaurant's own history for that hour of that weekday, shrunk towards the same hour on
    other days, then towards recent turns, then towards a default by party size.
@@ -269,7 +271,9 @@ def still_dining(snapshot: Snapshot, now: float) -> list[tuple[float, int]] | No
 def busy_tables(snapshot: Snapshot, table_sizes: list[int], counts: dict[int, int], dining: DiningModel,
                 dining_now: list[tuple[float, int]] | None, now: float) -> dict[int, list[tuple[float, float]]]:
     """(mean dining minutes, minutes seated so far) of each busy table, as a best guess of who sits where."""
-    recorded = dining_now is not None
+    if dining_now is not None:
+        return seated_tables(snapshot, table_sizes, counts, dining, now)
+    recorded = False
     if dining_now is None:
         dining_now = [(seated_at, size) for seated_at, size, _joined in snapshot.seatings if seated_at <= now]
     by_class: dict[int, list[tuple[float, int]]] = {seats: [] for seats in table_sizes}
@@ -287,6 +291,38 @@ def busy_tables(snapshot: Snapshot, table_sizes: list[int], counts: dict[int, in
         busy[seats] = [(dining.mean(size, seated_at), (now - seated_at) / 60.0)
                        for seated_at, size in sitting[: counts[seats]]]
     return busy
+
+
+def seated_tables(snapshot: Snapshot, table_sizes: list[int], counts: dict[int, int], dining: DiningModel,
+                  now: float) -> dict[int, list[tuple[float, float]]]:
+    """Who sits at which class of table, when hosts record completions: the recent seatings and turns are
+    replayed in time order with the host's rule, each party taking the smallest free table that seats it.
+
+    A party of 2 seated while every 2-top was taken sits at a 4-top and frees a 4-top when it leaves; which
+    parties those are follows from when each was seated and when the others left, so no guess is needed.
+    A seating older than STALE_FACTOR mean dining times with no completion counts as finished then."""
+    ends: dict[tuple[float, int], list[float]] = {}
+    for seated_at, completed_at, size in snapshot.turns:
+        ends.setdefault((seated_at, size), []).append(completed_at)
+    in_use = dict.fromkeys(table_sizes, 0)
+    leaving: list[tuple[float, int]] = []  # (leaves at, table class), a heap
+    busy: dict[int, list[tuple[float, float]]] = {seats: [] for seats in table_sizes}
+    for seated_at, size in sorted((s, z) for s, z, _j in snapshot.seatings if s <= now):
+        while leaving and leaving[0][0] <= seated_at:
+            in_use[heapq.heappop(leaving)[1]] -= 1
+        own = table_class(size, table_sizes)
+        seats = next((t for t in table_sizes if t >= own and in_use[t] < counts[t]), own)
+        in_use[seats] += 1
+        mean = dining.mean(size, seated_at)
+        done = ends.get((seated_at, size))
+        if done:
+            heapq.heappush(leaving, (done.pop(), seats))
+        elif now - seated_at > STALE_FACTOR * 60 * mean:
+            heapq.heappush(leaving, (seated_at + STALE_FACTOR * 60 * mean, seats))
+        else:
+            busy[seats].append((mean, (now - seated_at) / 60.0))
+    # Seatings from before the window can make the replay put too many parties at one class: keep the newest.
+    return {seats: sorted(tables, key=lambda t: t[1])[: counts[seats]] for seats, tables in busy.items()}
 
 
 def _draws(seed: int, rows: int, cols: int) -> list[list[float]]:

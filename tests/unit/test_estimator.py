@@ -20,6 +20,7 @@ from waitlist.estimator import (
     hour_of_week,
     queue_rule_minutes,
     remaining_fraction,
+    seated_tables,
     table_class,
 )
 from waitlist.store import Store
@@ -91,6 +92,24 @@ def test_a_free_four_top_seats_a_two_when_no_larger_party_waits() -> None:
                                now=NOW)
     assert free_four.minutes == 0
     assert four_waits.minutes > 10
+
+
+def test_a_two_seated_while_the_two_tops_were_taken_holds_the_four_top() -> None:
+    # One 2-top, one 4-top. A sat 40 minutes ago at the 2-top; B, 5 minutes ago, could only get the 4-top.
+    tables = {"2": 1, "4": 1}
+    old_turn = (minutes_ago(200), minutes_ago(155), 2)
+    seatings = [(minutes_ago(5), 2, minutes_ago(6)), (minutes_ago(40), 2, minutes_ago(41)),
+                (old_turn[0], 2, old_turn[0] - 60)]
+    state = snapshot(seatings=seatings, turns=[old_turn])
+    busy = seated_tables(state, [2, 4], {2: 1, 4: 1}, DiningModel(state), NOW)
+    assert [round(elapsed) for _mean, elapsed in busy[2]] == [40]
+    assert [round(elapsed) for _mean, elapsed in busy[4]] == [5]
+    # So a party of 4 waits for B's whole dinner, not for the end of A's.
+    four = estimate_wait(snapshot(seatings=seatings, turns=[old_turn]), 4, tables=tables, now=NOW)
+    assert four.minutes >= 30
+    # Had A left before B came, B would have taken the 2-top and the 4-top would be free.
+    early = [(minutes_ago(40), minutes_ago(10), 2), old_turn]
+    assert estimate_wait(snapshot(seatings=seatings, turns=early), 4, tables=tables, now=NOW).minutes == 0
 
 
 def test_tables_turning_over_faster_shorten_the_quote() -> None:
