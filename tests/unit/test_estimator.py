@@ -163,6 +163,16 @@ def test_tables_busy_longer_than_usual_lengthen_the_dining_time() -> None:
     assert DiningModel(snapshot(turns=turns), still, NOW).mean(2, NOW) > 100
 
 
+def test_an_hour_whose_parties_still_dine_is_not_judged_by_its_quick_finishers() -> None:
+    # Ten 2s seated 40 minutes ago in this hour: the two who already left (20 minutes each) are all the
+    # history has for it, the eight still at table have dined longer and will dine longer still.
+    now = NOW // 3600 * 3600 + 50 * 60
+    seated = now - 40 * 60
+    quick = {f"h:{hour_of_week(seated)}": "2 40 0 0 0 0 0 0 0 0 0"}
+    assert DiningModel(snapshot(history=quick), [], now).mean(2, seated) < 40
+    assert DiningModel(snapshot(history=quick), [(seated, 2)] * 8, now).mean(2, seated) > 45
+
+
 @pytest.mark.parametrize("elapsed", [0.0, 0.5, 1.0, 2.0, 5.0])
 def test_remaining_dining_time_is_positive_and_shrinks_less_than_time_passes(elapsed: float) -> None:
     assert 0 < remaining_fraction(elapsed) <= 1.0
