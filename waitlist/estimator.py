@@ -173,18 +173,24 @@ class DiningModel:
         short (measured on the simulated days)."""
         self.history = snapshot.history
         sums: dict[int, list[float]] = {}
+        observed = expected = SHRINK_TURNS * DEFAULT_DINING_MINUTES[4]
         for seated_at, completed_at, size in snapshot.turns:
             minutes = (completed_at - seated_at) / 60.0
             if 0 < minutes < 600:
                 entry = sums.setdefault(size_bucket(size), [0.0, 0.0])
                 entry[0] += 1
                 entry[1] += minutes
-        first = {bucket: (total + SHRINK_TURNS * DEFAULT_DINING_MINUTES[bucket]) / (n + SHRINK_TURNS)
+                observed += minutes
+                expected += DEFAULT_DINING_MINUTES[size_bucket(size)]
+        # Parties dine longer or shorter than the defaults at every size alike (a cafe, a dinner house):
+        # a size seldom seen is shrunk towards its default scaled by how the others compare to theirs.
+        self.defaults = {bucket: minutes * observed / expected for bucket, minutes in DEFAULT_DINING_MINUTES.items()}
+        first = {bucket: (total + SHRINK_TURNS * self.defaults[bucket]) / (n + SHRINK_TURNS)
                  for bucket, (n, total) in sums.items()}
         censored: dict[int, dict[int, list[float]]] = {}
         for seated_at, size in still_dining:
             bucket = size_bucket(size)
-            mean = first.get(bucket, DEFAULT_DINING_MINUTES[bucket])
+            mean = first.get(bucket, self.defaults[bucket])
             elapsed = (now - seated_at) / 60.0
             if not 0 <= elapsed < 600:
                 continue
@@ -208,7 +214,7 @@ class DiningModel:
         if cached is not None:
             return cached
         n, total = self.recent.get(bucket, (0.0, 0.0))
-        prior = (total + SHRINK_TURNS * DEFAULT_DINING_MINUTES[bucket]) / (n + SHRINK_TURNS)
+        prior = (total + SHRINK_TURNS * self.defaults[bucket]) / (n + SHRINK_TURNS)
         i = _BUCKET_INDEX[bucket]
         pooled_n = pooled_s = exact_n = exact_s = 0.0
         for day in range(7):

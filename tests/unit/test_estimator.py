@@ -157,6 +157,14 @@ def test_the_restaurants_own_history_for_this_hour_sets_the_dining_time() -> Non
     assert DiningModel(snapshot(history=other_hour)).mean(2, NOW) == DEFAULT_DINING_MINUTES[2]
 
 
+def test_a_size_seldom_seen_dines_as_much_shorter_than_its_default_as_the_others() -> None:
+    # A cafe: twenty 2s finished in 30 minutes (two thirds of the default); no party of 6 has dined yet.
+    turns = [(minutes_ago(300 + i), minutes_ago(300 + i) + 30 * 60, 2) for i in range(20)]
+    model = DiningModel(snapshot(turns=turns))
+    assert model.mean(6, NOW) < 0.8 * DEFAULT_DINING_MINUTES[6]
+    assert model.mean(2, NOW) < 0.8 * DEFAULT_DINING_MINUTES[2]
+
+
 def test_tables_busy_longer_than_usual_lengthen_the_dining_time() -> None:
     still = [(minutes_ago(150), 2)] * 10
     turns = [(minutes_ago(500), minutes_ago(455), 2)]
