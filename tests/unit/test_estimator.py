@@ -112,6 +112,18 @@ def test_a_two_seated_while_the_two_tops_were_taken_holds_the_four_top() -> None
     assert estimate_wait(snapshot(seatings=seatings, turns=early), 4, tables=tables, now=NOW).minutes == 0
 
 
+def test_a_four_waiting_takes_one_freed_four_top_and_leaves_the_next_to_the_two() -> None:
+    # The 2-top was just taken; four 4-tops, seated 55 minutes ago, are about to free; a 4 waits.
+    tables = {"2": 1, "4": 4}
+    old_turn = (minutes_ago(300), minutes_ago(240), 4)
+    seatings = [(minutes_ago(1), 2, minutes_ago(2))] + [(minutes_ago(55 + i), 4, minutes_ago(60)) for i in range(4)]
+    seatings.append((old_turn[0], 4, old_turn[0] - 60))
+    state = {"seatings": seatings, "turns": [old_turn]}
+    alone = estimate_wait(snapshot(**state), 2, tables=tables, now=NOW)
+    behind_a_four = estimate_wait(snapshot(waiting_sizes=[4], **state), 2, tables=tables, now=NOW)
+    assert alone.minutes <= behind_a_four.minutes < 30  # not the 2-top's whole meal
+
+
 def test_tables_turning_over_faster_shorten_the_quote() -> None:
     def with_turns(minutes: float) -> int:
         turns = [(minutes_ago(300 + i), minutes_ago(300 + i) + minutes * 60, size)
@@ -204,7 +216,7 @@ def test_hosts_who_never_record_completions_still_get_quotes_from_seatings() -> 
 def test_short_replayed_waits_are_quoted_longer_and_long_ones_shorter() -> None:
     assert calibrated_quote(5, 5) > 5
     assert calibrated_quote(10, 10) > 10
-    assert calibrated_quote(90, 90) < 90
+    assert calibrated_quote(150, 150) < 150
     assert calibrated_quote(0, 30) == 0  # a table is free now
     assert calibrated_quote(MAX_MINUTES, 10) == MAX_MINUTES
 
