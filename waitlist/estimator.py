@@ -340,11 +340,12 @@ def seated_tables(snapshot: Snapshot, table_sizes: list[int], counts: dict[int, 
         own = table_class(size, table_sizes)
         seats = next((t for t in table_sizes if t >= own and in_use[t] < counts[t]), own)
         in_use[seats] += 1
-        mean = dining.mean(size, seated_at)
         done = ends.get((seated_at, size))
         if done:
             heapq.heappush(leaving, (done.pop(), seats))
-        elif now - seated_at > STALE_FACTOR * 60 * mean:
+            continue
+        mean = dining.mean(size, seated_at)
+        if now - seated_at > STALE_FACTOR * 60 * mean:
             heapq.heappush(leaving, (seated_at + STALE_FACTOR * 60 * mean, seats))
         else:
             busy[seats].append((mean, (now - seated_at) / 60.0))
