@@ -222,8 +222,8 @@ def test_short_replayed_waits_are_quoted_longer_and_long_ones_shorter() -> None:
 
 
 def test_a_wait_for_the_next_table_or_two_is_not_quoted_at_double() -> None:
-    # Fitted on seeds 4-6: quoting 1 + 2 x wait^0.8 (7 minutes for a replayed 4) over-quoted every cafe
-    # party that waited for the next table by 5 minutes on average.
+    # The old map, 1 + 2 x wait^0.8 (7 minutes for a replayed 4), over-quoted the simulated cafe's parties
+    # of 1-2 by 5 minutes on average; the map fitted on seeds 4-6 lifts short waits by a minute or two.
     assert calibrated_quote(2, 2) < 4
     assert calibrated_quote(4, 4) < 7
 
