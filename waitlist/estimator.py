@@ -297,27 +297,20 @@ def still_dining(snapshot: Snapshot, now: float) -> list[tuple[float, int]] | No
 
 def busy_tables(snapshot: Snapshot, table_sizes: list[int], counts: dict[int, int], dining: DiningModel,
                 dining_now: list[tuple[float, int]] | None, now: float) -> dict[int, list[tuple[float, float]]]:
-    """(mean dining minutes, minutes seated so far) of each busy table, as a best guess of who sits where."""
+    """(mean dining minutes, minutes seated so far) of each busy table, as a best guess of who sits where.
+
+    When hosts record completions (``dining_now`` given), ``seated_tables`` knows who sits where. When
+    they do not, nothing tells a finished table from a busy one: the most recent seatings of each class
+    that are younger than two mean dining times are taken to be at its tables."""
     if dining_now is not None:
         return seated_tables(snapshot, table_sizes, counts, dining, now)
-    recorded = False
-    if dining_now is None:
-        dining_now = [(seated_at, size) for seated_at, size, _joined in snapshot.seatings if seated_at <= now]
     by_class: dict[int, list[tuple[float, int]]] = {seats: [] for seats in table_sizes}
-    limit = STALE_FACTOR if recorded else 2.0
-    for seated_at, size in dining_now:
-        if now - seated_at <= limit * 60 * dining.mean(size, seated_at):
+    for seated_at, size, _joined in snapshot.seatings:
+        if seated_at <= now and now - seated_at <= 2.0 * 60 * dining.mean(size, seated_at):
             by_class[table_class(size, table_sizes)].append((seated_at, size))
-    busy: dict[int, list[tuple[float, float]]] = {}
-    spill: list[tuple[float, int]] = []
-    for seats in table_sizes:
-        # Parties beyond a class's tables sat at the next larger class (a 2 at a 4-top); when hosts
-        # record no completions, only the most recent seatings of a class can still be at its tables.
-        sitting = sorted(by_class[seats] + spill, reverse=True)
-        spill = sitting[counts[seats]:] if recorded else []
-        busy[seats] = [(dining.mean(size, seated_at), (now - seated_at) / 60.0)
-                       for seated_at, size in sitting[: counts[seats]]]
-    return busy
+    return {seats: [(dining.mean(size, seated_at), (now - seated_at) / 60.0)
+                    for seated_at, size in sorted(by_class[seats], reverse=True)[: counts[seats]]]
+            for seats in table_sizes}
 
 
 def seated_tables(snapshot: Snapshot, table_sizes: list[int], counts: dict[int, int], dining: DiningModel,
