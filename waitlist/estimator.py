@@ -6,8 +6,10 @@ tables + window), independent of how long the restaurant has used the service.
 
 How a quote is made, when the restaurant gave its table inventory (``tables``):
 
-1. Tables now in use are the seatings not yet completed (when hosts record completions) or, when they do
-   not, the most recent seatings of each table class, as many as it has tables.
+1. Tables now in use are the seatings not yet completed (when hosts record completions), each at the table
+   class the host's rule gave it (the recent seatings and turns replayed in time order: a party takes the
+   smallest free table that seats it), or, when hosts record no completions, the most recent seatings of
+   each table class, as many as it has tables.
 2. Each busy table frees after its *expected remaining* dining time: a lognormal dining time whose mean
    comes from the restaurant's own history for that hour of that weekday, shrunk towards the same hour on
    other days, then towards recent turns, then towards a default by party size.
@@ -17,10 +19,10 @@ How a quote is made, when the restaurant gave its table inventory (``tables``):
    from recent waits, as a hazard per minute waited), so drop-outs shorten the waits behind them.
 3b. The line is replayed SAMPLES times with fresh dining times (common random numbers, so estimates
    are repeatable and a longer line never quotes less).
-4. The quote is the replays' median blended with the queue-length rule of the party's class (see
-   QUEUE_WEIGHT), then recalibrated by a fixed concave map (see QUOTE_POWER): short replayed waits come
-   out longer in practice, long ones shorter. Both are deterministic functions of the snapshot, so the
-   live service and the backtest give the same quote from the same history.
+4. The quote is a quantile of the replays just below their median (QUOTE_QUANTILE), blended with the
+   queue-length rule of the party's class (see QUEUE_WEIGHT), then recalibrated by a fixed concave map
+   (see QUOTE_POWER) that lifts short waits by a minute or three. Both are deterministic functions of the
+   snapshot, so the live service and the backtest give the same quote from the same history.
 
 Without an inventory the estimator falls back to the queue-length rule per table class, with the class's
 seating cadence and the same drop-out correction. Everything is capped, so no answer is negative or
@@ -29,6 +31,7 @@ absurd, and a party added to the line never shortens the quote of the parties be
 from __future__ import annotations
 
 import heapq
+import itertools
 import math
 import random
 from collections import Counter
@@ -57,30 +60,36 @@ COMPLETES_RECENT_SECONDS = 4 * 3600
 STALE_FACTOR = 3.0
 """A seating older than this many mean dining times was surely finished and not recorded."""
 ARRIVAL_WINDOW_SECONDS = 3600
-SAMPLES = 16
-"""Replays per estimate: each draws dining times afresh, so the quote reads off a distribution."""
+SAMPLES = 64
+"""Replays per estimate: each draws dining times afresh, so the quote reads off a distribution. With 16 the
+quantile read off them wandered by a few minutes from one line to the next: on the fitting seeds 4-6,
+16 replays gave a pooled MAE of 7.23 minutes, 32 gave 7.02 and 64 gave 6.98 (each with its best calibration
+below), for 0.7 ms more per estimate with 100 parties waiting."""
 DRAW_COLUMNS = 512
-QUOTE_QUANTILE = 0.5
+QUOTE_QUANTILE = 0.425
+"""Below the replays' median: only parties that stay are seated and scored, and a long replayed wait is
+the one a party is likelier to give up on, so the waits of those who stay sit low in the spread."""
 RANGE_QUANTILES = (0.2, 0.9)
-QUEUE_WEIGHT = 0.65
-QUEUE_WEIGHT_FEW_TABLES = 0.2
+QUEUE_WEIGHT = 0.05
+QUEUE_WEIGHT_FEW_TABLES = 0.0
 FEW_TABLES = 3
 """Share of the queue-length rule (parties of the class ahead x mean dining time / tables of the class) in
-the quote. The replay knows which table frees when, the rule does not, but it errs differently: blending
-the two cancels part of each one's error. With many tables of the class, seatings come at a steady
-cadence and the rule is good; with FEW_TABLES or fewer, the wait hangs on which table frees when, which
-only the replay knows, so the rule gets QUEUE_WEIGHT_FEW_TABLES."""
-QUOTE_OFFSET_MINUTES = 1.0
-QUOTE_SCALE = 2.0
-QUOTE_POWER = 0.8
-"""The quote is 1 + 2 x blend^0.8 minutes (0 when a table is free), with blend the replays' median mixed
-with the queue-length rule: 5 -> 8 min, 10 -> 14, 30 -> 31, 60 -> 54. The replays are too sure of
-themselves both ways: when a table or two must free, real waits run longer than replayed; when many must,
-more parties give up than replayed. Weights, scale and power were fitted on simulated days with seeds
-4-6 (bench/evaluate_estimator.py); the 1 minute was then picked among 0, 0.5 and 1 on the README's seeds
-1-3 as the least that brings every restaurant type to about 1 party in 5 waiting more than 5 minutes
-past the quote (dinner 20.5%, casual 19.7%, cafe 7.6%; without it, pooled MAE falls by 0.3 minutes but a
-quarter of dinner parties wait longer than quoted + 5)."""
+the quote. The replay knows which table frees when, the rule does not; with FEW_TABLES or fewer the wait
+hangs on exactly that, so the rule gets QUEUE_WEIGHT_FEW_TABLES. Since the replay places diners at the
+right tables and lets the class above seat its own arrivals, the rule adds next to nothing: any share
+from 0 to 0.15 came within 0.03 minutes of the best pooled MAE on the fitting seeds."""
+QUOTE_OFFSET_MINUTES = 0.0
+QUOTE_SCALE = 1.75
+QUOTE_POWER = 0.875
+"""The quote is 1.75 x blend^0.875 minutes (0 when a table is free), with blend the replays' QUOTE_QUANTILE
+mixed with the queue-length rule: 2 -> 3 min, 5 -> 7, 10 -> 13, 30 -> 34, 60 -> 63, 100 -> 98. The
+quantile alone is about the median wait of the parties that stay, which under-quotes a quarter of them by
+more than 5 minutes; lifting short waits by a minute or three is the cheapest way to bring that back to 1
+in 5, as a short wait's spread is narrow. The quantile, both weights, offset, scale and power were fitted
+together by grid search on simulated days with seeds 4-6 (bench/evaluate_estimator.py --first-seed 4):
+the lowest pooled MAE (6.85 minutes there) with at most 20% of parties waiting more than 5 minutes past
+the quote at every restaurant type (cafe 10.1%, casual 19.5%, dinner 19.8% there). The README reports
+seeds 1-3, which took no part in the fit."""
 
 
 @dataclass(frozen=True)
@@ -165,26 +174,43 @@ class DiningModel:
     def __init__(self, snapshot: Snapshot, still_dining: Sequence[tuple[float, int]] = (), now: float = 0.0):
         """``still_dining``: (seated_at, size) of parties seated and not yet completed, when hosts record
         completions. A table still busy after longer than the mean says the mean is too short (on a first
-        evening nothing has finished yet), so each such table counts as a turn of its expected length."""
+        evening nothing has finished yet), so each such table counts as a turn of its expected length.
+        In the history of the hour it was seated, every table still busy counts so: an hour whose parties
+        are still at table has only its quickest finishers recorded, and alone they put its mean 5-15%
+        short (measured on the simulated days)."""
         self.history = snapshot.history
         sums: dict[int, list[float]] = {}
+        observed = expected = SHRINK_TURNS * DEFAULT_DINING_MINUTES[4]
         for seated_at, completed_at, size in snapshot.turns:
             minutes = (completed_at - seated_at) / 60.0
             if 0 < minutes < 600:
                 entry = sums.setdefault(size_bucket(size), [0.0, 0.0])
                 entry[0] += 1
                 entry[1] += minutes
-        first = {bucket: (total + SHRINK_TURNS * DEFAULT_DINING_MINUTES[bucket]) / (n + SHRINK_TURNS)
+                observed += minutes
+                expected += DEFAULT_DINING_MINUTES[size_bucket(size)]
+        # Parties dine longer or shorter than the defaults at every size alike (a cafe, a dinner house):
+        # a size seldom seen is shrunk towards its default scaled by how the others compare to theirs.
+        self.defaults = {bucket: minutes * observed / expected for bucket, minutes in DEFAULT_DINING_MINUTES.items()}
+        first = {bucket: (total + SHRINK_TURNS * self.defaults[bucket]) / (n + SHRINK_TURNS)
                  for bucket, (n, total) in sums.items()}
+        censored: dict[int, dict[int, list[float]]] = {}
         for seated_at, size in still_dining:
             bucket = size_bucket(size)
-            mean = first.get(bucket, DEFAULT_DINING_MINUTES[bucket])
+            mean = first.get(bucket, self.defaults[bucket])
             elapsed = (now - seated_at) / 60.0
-            if mean < elapsed < 600:
+            if not 0 <= elapsed < 600:
+                continue
+            expected = elapsed + mean * remaining_fraction(elapsed / mean)
+            hour = censored.setdefault(hour_of_week(seated_at), {}).setdefault(bucket, [0.0, 0.0])
+            hour[0] += 1
+            hour[1] += expected
+            if mean < elapsed:
                 entry = sums.setdefault(bucket, [0.0, 0.0])
                 entry[0] += 1
-                entry[1] += elapsed + mean * remaining_fraction(elapsed / mean)
+                entry[1] += expected
         self.recent = sums
+        self.censored = censored
         self._cache: dict[tuple[int, int], float] = {}
 
     def mean(self, party_size: int, seated_at: float) -> float:
@@ -195,16 +221,19 @@ class DiningModel:
         if cached is not None:
             return cached
         n, total = self.recent.get(bucket, (0.0, 0.0))
-        prior = (total + SHRINK_TURNS * DEFAULT_DINING_MINUTES[bucket]) / (n + SHRINK_TURNS)
+        prior = (total + SHRINK_TURNS * self.defaults[bucket]) / (n + SHRINK_TURNS)
         i = _BUCKET_INDEX[bucket]
         pooled_n = pooled_s = exact_n = exact_s = 0.0
         for day in range(7):
             numbers = _history_numbers(self.history, (how + 24 * day) % 168)
-            if len(numbers) >= 8:
-                pooled_n += numbers[i]
-                pooled_s += numbers[i + 1]
-                if day == 0:
-                    exact_n, exact_s = numbers[i], numbers[i + 1]
+            n_day, s_day = (numbers[i], numbers[i + 1]) if len(numbers) >= 8 else (0.0, 0.0)
+            dining = self.censored.get((how + 24 * day) % 168, {}).get(bucket)
+            if dining:
+                n_day, s_day = n_day + dining[0], s_day + dining[1]
+            pooled_n += n_day
+            pooled_s += s_day
+            if day == 0:
+                exact_n, exact_s = n_day, s_day
         hour_mean = (pooled_s + SHRINK_TURNS * prior) / (pooled_n + SHRINK_TURNS)
         value = (exact_s + SHRINK_TURNS * hour_mean) / (exact_n + SHRINK_TURNS)
         self._cache[key] = value
@@ -268,25 +297,53 @@ def still_dining(snapshot: Snapshot, now: float) -> list[tuple[float, int]] | No
 
 def busy_tables(snapshot: Snapshot, table_sizes: list[int], counts: dict[int, int], dining: DiningModel,
                 dining_now: list[tuple[float, int]] | None, now: float) -> dict[int, list[tuple[float, float]]]:
-    """(mean dining minutes, minutes seated so far) of each busy table, as a best guess of who sits where."""
-    recorded = dining_now is not None
-    if dining_now is None:
-        dining_now = [(seated_at, size) for seated_at, size, _joined in snapshot.seatings if seated_at <= now]
+    """(mean dining minutes, minutes seated so far) of each busy table, as a best guess of who sits where.
+
+    When hosts record completions (``dining_now`` given), ``seated_tables`` knows who sits where. When
+    they do not, nothing tells a finished table from a busy one: the most recent seatings of each class
+    that are younger than two mean dining times are taken to be at its tables."""
+    if dining_now is not None:
+        return seated_tables(snapshot, table_sizes, counts, dining, now)
     by_class: dict[int, list[tuple[float, int]]] = {seats: [] for seats in table_sizes}
-    limit = STALE_FACTOR if recorded else 2.0
-    for seated_at, size in dining_now:
-        if now - seated_at <= limit * 60 * dining.mean(size, seated_at):
+    for seated_at, size, _joined in snapshot.seatings:
+        if seated_at <= now and now - seated_at <= 2.0 * 60 * dining.mean(size, seated_at):
             by_class[table_class(size, table_sizes)].append((seated_at, size))
-    busy: dict[int, list[tuple[float, float]]] = {}
-    spill: list[tuple[float, int]] = []
-    for seats in table_sizes:
-        # Parties beyond a class's tables sat at the next larger class (a 2 at a 4-top); when hosts
-        # record no completions, only the most recent seatings of a class can still be at its tables.
-        sitting = sorted(by_class[seats] + spill, reverse=True)
-        spill = sitting[counts[seats]:] if recorded else []
-        busy[seats] = [(dining.mean(size, seated_at), (now - seated_at) / 60.0)
-                       for seated_at, size in sitting[: counts[seats]]]
-    return busy
+    return {seats: [(dining.mean(size, seated_at), (now - seated_at) / 60.0)
+                    for seated_at, size in sorted(by_class[seats], reverse=True)[: counts[seats]]]
+            for seats in table_sizes}
+
+
+def seated_tables(snapshot: Snapshot, table_sizes: list[int], counts: dict[int, int], dining: DiningModel,
+                  now: float) -> dict[int, list[tuple[float, float]]]:
+    """Who sits at which class of table, when hosts record completions: the recent seatings and turns are
+    replayed in time order with the host's rule, each party taking the smallest free table that seats it.
+
+    A party of 2 seated while every 2-top was taken sits at a 4-top and frees a 4-top when it leaves; which
+    parties those are follows from when each was seated and when the others left, so no guess is needed.
+    A seating older than STALE_FACTOR mean dining times with no completion counts as finished then."""
+    ends: dict[tuple[float, int], list[float]] = {}
+    for seated_at, completed_at, size in snapshot.turns:
+        ends.setdefault((seated_at, size), []).append(completed_at)
+    in_use = dict.fromkeys(table_sizes, 0)
+    leaving: list[tuple[float, int]] = []  # (leaves at, table class), a heap
+    busy: dict[int, list[tuple[float, float]]] = {seats: [] for seats in table_sizes}
+    for seated_at, size in sorted((s, z) for s, z, _j in snapshot.seatings if s <= now):
+        while leaving and leaving[0][0] <= seated_at:
+            in_use[heapq.heappop(leaving)[1]] -= 1
+        own = table_class(size, table_sizes)
+        seats = next((t for t in table_sizes if t >= own and in_use[t] < counts[t]), own)
+        in_use[seats] += 1
+        done = ends.get((seated_at, size))
+        if done:
+            heapq.heappush(leaving, (done.pop(), seats))
+            continue
+        mean = dining.mean(size, seated_at)
+        if now - seated_at > STALE_FACTOR * 60 * mean:
+            heapq.heappush(leaving, (seated_at + STALE_FACTOR * 60 * mean, seats))
+        else:
+            busy[seats].append((mean, (now - seated_at) / 60.0))
+    # Seatings from before the window can make the replay put too many parties at one class: keep the newest.
+    return {seats: sorted(tables, key=lambda t: t[1])[: counts[seats]] for seats, tables in busy.items()}
 
 
 def _draws(seed: int, rows: int, cols: int) -> list[list[float]]:
@@ -300,7 +357,9 @@ _TABLE_U = _draws(1, SAMPLES, DRAW_COLUMNS)
 _DINE_Z = [[_normal_inv(min(max(u, 1e-9), 1 - 1e-9)) for u in row] for row in _draws(2, SAMPLES, DRAW_COLUMNS)]
 _DROP_U = _draws(3, SAMPLES, DRAW_COLUMNS)
 _NO_SHOW_U = _draws(4, SAMPLES, DRAW_COLUMNS)
-_BORROW_U = _draws(5, SAMPLES, DRAW_COLUMNS)
+# Arrivals of parties needing the class above, a Poisson process at one per minute (scaled by the rate).
+_ARRIVALS = [list(itertools.accumulate(-math.log(1.0 - u) for u in row)) for row in _draws(5, SAMPLES, DRAW_COLUMNS)]
+_UPPER_Z = [[_normal_inv(min(max(u, 1e-9), 1 - 1e-9)) for u in row] for row in _draws(6, SAMPLES, DRAW_COLUMNS)]
 
 
 def replay_line(line: list[int], target: int, table_sizes: list[int], counts: dict[int, int],
@@ -311,17 +370,18 @@ def replay_line(line: list[int], target: int, table_sizes: list[int], counts: di
     Hosts give a freed table to the first waiting party of its class, else to the first of the class
     just below. While the quoted party waits, its own class always has someone waiting, so smaller
     parties never take its tables, and parties of other classes matter only through the class above:
-    its tables go to the quoted party's class when that class has no line now, and only while no party
-    of its own size has arrived since (``upper_arrivals`` per minute): they have first claim.
-    Only the quoted party's class and those tables are replayed, which makes the replay exact and cheap.
+    each of its tables that frees goes to a party of its own class when one is waiting (those in the
+    line now, then those arriving at ``upper_arrivals`` per minute), who then dines there, and otherwise
+    to the quoted party's class. Only the quoted party's class and those tables are replayed, which
+    makes the replay exact and cheap.
     """
     own = table_class(line[target], table_sizes)
     position = table_sizes.index(own)
     upper = table_sizes[position + 1] if position + 1 < len(table_sizes) else None
     rivals = [i for i in range(target + 1) if table_class(line[i], table_sizes) == own]
-    classes = [own]
-    if upper is not None and not any(table_class(size, table_sizes) == upper for size in line[:target]):
-        classes.append(upper)
+    classes = [own] if upper is None else [own, upper]
+    upper_waiting = sum(1 for size in line[:target] if table_class(size, table_sizes) == upper)
+    upper_mean = dining.mean(upper, now) if upper is not None else 0.0
     # Each busy table's remaining time is drawn from its dining time conditioned on having lasted so far.
     tables: list[tuple[float, float, float, bool]] = []  # (log-mean, P(done by now), elapsed, upper)
     for seats in classes:
@@ -337,7 +397,8 @@ def replay_line(line: list[int], target: int, table_sizes: list[int], counts: di
     results = []
     for k in range(SAMPLES):
         table_u, dine_z, drop_u, no_show_u = _TABLE_U[k], _DINE_Z[k], _DROP_U[k], _NO_SHOW_U[k]
-        borrow_u = _BORROW_U[k]
+        arrivals, upper_z = _ARRIVALS[k], _UPPER_Z[k]
+        arrived = served = 0
         heap: list[tuple[float, int, bool]] = []
         for n, (mu, done, elapsed, is_upper) in enumerate(tables):
             if done < 0:
@@ -353,8 +414,15 @@ def replay_line(line: list[int], target: int, table_sizes: list[int], counts: di
             at, draw, is_upper = heapq.heappop(heap)
             if at >= MAX_MINUTES:
                 break
-            if is_upper and borrow_u[draw % DRAW_COLUMNS] > math.exp(-upper_arrivals * at):
-                continue  # a party of its own size came in meanwhile and took it
+            if is_upper:
+                while arrived < DRAW_COLUMNS and arrivals[arrived] <= at * upper_arrivals:
+                    arrived += 1
+                if served < upper_waiting + arrived:  # a party of its own size is waiting: it dines there
+                    release = at + upper_mean * math.exp(shift + _SIGMA * upper_z[served % DRAW_COLUMNS])
+                    served += 1
+                    heapq.heappush(heap, (release, n, True))
+                    n += 1
+                    continue
             gone = 1.0 - math.exp(-hazard * at)
             while head < len(rivals) - 1 and drop_u[rivals[head] % DRAW_COLUMNS] < gone:
                 head += 1  # gave up before this table freed
