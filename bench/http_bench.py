@@ -48,6 +48,9 @@ ADMIN_TOKEN = "bench-admin-token"
 WORKERS = 4
 ADD_RESTAURANTS = 50
 LIST_SIZE = 100
+LIST_TABLES = {"2": 11, "4": 10, "6": 3, "8": 1}
+"""The list restaurant's table inventory (the simulated casual place's), so the estimate endpoint runs the
+estimator's replay of the line, its costly path, rather than the queue-length rule used without one."""
 PEAK_CONNECTIONS = 16
 OPEN_LOOP_CONNECTIONS = 64
 WARMUP_SECONDS = 1.0
@@ -220,6 +223,10 @@ class Setup:
 def make_setup(service: Server, baseline: Server, pools: int) -> Setup:
     sms_index = iter(range(10_000))
     list_key = create_restaurant(service.port, "bench-list", next(sms_index))
+    status, answer = call(service.port, "PATCH", "/api/v1/restaurants/bench-list/settings", {"tables": LIST_TABLES},
+                          list_key)
+    if status != 200:
+        raise RuntimeError(f"setting the list restaurant's tables: {status} {answer}")
     for i in range(LIST_SIZE):
         status, answer = call(service.port, "POST", "/api/v1/restaurants/bench-list/parties",
                               {"name": f"Guest {i}", "phone": phone_number(90_000 + i), "party_size": 2 + i % 4},
