@@ -35,7 +35,7 @@ import itertools
 import math
 import random
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from statistics import NormalDist
 
@@ -182,18 +182,19 @@ class DiningModel:
         short (measured on the simulated days)."""
         self.history = snapshot.history
         sums: dict[int, list[float]] = {}
-        observed = expected = SHRINK_TURNS * DEFAULT_DINING_MINUTES[4]
+        # Minutes dined against the defaults' minutes for the same parties (a prior of five 3-4 turns).
+        dined = by_default = SHRINK_TURNS * DEFAULT_DINING_MINUTES[4]
         for seated_at, completed_at, size in snapshot.turns:
             minutes = (completed_at - seated_at) / 60.0
             if 0 < minutes < 600:
                 entry = sums.setdefault(size_bucket(size), [0.0, 0.0])
                 entry[0] += 1
                 entry[1] += minutes
-                observed += minutes
-                expected += DEFAULT_DINING_MINUTES[size_bucket(size)]
+                dined += minutes
+                by_default += DEFAULT_DINING_MINUTES[size_bucket(size)]
         # Parties dine longer or shorter than the defaults at every size alike (a cafe, a dinner house):
         # a size seldom seen is shrunk towards its default scaled by how the others compare to theirs.
-        self.defaults = {bucket: minutes * observed / expected for bucket, minutes in DEFAULT_DINING_MINUTES.items()}
+        self.defaults = {bucket: minutes * dined / by_default for bucket, minutes in DEFAULT_DINING_MINUTES.items()}
         first = {bucket: (total + SHRINK_TURNS * self.defaults[bucket]) / (n + SHRINK_TURNS)
                  for bucket, (n, total) in sums.items()}
         censored: dict[int, dict[int, list[float]]] = {}
@@ -203,14 +204,14 @@ class DiningModel:
             elapsed = (now - seated_at) / 60.0
             if not 0 <= elapsed < 600:
                 continue
-            expected = elapsed + mean * remaining_fraction(elapsed / mean)
+            expected_minutes = elapsed + mean * remaining_fraction(elapsed / mean)
             hour = censored.setdefault(hour_of_week(seated_at), {}).setdefault(bucket, [0.0, 0.0])
             hour[0] += 1
-            hour[1] += expected
+            hour[1] += expected_minutes
             if mean < elapsed:
                 entry = sums.setdefault(bucket, [0.0, 0.0])
                 entry[0] += 1
-                entry[1] += expected
+                entry[1] += expected_minutes
         self.recent = sums
         self.censored = censored
         self._cache: dict[tuple[int, int], float] = {}
@@ -355,16 +356,20 @@ def _draws(seed: int, rows: int, cols: int) -> list[list[float]]:
 
 # Common random numbers, drawn once: sample k of every replay uses row k, and each table and each party
 # in the line its own column, so a party added to the line changes no draw of the parties before it.
+def _dining_factors(seed: int) -> list[list[float]]:
+    """Dining times of mean 1, exp(-sigma^2/2 + sigma z) for standard normal z: worked out once, not per
+    replayed seating."""
+    return [[math.exp(-_SIGMA * _SIGMA / 2 + _SIGMA * _normal_inv(min(max(u, 1e-9), 1 - 1e-9))) for u in row]
+            for row in _draws(seed, SAMPLES, DRAW_COLUMNS)]
+
+
 _TABLE_U = _draws(1, SAMPLES, DRAW_COLUMNS)
-_DINE_Z = [[_normal_inv(min(max(u, 1e-9), 1 - 1e-9)) for u in row] for row in _draws(2, SAMPLES, DRAW_COLUMNS)]
+_DINE_F = _dining_factors(2)
 _DROP_U = _draws(3, SAMPLES, DRAW_COLUMNS)
 _NO_SHOW_U = _draws(4, SAMPLES, DRAW_COLUMNS)
 # Arrivals of parties needing the class above, a Poisson process at one per minute (scaled by the rate).
 _ARRIVALS = [list(itertools.accumulate(-math.log(1.0 - u) for u in row)) for row in _draws(5, SAMPLES, DRAW_COLUMNS)]
-_UPPER_Z = [[_normal_inv(min(max(u, 1e-9), 1 - 1e-9)) for u in row] for row in _draws(6, SAMPLES, DRAW_COLUMNS)]
-# A dining time of mean 1 for each draw, exp(-sigma^2/2 + sigma z): worked out once, not per replayed seating.
-_DINE_F = [[math.exp(-_SIGMA * _SIGMA / 2 + _SIGMA * z) for z in row] for row in _DINE_Z]
-_UPPER_F = [[math.exp(-_SIGMA * _SIGMA / 2 + _SIGMA * z) for z in row] for row in _UPPER_Z]
+_UPPER_F = _dining_factors(6)
 
 
 def replay_line(line: list[int], target: int, table_sizes: list[int], counts: dict[int, int],
@@ -418,7 +423,7 @@ def replay_line(line: list[int], target: int, table_sizes: list[int], counts: di
         seated_at = MAX_MINUTES
         head = 0
         while heap:
-            at, draw, is_upper = heappop(heap)
+            at, _order, is_upper = heappop(heap)
             if at >= MAX_MINUTES:
                 break
             if is_upper:
@@ -477,16 +482,32 @@ def _queue_length_minutes(snapshot: Snapshot, ahead: list[int], party_size: int,
 def estimate_wait(snapshot: Snapshot, party_size: int, *, tables: dict[str, int] | None, now: float,
                   position: int | None = None) -> Estimate:
     """Estimate for a new party of ``party_size`` (or, with ``position``, for the party already there)."""
+    return estimate_waits(snapshot, [party_size], tables=tables, now=now, position=position)[party_size]
+
+
+def estimate_waits(snapshot: Snapshot, sizes: Iterable[int], *, tables: dict[str, int] | None, now: float,
+                   position: int | None = None) -> dict[int, Estimate]:
+    """Estimates for several party sizes from one snapshot (the join page shows 8, the lobby screen 4).
+
+    What does not depend on the party's size (drop-out rates, the dining model, who sits at which table)
+    is worked out once; only the replay of the line is per size."""
     table_sizes = sorted(int(s) for s, n in (tables or {}).items() if n > 0)
     ahead = snapshot.waiting_sizes if position is None else snapshot.waiting_sizes[: max(0, position - 1)]
     drops = drop_outs(snapshot)
     if not table_sizes:
-        wait = _queue_length_minutes(snapshot, ahead, party_size, table_sizes, tables, drops, now)
-        return _estimate(wait, wait * 0.7, wait * 1.4, len(ahead))
+        waits = {size: _queue_length_minutes(snapshot, ahead, size, table_sizes, tables, drops, now) for size in sizes}
+        return {size: _estimate(wait, wait * 0.7, wait * 1.4, len(ahead)) for size, wait in waits.items()}
     counts = {int(s): int(n) for s, n in (tables or {}).items() if n > 0}
     dining_now = still_dining(snapshot, now)
     dining = DiningModel(snapshot, dining_now or [], now)
     busy = busy_tables(snapshot, table_sizes, counts, dining, dining_now, now)
+    return {size: _replayed_estimate(snapshot, ahead, size, table_sizes, counts, busy, dining, drops, now)
+            for size in sizes}
+
+
+def _replayed_estimate(snapshot: Snapshot, ahead: list[int], party_size: int, table_sizes: list[int],
+                       counts: dict[int, int], busy: dict[int, list[tuple[float, float]]], dining: DiningModel,
+                       drops: DropOuts, now: float) -> Estimate:
     line = [*snapshot.notified_sizes, *ahead, party_size]
     samples = sorted(replay_line(line, len(line) - 1, table_sizes, counts, busy, dining, drops, now,
                                  arrivals_per_minute(snapshot, table_sizes, party_size, now)))

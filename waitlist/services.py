@@ -42,7 +42,7 @@ from waitlist.errors import (
     Unauthorized,
     WaitlistClosed,
 )
-from waitlist.estimator import Estimate, estimate_wait
+from waitlist.estimator import Estimate, estimate_wait, estimate_waits
 from waitlist.phones import mask_phone, normalize_phone, phone_digest
 from waitlist.store import MessageStore, Store
 
@@ -374,9 +374,8 @@ class Waitlist:
 
     def estimates_by_size(self, restaurant: Restaurant, sizes: Iterable[int]) -> dict[int, Estimate]:
         """The current wait for several party sizes from one snapshot (join page, lobby screen)."""
-        snapshot = self.store.snapshot(restaurant.slug)
-        now = self.clock()
-        return {size: estimate_wait(snapshot, size, tables=restaurant.settings.tables, now=now) for size in sizes}
+        return estimate_waits(self.store.snapshot(restaurant.slug), sizes, tables=restaurant.settings.tables,
+                              now=self.clock())
 
     def guest_view(self, token: str) -> GuestView:
         found = self.store.resolve_token(token) if token else None

@@ -17,6 +17,7 @@ from waitlist.estimator import (
     calibrated_quote,
     drop_outs,
     estimate_wait,
+    estimate_waits,
     hour_of_week,
     queue_rule_minutes,
     remaining_fraction,
@@ -92,6 +93,15 @@ def test_a_free_four_top_seats_a_two_when_no_larger_party_waits() -> None:
                                now=NOW)
     assert free_four.minutes == 0
     assert four_waits.minutes > 10
+
+
+@pytest.mark.parametrize("tables", [TABLES, None])
+def test_several_sizes_from_one_snapshot_quote_as_each_would_alone(tables: dict[str, int] | None) -> None:
+    # The join page asks for 8 sizes at once; the work they share must not leak from one size to the next.
+    state = snapshot(waiting_sizes=[2, 4, 3, 6, 1, 2, 5, 8, 2, 4], notified_sizes=[2], **full_house())
+    together = estimate_waits(state, range(1, 9), tables=tables, now=NOW)
+    assert together == {size: estimate_wait(state, size, tables=tables, now=NOW) for size in range(1, 9)}
+    assert len({e.minutes for e in together.values()}) > 1
 
 
 def test_a_two_seated_while_the_two_tops_were_taken_holds_the_four_top() -> None:
