@@ -17,7 +17,8 @@ switches):
 * ``no log line``: without the "party joined" INFO line;
 * ``no RQ job``: the joined text is recorded but no RQ job is enqueued to send it;
 * ``no text``: no joined text at all (no message record, no RQ job);
-* ``no estimate``: a fixed quote instead of reading the snapshot and running the estimator;
+* ``no estimate``: a fixed quote instead of running the estimator (the line is still read: the same
+  script checks the API key);
 * ``none of these``: no estimate, no text, no log line: what is left is authentication, validation,
   phone parsing, the guest link's token, the join script (dedupe, position, event) and the answer.
 """
@@ -53,6 +54,7 @@ BASELINE = "baseline (one Lua script)"
 def create_app(parts: str = "") -> Flask:
     """The service's app with the comma-separated ``parts`` switched off (see the module docstring)."""
     from waitlist import create_app as create_service
+    from waitlist import services
     from waitlist.estimator import Estimate
 
     app = create_service()
@@ -63,9 +65,10 @@ def create_app(parts: str = "") -> Flask:
     if "norq" in off:
         waitlist.dispatcher.send_text = lambda slug, message_id: None
     if "notext" in off:
+        waitlist._joined_text = lambda restaurant, party, position: None
         waitlist._text_joined = lambda restaurant, party: None
     if "noest" in off:
-        waitlist.estimate = lambda restaurant, party_size, position=None: Estimate(10, 5, 15, 0)
+        services.estimate_wait = lambda *args, **kwargs: Estimate(10, 5, 15, 0)
     return app
 
 

@@ -42,9 +42,9 @@ from waitlist.errors import (
     Unauthorized,
     WaitlistClosed,
 )
-from waitlist.estimator import Estimate, estimate_wait, estimate_waits
+from waitlist.estimator import Estimate, Snapshot, estimate_wait, estimate_waits
 from waitlist.phones import mask_phone, normalize_phone, phone_digest
-from waitlist.store import MessageStore, Store
+from waitlist.store import MessageStore, OutboundText, RecordedText, Store
 
 log = logging.getLogger(__name__)
 
@@ -136,8 +136,22 @@ class Waitlist:
         """401 without a key or with an unknown one, 404 for an unknown slug, 403 for another's key."""
         if not api_key:
             raise Unauthorized("an API key is required: Authorization: Bearer <key>")
-        restaurant, key_hash = self._load(slug)
         offered = hash_api_key(api_key)
+        return self._check_key(slug, offered, self.store.load_restaurant(slug))
+
+    def authenticate_for_join(self, slug: str, api_key: str | None) -> tuple[Restaurant, Snapshot]:
+        """``authenticate``, and the line as it stands, in one round trip: ``join`` needs both."""
+        if not api_key:
+            raise Unauthorized("an API key is required: Authorization: Bearer <key>")
+        offered = hash_api_key(api_key)
+        found, line = self.store.restaurant_and_line(slug, offered)
+        restaurant = self._check_key(slug, offered, found)
+        return restaurant, line if line is not None else self.store.snapshot(slug)
+
+    def _check_key(self, slug: str, offered: str, found: tuple[Restaurant, str] | None) -> Restaurant:
+        if found is None:
+            raise RestaurantNotFound(f"no restaurant {slug!r}")
+        restaurant, key_hash = found
         if key_hash and hmac.compare_digest(offered, key_hash):
             return restaurant
         if self.store.slug_for_api_key(offered):
@@ -156,25 +170,32 @@ class Waitlist:
 
     def join(self, restaurant: Restaurant, *, name: str, phone: str, party_size: int, notes: str = "",
              seating: str = "any", language: str | None = None, tags: Iterable[str] = (),
-             actor: str = "host", remote: bool = False, confirmed: bool = True) -> Party:
+             actor: str = "host", remote: bool = False, confirmed: bool = True, line: Snapshot | None = None) -> Party:
         """Add a party. A remote join (join page, text) must find the list open and within its caps;
         an unconfirmed one (``confirmed=False``, the join page) is held as pending until the guest
-        replies 1 or taps the confirm link, and expires unseen otherwise."""
+        replies 1 or taps the confirm link, and expires unseen otherwise. ``line`` is the line as
+        just read (``authenticate_for_join``), else it is read here."""
         phone = normalize_phone(phone, self.config.default_region)
         self._check_party_size(restaurant, party_size)
         now = self.clock()
         if remote:
             self._check_remote_join(restaurant, phone)
-        quote = self.estimate(restaurant, party_size)
+        snapshot = line or self.store.snapshot(restaurant.slug)
+        quote = estimate_wait(snapshot, party_size, tables=restaurant.settings.tables, now=now)
         party = Party(id=new_id(), restaurant=restaurant.slug, name=name, phone=phone, party_size=party_size,
                       notes=notes, seating=seating, language=language, token=new_token(),
                       quote_minutes=quote.minutes, quote_low=quote.low, quote_high=quote.high, joined_at=now,
                       remote=remote, tags=sorted(set(tags)))
         pending_until = now + CONFIRM_WINDOW_SECONDS if not confirmed else None
+        # The joined text is recorded by the join itself, for the place the party will nearly always
+        # take: the end of the line just read. Atomic with the join, and one round trip fewer.
+        expected_position = len(snapshot.waiting_sizes) + 1
+        joined_text = self._joined_text(restaurant, party, expected_position) if confirmed else None
         outcome, value = self.store.join(restaurant.slug, party, now=now, actor=actor,
                                          almost_ready_position=restaurant.settings.almost_ready_position,
                                          pending_until=pending_until,
-                                         remote_max_active=restaurant.settings.remote_max_active)
+                                         remote_max_active=restaurant.settings.remote_max_active,
+                                         text=joined_text, text_position=expected_position)
         if outcome == "already_waiting":
             raise AlreadyWaiting("this phone already has a party on the list", party_id=value)
         if outcome == "remote_full":
@@ -189,19 +210,26 @@ class Waitlist:
             self.text(restaurant, party, "confirm_join", texts.confirm_join(
                 self.lang(restaurant, party), restaurant.name, self.confirm_url(party)))
             return party
-        party.position = int(value)
-        self._text_joined(restaurant, party)
+        party.position = value.position
+        if joined_text is not None and value.text is not None:
+            self._after_recording(restaurant, joined_text, value.text)
+        else:
+            self._text_joined(restaurant, party)
         return party
 
-    def _text_joined(self, restaurant: Restaurant, party: Party) -> None:
-        """The joined text; a number's first text from this restaurant also says how to opt out."""
-        estimate = self.estimate(restaurant, party.party_size, position=party.position) \
+    def _joined_text(self, restaurant: Restaurant, party: Party, position: int) -> OutboundText:
+        """The joined text for ``position``; a number's first text from this restaurant also says how
+        to opt out."""
+        estimate = self.estimate(restaurant, party.party_size, position=position) \
             if party.quote_low is None else None
         low, high = (estimate.low, estimate.high) if estimate else (party.quote_low or 0, party.quote_high or 0)
-        args = (self.lang(restaurant, party), restaurant.name, party.position or 1, quote_range_text(low, high),
+        args = (self.lang(restaurant, party), restaurant.name, position, quote_range_text(low, high),
                 self.status_url(party))
-        self.text(restaurant, party, "joined", texts.joined(*args, False),
-                  first_contact_body=texts.joined(*args, True))
+        return self._outbound(restaurant, party.phone, "joined", texts.joined(*args, False), party_id=party.id,
+                              first_contact_body=texts.joined(*args, True))
+
+    def _text_joined(self, restaurant: Restaurant, party: Party) -> None:
+        self._record_and_send(restaurant, self._joined_text(restaurant, party, party.position or 1))
 
     def _check_remote_join(self, restaurant: Restaurant, phone: str) -> None:
         if not restaurant.settings.remote_join:
@@ -422,21 +450,34 @@ class Waitlist:
                     first_contact_body: str | None = None) -> dict[str, str]:
         """Record an outbound text and hand it to a worker; opted-out numbers are recorded, not sent.
         ``first_contact_body`` replaces ``body`` on the restaurant's first text to this number."""
+        return self._record_and_send(restaurant, self._outbound(restaurant, phone, kind, body, party_id=party_id,
+                                                                first_contact_body=first_contact_body))
+
+    def _outbound(self, restaurant: Restaurant, phone: str, kind: str, body: str, *, party_id: str,
+                  first_contact_body: str | None) -> OutboundText:
         now = self.clock()
         message = {
             "id": new_id(), "party": party_id, "kind": kind, "direction": "out", "to": phone,
             "from": restaurant.sms_from, "body": body, "status": "queued",
             "created_at": repr(now), "updated_at": repr(now), "attempts": "0",
         }
+        return OutboundText(message, self.digest(phone), first_contact_body, CONTACTED_TTL_SECONDS)
+
+    def _record_and_send(self, restaurant: Restaurant, text: OutboundText) -> dict[str, str]:
         suppressed, first = self.messages.record_outbound(
-            restaurant.slug, message, recipient_digest=self.digest(phone), first_contact_body=first_contact_body,
-            latch_ttl=CONTACTED_TTL_SECONDS)
-        if first and first_contact_body is not None:
-            message["body"] = first_contact_body
-        if suppressed:
+            restaurant.slug, text.message, recipient_digest=text.recipient_digest,
+            first_contact_body=text.first_contact_body, latch_ttl=text.latch_ttl)
+        return self._after_recording(restaurant, text, RecordedText(suppressed, first))
+
+    def _after_recording(self, restaurant: Restaurant, text: OutboundText, recorded: RecordedText) -> dict[str, str]:
+        """Hand a recorded text to a worker, or flag its party opted out; returns the message as stored."""
+        message = dict(text.message)
+        if recorded.first_contact and text.first_contact_body is not None:
+            message["body"] = text.first_contact_body
+        if recorded.opted_out:
             message.update(status="suppressed", error_code="opted_out")
-            if party_id:
-                self.set_flags(restaurant, party_id, opted_out=True)
+            if message["party"]:
+                self.set_flags(restaurant, message["party"], opted_out=True)
         else:
             self.dispatcher.send_text(restaurant.slug, message["id"])
         return message

@@ -43,6 +43,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from redis import Redis
+from redis.cluster import RedisCluster
+from redis.commands.core import Script
+from redis.exceptions import NoScriptError
 
 from waitlist.domain import Party, Restaurant, Settings, Status
 from waitlist.estimator import Snapshot
@@ -201,18 +204,43 @@ local function minutes_between(from, to)
 end
 """
 
+# Shared snippet: store an outbound text and append it to its conversation. An opted-out number's
+# text is kept as 'suppressed'; given a latch key, the restaurant's first text to the number takes
+# `first_body` instead. ARGV[from..to] hold the message's field/value pairs. -> opted out, first contact
+_RECORD_TEXT = """
+local function record_text(msg, conv, optout, latch, digest, ttl, latch_ttl, first_body, in_conv, from, to)
+  local opted = redis.call('SISMEMBER', optout, digest)
+  local first = 0
+  if latch and redis.call('SET', latch, '1', 'NX', 'EX', tonumber(latch_ttl)) then first = 1 end
+  redis.call('HSET', msg, unpack(ARGV, from, to))
+  if first == 1 then redis.call('HSET', msg, 'body', first_body) end
+  if opted == 1 then redis.call('HSET', msg, 'status', 'suppressed', 'error_code', 'opted_out') end
+  redis.call('EXPIRE', msg, tonumber(ttl))
+  if in_conv == '1' then
+    redis.call('RPUSH', conv, redis.call('HGET', msg, 'id'))
+    redis.call('LTRIM', conv, -500, -1)
+    redis.call('EXPIRE', conv, tonumber(ttl))
+  end
+  return opted, first
+end
+"""
+
 # KEYS[1] party hash, KEYS[2] waiting zset, KEYS[3] phones hash, KEYS[4] events stream, KEYS[5] seq,
-# KEYS[6] pending zset, KEYS[7] remote set
+# KEYS[6] pending zset, KEYS[7] remote set; with a joined text, KEYS[8..11] as RECORD_OUTBOUND_LUA's
 # ARGV[1] party id, ARGV[2] phone, ARGV[3] now, ARGV[4] actor, ARGV[5] almost_ready_position,
 # ARGV[6] initial status ('waiting' | 'pending'), ARGV[7] when a pending join expires, ARGV[8] '1' for a
-# remote join, ARGV[9] most active remote parties, ARGV[10..] field/value pairs of the new party
-# -> {'ok', position (0 while pending)} | {'already_waiting', existing id} | {'id_taken'} | {'remote_full'}
-JOIN_LUA = _XADD + """
+# remote join, ARGV[9] most active remote parties, ARGV[10] n, ARGV[11..10+n] field/value pairs of the
+# new party; with a joined text, ARGV[11+n] the position its body names, then as RECORD_OUTBOUND_LUA's
+# ARGV[1..] (recipient digest, message TTL, latch TTL, first-contact body, '1', message pairs)
+# -> {'ok', position (0 while pending), text recorded 0|1, opted out 0|1, first contact 0|1}
+#    | {'already_waiting', existing id} | {'id_taken'} | {'remote_full'}
+JOIN_LUA = _XADD + _RECORD_TEXT + """
 local existing = redis.call('HGET', KEYS[3], ARGV[2])
 if existing then return {'already_waiting', existing} end
 if redis.call('EXISTS', KEYS[1]) == 1 then return {'id_taken'} end
 if ARGV[8] == '1' and redis.call('SCARD', KEYS[7]) >= tonumber(ARGV[9]) then return {'remote_full'} end
-redis.call('HSET', KEYS[1], 'status', ARGV[6], unpack(ARGV, 10))
+local last = 10 + tonumber(ARGV[10])
+redis.call('HSET', KEYS[1], 'status', ARGV[6], unpack(ARGV, 11, last))
 redis.call('HSET', KEYS[3], ARGV[2], ARGV[1])
 if ARGV[8] == '1' then redis.call('SADD', KEYS[7], ARGV[1]) end
 local position = 0
@@ -228,7 +256,13 @@ end
 add_event(KEYS[4], 'type', 'status', 'party', ARGV[1], 'from', '', 'to', ARGV[6], 'at', ARGV[3],
   'actor', ARGV[4], 'size', redis.call('HGET', KEYS[1], 'party_size'), 'remote', ARGV[8],
   'tags', redis.call('HGET', KEYS[1], 'tags') or '')
-return {'ok', tostring(position)}
+local opted, first = 0, 0
+if KEYS[8] and tonumber(ARGV[last + 1]) == position then
+  opted, first = record_text(KEYS[8], KEYS[9], KEYS[10], KEYS[11], ARGV[last + 2], ARGV[last + 3],
+    ARGV[last + 4], ARGV[last + 5], ARGV[last + 6], last + 7, #ARGV)
+  return {'ok', tostring(position), 1, opted, first}
+end
+return {'ok', tostring(position), 0, 0, 0}
 """
 
 # KEYS[1] party hash, KEYS[2] waiting zset, KEYS[3] notified zset, KEYS[4] phones hash,
@@ -454,24 +488,39 @@ end
 return out
 """
 
-# KEYS[1] waiting zset, KEYS[2] party key prefix, KEYS[3] recent seatings, KEYS[4] recent turns,
-# KEYS[5] recent drop-outs, KEYS[6] notified zset, KEYS[7] hour-of-week history (see _HISTORY)
-# -> {waiting sizes (queue order), seatings, turns, drops, notified sizes, history flat}
-# Reads only: the transition script keeps the history.
-SNAPSHOT_LUA = """
-local sizes, notified = {}, {}
-for _, pid in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  local v = redis.call('HGET', KEYS[2] .. pid, 'party_size')
-  if v then table.insert(sizes, v) end
+# Shared snippet: what the estimator reads (waitlist.estimator.Snapshot). KEYS[first..first+6]: waiting
+# zset, party key prefix, recent seatings, recent turns, recent drop-outs, notified zset, hour-of-week
+# history (see _HISTORY) -> {waiting sizes (queue order), seatings, turns, drops, notified sizes, history
+# flat}. Reads only: the transition script keeps the history.
+_READ_LINE = """
+local function read_line(first)
+  local waiting, prefix, notified_ids = KEYS[first], KEYS[first + 1], KEYS[first + 5]
+  local sizes, notified = {}, {}
+  for _, pid in ipairs(redis.call('ZRANGE', waiting, 0, -1)) do
+    local v = redis.call('HGET', prefix .. pid, 'party_size')
+    if v then table.insert(sizes, v) end
+  end
+  for _, pid in ipairs(redis.call('ZRANGE', notified_ids, 0, -1)) do
+    local v = redis.call('HGET', prefix .. pid, 'party_size')
+    if v then table.insert(notified, v) end
+  end
+  return {sizes, redis.call('LRANGE', KEYS[first + 2], 0, -1), redis.call('LRANGE', KEYS[first + 3], 0, -1),
+          redis.call('LRANGE', KEYS[first + 4], 0, -1), notified, redis.call('HGETALL', KEYS[first + 6])}
 end
-for _, pid in ipairs(redis.call('ZRANGE', KEYS[6], 0, -1)) do
-  local v = redis.call('HGET', KEYS[2] .. pid, 'party_size')
-  if v then table.insert(notified, v) end
-end
-local seatings = redis.call('LRANGE', KEYS[3], 0, -1)
-local turns = redis.call('LRANGE', KEYS[4], 0, -1)
-local drops = redis.call('LRANGE', KEYS[5], 0, -1)
-return {sizes, seatings, turns, drops, notified, redis.call('HGETALL', KEYS[7])}
+"""
+
+# KEYS as _READ_LINE's from 1 -> _READ_LINE's reply
+SNAPSHOT_LUA = _READ_LINE + """
+return read_line(1)
+"""
+
+# KEYS[1] restaurant hash, KEYS[2..8] as _READ_LINE's; ARGV[1] hash of the API key offered
+# -> {restaurant fields flat, line (_READ_LINE's reply) or {} when the key is not the restaurant's}
+# A host's add needs both, and round trips are most of its cost; only a valid key reads the line.
+RESTAURANT_AND_LINE_LUA = _READ_LINE + """
+local fields = redis.call('HGETALL', KEYS[1])
+if ARGV[1] == '' or redis.call('HGET', KEYS[1], 'api_key_hash') ~= ARGV[1] then return {fields, {}} end
+return {fields, read_line(2)}
 """
 
 
@@ -528,6 +577,114 @@ class TransitionResult:
     promoted: list[str]
 
 
+@dataclass(frozen=True)
+class OutboundText:
+    """An outbound text to record: its fields, and what decides its fate in the store (see
+    MessageStore.record_outbound)."""
+
+    message: dict[str, str]
+    recipient_digest: str
+    first_contact_body: str | None = None
+    latch_ttl: int = 0
+
+
+@dataclass(frozen=True)
+class RecordedText:
+    opted_out: bool
+    first_contact: bool
+
+
+@dataclass(frozen=True)
+class Joined:
+    position: int
+    text: RecordedText | None
+    """How the joined text was recorded with the join; None when it was not (see Store.join)."""
+
+
+def _restaurant_from_hash(slug: str, data: dict[str, str]) -> tuple[Restaurant, str] | None:
+    """The restaurant and its API key hash, or None when there is no such restaurant."""
+    if not data.get("name"):
+        return None
+    restaurant = Restaurant(
+        slug=slug,
+        name=data["name"],
+        sms_from=data.get("sms_from", ""),
+        timezone=data.get("timezone", "UTC"),
+        language=data.get("language", "en"),
+        created_at=float(data.get("created_at", "0")),
+        settings=Settings.from_dict(json.loads(data.get("settings") or "{}")),
+    )
+    return restaurant, data.get("api_key_hash", "")
+
+
+def _line_keys(slug: str) -> list[str]:
+    return [waiting_key(slug), party_prefix(slug), recent_key(slug, "seatings"), recent_key(slug, "turns"),
+            recent_key(slug, "drops"), notified_key(slug), history_key(slug)]
+
+
+def _snapshot_from_reply(reply: Sequence[Any]) -> Snapshot:
+    sizes, seatings, turns, drops, notified, history = reply
+    return Snapshot(
+        waiting_sizes=[int(s) for s in sizes],
+        notified_sizes=[int(s) for s in notified],
+        seatings=[(float(a), int(b), float(c)) for a, b, c in (s.split(":")[:3] for s in seatings)],
+        turns=[(float(a), float(b), int(c)) for a, b, c in (t.split(":")[:3] for t in turns)],
+        drops=[(float(a), int(b), float(c), d, e)
+               for a, b, c, d, e in ((x.split(":") + [""])[:5] for x in drops)],
+        history=dict(zip(history[0::2], history[1::2])),
+    )
+
+
+def _record_text_params(slug: str, text: OutboundText) -> tuple[list[str], list[Any]]:
+    """KEYS and ARGV of RECORD_OUTBOUND_LUA; JOIN_LUA takes the same after its own."""
+    message = text.message
+    conv = conversation_key(slug, message["party"]) if message.get("party") else message_key(slug, message["id"])
+    keys = [message_key(slug, message["id"]), conv, optout_key(slug)]
+    if text.first_contact_body is not None:
+        keys.append(f"{tag(slug)}:once:contacted:{text.recipient_digest}")
+    pairs = [item for kv in message.items() for item in kv]
+    return keys, [text.recipient_digest, MESSAGE_TTL_SECONDS, text.latch_ttl, text.first_contact_body or "",
+                  "1" if message.get("party") else "", *pairs]
+
+
+@dataclass(frozen=True)
+class ScriptCall:
+    script: Script
+    keys: list[str]
+    args: list[Any]
+
+
+def one_round_trip(redis: Any, commands: Sequence[tuple[Any, ...] | ScriptCall]) -> list[Any]:
+    """Run ``commands`` (plain commands as tuples, or script calls) in order, in one round trip.
+
+    redis-py's pipeline asks SCRIPT EXISTS before running any script it holds, a second round trip
+    on the hottest path; here scripts are called by SHA and, on a server that lacks one (new,
+    restarted, flushed), loaded and the batch sent again. So every command in a batch must be safe
+    to run twice: a refused EVALSHA did nothing, and the rest must be idempotent. redis-py refuses
+    scripts in a cluster pipeline, so on a cluster the commands go one by one.
+    """
+    if isinstance(redis, RedisCluster):
+        return [c.script(keys=c.keys, args=c.args) if isinstance(c, ScriptCall) else redis.execute_command(*c)
+                for c in commands]
+    for _attempt in range(2):
+        pipe = redis.pipeline(transaction=False)
+        for command in commands:
+            if isinstance(command, ScriptCall):
+                pipe.execute_command("EVALSHA", command.script.sha, len(command.keys), *command.keys, *command.args)
+            else:
+                pipe.execute_command(*command)
+        results = pipe.execute(raise_on_error=False)
+        if not any(isinstance(r, NoScriptError) for r in results):
+            break
+        for command in commands:
+            if isinstance(command, ScriptCall):
+                redis.script_load(command.script.script)
+    for result in results:
+        if isinstance(result, Exception):
+            raise result
+    return list(results)
+
+
 class Store:
     """Reads and atomic writes of waitlist state. Raises nothing Redis-specific for domain outcomes:
     it returns sentinels the service layer turns into ``WaitlistError``s."""
@@ -541,6 +698,7 @@ class Store:
         self._list_active = redis.register_script(LIST_ACTIVE_LUA)
         self._list_finished = redis.register_script(LIST_FINISHED_LUA)
         self._snapshot = redis.register_script(SNAPSHOT_LUA)
+        self._restaurant_and_line = redis.register_script(RESTAURANT_AND_LINE_LUA)
         self._extend_hold = redis.register_script(EXTEND_HOLD_LUA)
         self._undo = redis.register_script(UNDO_LUA)
 
@@ -582,19 +740,7 @@ class Store:
 
     def load_restaurant(self, slug: str) -> tuple[Restaurant, str] | None:
         """The restaurant and its API key hash, or None."""
-        data = self.redis.hgetall(restaurant_key(slug))
-        if not data.get("name"):
-            return None
-        restaurant = Restaurant(
-            slug=slug,
-            name=data["name"],
-            sms_from=data.get("sms_from", ""),
-            timezone=data.get("timezone", "UTC"),
-            language=data.get("language", "en"),
-            created_at=float(data.get("created_at", "0")),
-            settings=Settings.from_dict(json.loads(data.get("settings") or "{}")),
-        )
-        return restaurant, data.get("api_key_hash", "")
+        return _restaurant_from_hash(slug, self.redis.hgetall(restaurant_key(slug)))
 
     def save_settings(self, slug: str, settings: Settings) -> None:
         self.redis.hset(restaurant_key(slug), mapping={
@@ -630,7 +776,14 @@ class Store:
     # --- parties ---
 
     def join(self, slug: str, party: Party, *, now: float, actor: str, almost_ready_position: int,
-             pending_until: float | None = None, remote_max_active: int = 0) -> tuple[str, Any]:
+             pending_until: float | None = None, remote_max_active: int = 0,
+             text: OutboundText | None = None, text_position: int = 0) -> tuple[str, Any]:
+        """Put a party on the list; ``("ok", Joined)`` or an outcome name with its detail.
+
+        ``text`` (the joined text, whose body names the place in line) is recorded by the same script
+        when the party lands at ``text_position``, which is nearly always: the caller reads the line
+        just before. Otherwise it is not recorded and the caller renders it again for the real place.
+        """
         fields: dict[str, str] = {
             "id": party.id,
             "name": party.name,
@@ -648,20 +801,26 @@ class Store:
             "tags": ",".join(party.tags),
         }
         pairs = [item for kv in fields.items() for item in kv]
+        keys = [party_key(slug, party.id), waiting_key(slug), phones_key(slug), events_key(slug), seq_key(slug),
+                pending_key(slug), remote_key(slug)]
+        args = [party.id, party.phone, repr(now), actor, almost_ready_position,
+                "pending" if pending_until is not None else "waiting", repr(pending_until or 0),
+                "1" if party.remote else "", remote_max_active, len(pairs), *pairs]
+        if text is not None:
+            text_keys, text_args = _record_text_params(slug, text)
+            keys += text_keys
+            args += [text_position, *text_args]
         # The token is written before the party so a status link never points at nothing for long;
         # an orphan token (join refused) points at no party and answers 404.
-        self.redis.set(token_key(party.token), f"{slug}/{party.id}", ex=TOKEN_TTL_SECONDS)
-        result = self._join(
-            keys=[party_key(slug, party.id), waiting_key(slug), phones_key(slug), events_key(slug), seq_key(slug),
-                  pending_key(slug), remote_key(slug)],
-            args=[party.id, party.phone, repr(now), actor, almost_ready_position,
-                  "pending" if pending_until is not None else "waiting", repr(pending_until or 0),
-                  "1" if party.remote else "", remote_max_active, *pairs],
-        )
+        _token_set, result = one_round_trip(self.redis, [
+            ("SET", token_key(party.token), f"{slug}/{party.id}", "EX", TOKEN_TTL_SECONDS),
+            ScriptCall(self._join, keys, args),
+        ])
         if result[0] != "ok":
             self.redis.delete(token_key(party.token))
             return result[0], result[1] if len(result) > 1 else None
-        return "ok", int(result[1])
+        recorded = RecordedText(opted_out=bool(result[3]), first_contact=bool(result[4])) if result[2] else None
+        return "ok", Joined(position=int(result[1]), text=recorded)
 
     def transition(
         self,
@@ -753,19 +912,15 @@ class Store:
         return self.redis.hget(phones_key(slug), phone)
 
     def snapshot(self, slug: str) -> Snapshot:
-        sizes, seatings, turns, drops, notified, history = self._snapshot(keys=[
-            waiting_key(slug), party_prefix(slug), recent_key(slug, "seatings"), recent_key(slug, "turns"),
-            recent_key(slug, "drops"), notified_key(slug), history_key(slug),
-        ])
-        return Snapshot(
-            waiting_sizes=[int(s) for s in sizes],
-            notified_sizes=[int(s) for s in notified],
-            seatings=[(float(a), int(b), float(c)) for a, b, c in (s.split(":")[:3] for s in seatings)],
-            turns=[(float(a), float(b), int(c)) for a, b, c in (t.split(":")[:3] for t in turns)],
-            drops=[(float(a), int(b), float(c), d, e)
-                   for a, b, c, d, e in ((x.split(":") + [""])[:5] for x in drops)],
-            history=dict(zip(history[0::2], history[1::2])),
-        )
+        return _snapshot_from_reply(self._snapshot(keys=_line_keys(slug)))
+
+    def restaurant_and_line(self, slug: str, api_key_hash: str) -> tuple[tuple[Restaurant, str] | None,
+                                                                          Snapshot | None]:
+        """``load_restaurant`` and, when ``api_key_hash`` is the restaurant's, ``snapshot``, in one round
+        trip (a host adding a party needs both)."""
+        fields, line = self._restaurant_and_line(keys=[restaurant_key(slug), *_line_keys(slug)], args=[api_key_hash])
+        found = _restaurant_from_hash(slug, dict(zip(fields[0::2], fields[1::2])))
+        return found, _snapshot_from_reply(line) if line else None
 
     def await_feedback(self, slug: str, digest: str, party_id: str, ttl_seconds: int) -> None:
         """Remember, for a day, that this number's next digit answers a feedback request."""
@@ -867,20 +1022,8 @@ return {'updated', m[2] or '', m[3] or ''}
 # ARGV[1] keyed hash of the recipient, ARGV[2] message TTL, ARGV[3] latch TTL, ARGV[4] body to use on
 # the first contact, ARGV[5] '1' when KEYS[2] is a real conversation, ARGV[6..] field/value pairs
 # -> {opted out 0|1, first contact 0|1}
-RECORD_OUTBOUND_LUA = """
-local opted = redis.call('SISMEMBER', KEYS[3], ARGV[1])
-local first = 0
-if KEYS[4] and redis.call('SET', KEYS[4], '1', 'NX', 'EX', tonumber(ARGV[3])) then first = 1 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 6))
-if first == 1 then redis.call('HSET', KEYS[1], 'body', ARGV[4]) end
-if opted == 1 then redis.call('HSET', KEYS[1], 'status', 'suppressed', 'error_code', 'opted_out') end
-redis.call('EXPIRE', KEYS[1], tonumber(ARGV[2]))
-if ARGV[5] == '1' then
-  redis.call('RPUSH', KEYS[2], redis.call('HGET', KEYS[1], 'id'))
-  redis.call('LTRIM', KEYS[2], -500, -1)
-  redis.call('EXPIRE', KEYS[2], tonumber(ARGV[2]))
-end
-return {opted, first}
+RECORD_OUTBOUND_LUA = _RECORD_TEXT + """
+return {record_text(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], 6, #ARGV)}
 """
 
 
@@ -899,14 +1042,9 @@ class MessageStore:
         """Store an outbound text in one round trip: checks the opt-out list (an opted-out number's text
         is kept as ``suppressed``) and, given ``first_contact_body``, uses that body when this is the
         restaurant's first text to the number. Returns (opted out, first contact)."""
-        conv = conversation_key(slug, message["party"]) if message.get("party") else message_key(slug, message["id"])
-        keys = [message_key(slug, message["id"]), conv, optout_key(slug)]
-        if first_contact_body is not None:
-            keys.append(f"{tag(slug)}:once:contacted:{recipient_digest}")
-        pairs = [item for kv in message.items() for item in kv]
-        opted, first = self._record_outbound(keys=keys, args=[
-            recipient_digest, MESSAGE_TTL_SECONDS, latch_ttl, first_contact_body or "",
-            "1" if message.get("party") else "", *pairs])
+        text = OutboundText(message, recipient_digest, first_contact_body, latch_ttl)
+        keys, args = _record_text_params(slug, text)
+        opted, first = self._record_outbound(keys=keys, args=args)
         return bool(opted), bool(first)
 
     def add(self, slug: str, message: dict[str, str]) -> None:

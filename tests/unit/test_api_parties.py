@@ -241,6 +241,63 @@ def test_joining_texts_the_guest_through_a_worker(client: FlaskClient, headers: 
     assert messages[0]["status"] == "queued" and party["status_url"] in messages[0]["body"]
 
 
+def joined_texts(client: FlaskClient, headers: dict[str, str], party_id: str) -> list[dict[str, Any]]:
+    return client.get(f"{BASE}/{party_id}/messages", headers=headers).get_json()["messages"]
+
+
+def test_a_numbers_first_joined_text_says_how_to_opt_out_and_later_ones_do_not(
+        client: FlaskClient, headers: dict[str, str]) -> None:
+    phone = next_phone()
+    first = add_party(client, headers, phone=phone)
+    client.post(f"{BASE}/{first['id']}/cancel", headers=headers)
+    second = add_party(client, headers, phone=phone)
+    assert "STOP" in joined_texts(client, headers, first["id"])[0]["body"]
+    assert "STOP" not in joined_texts(client, headers, second["id"])[0]["body"]
+
+
+def test_an_opted_out_number_joins_but_is_not_texted(client: FlaskClient, headers: dict[str, str],
+                                                     dispatcher: RecordingDispatcher, app: Any) -> None:
+    phone = next_phone()
+    waitlist = app.extensions["waitlist"]
+    waitlist.messages.opt_out("noodle-bar", waitlist.digest(phone))
+    party = add_party(client, headers, phone=phone)
+    assert dispatcher.sent == []
+    [message] = joined_texts(client, headers, party["id"])
+    assert message["kind"] == "joined" and message["status"] == "suppressed"
+    assert "opted_out" in client.get(f"{BASE}/{party['id']}", headers=headers).get_json()["flags"]
+
+
+def test_a_join_that_lands_behind_a_racing_join_is_texted_its_real_place(
+        client: FlaskClient, headers: dict[str, str], dispatcher: RecordingDispatcher, app: Any,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The joined text is rendered for the end of the line as just read; another join landing in
+    between must not leave the guest told the wrong place."""
+    waitlist = app.extensions["waitlist"]
+    store_join = waitlist.store.join
+
+    def a_racing_join_lands_first(slug: str, *args: Any, **kwargs: Any) -> Any:
+        monkeypatch.setattr(waitlist.store, "join", store_join)
+        waitlist.join(waitlist.restaurant(slug), name="Racer", phone=next_phone(), party_size=2)
+        return store_join(slug, *args, **kwargs)
+
+    monkeypatch.setattr(waitlist.store, "join", a_racing_join_lands_first)
+    party = add_party(client, headers, name="Slow")
+    assert party["position"] == 2
+    [message] = joined_texts(client, headers, party["id"])
+    assert "#2" in message["body"] and message["status"] == "queued"
+    assert len(dispatcher.sent) == 2 and dispatcher.sent[-1] == ("noodle-bar", message["id"])
+
+
+def test_a_join_reloads_its_script_after_redis_lost_them(client: FlaskClient, headers: dict[str, str],
+                                                        redis: Any) -> None:
+    """A restart or failover empties Redis's script cache; the join's one-trip batch loads it again."""
+    add_party(client, headers)
+    redis.script_flush()
+    party = add_party(client, headers)
+    assert party["position"] == 2
+    assert client.get(f"/api/v1/status/{party['status_url'].rsplit('/', 1)[1]}").status_code == 200
+
+
 def test_the_host_can_text_a_guest(client: FlaskClient, headers: dict[str, str],
                                    dispatcher: RecordingDispatcher) -> None:
     party = add_party(client, headers)
