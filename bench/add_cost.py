@@ -63,7 +63,7 @@ def create_app(parts: str = "") -> Flask:
     if "nolog" in off:
         logging.getLogger("waitlist.services").setLevel(logging.WARNING)
     if "norq" in off:
-        waitlist.dispatcher.send_text = lambda slug, message_id: None
+        waitlist.dispatcher.send_text = lambda slug, message_id, pipeline=None: None
     if "notext" in off:
         waitlist._joined_text = lambda restaurant, party, position: None
         waitlist._text_joined = lambda restaurant, party: None

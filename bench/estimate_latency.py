@@ -41,6 +41,9 @@ class _Quiet:
     def send_text(self, *args: object) -> None:
         pass
 
+    def queue_send(self, *args: object) -> None:
+        return None
+
     def expire_hold_at(self, *args: object) -> None:
         pass
 

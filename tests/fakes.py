@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
 
 from waitlist.sms import PermanentSendError, Sent
 
@@ -15,6 +17,10 @@ class RecordingDispatcher:
 
     def send_text(self, slug: str, message_id: str) -> None:
         self.sent.append((slug, message_id))
+
+    def queue_send(self, slug: str, message_id: str) -> Callable[[Any], None] | None:
+        """Like an RQ dispatcher whose queues are in another Redis: sends go through ``send_text``."""
+        return None
 
     def expire_hold_at(self, slug: str, party_id: str, hold_version: str, at: float) -> None:
         self.holds.append((slug, party_id, hold_version, at))

@@ -65,6 +65,9 @@ class _NoDispatch:
     def send_text(self, slug: str, message_id: str) -> None:
         pass
 
+    def queue_send(self, slug: str, message_id: str) -> None:
+        return None
+
     def expire_hold_at(self, slug: str, party_id: str, hold_version: str, at: float) -> None:
         pass
 

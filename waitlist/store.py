@@ -38,7 +38,7 @@ Global keys are only ever touched one at a time, never inside a script with tagg
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -654,8 +654,11 @@ class ScriptCall:
     args: list[Any]
 
 
-def one_round_trip(redis: Any, commands: Sequence[tuple[Any, ...] | ScriptCall]) -> list[Any]:
-    """Run ``commands`` (plain commands as tuples, or script calls) in order, in one round trip.
+def one_round_trip(redis: Any, commands: Sequence[tuple[Any, ...] | ScriptCall],
+                   then: Callable[[Any], None] | None = None) -> list[Any]:
+    """Run ``commands`` (plain commands as tuples, or script calls) in order, in one round trip;
+    ``then`` queues more commands on the same pipeline (their replies are not returned), and the
+    whole batch becomes one MULTI/EXEC so that nothing sees the later commands before the first.
 
     redis-py's pipeline asks SCRIPT EXISTS before running any script it holds, a second round trip
     on the hottest path; here scripts are called by SHA and, on a server that lacks one (new,
@@ -664,16 +667,22 @@ def one_round_trip(redis: Any, commands: Sequence[tuple[Any, ...] | ScriptCall])
     scripts in a cluster pipeline, so on a cluster the commands go one by one.
     """
     if isinstance(redis, RedisCluster):
+        if then is not None:
+            raise ValueError("a cluster pipeline cannot carry other commands")
         return [c.script(keys=c.keys, args=c.args) if isinstance(c, ScriptCall) else redis.execute_command(*c)
                 for c in commands]
     for _attempt in range(2):
-        pipe = redis.pipeline(transaction=False)
+        pipe = redis.pipeline(transaction=then is not None)
+        if then is not None:
+            pipe.multi()  # explicitly, before any command: RQ's enqueue insists on it
         for command in commands:
             if isinstance(command, ScriptCall):
                 pipe.execute_command("EVALSHA", command.script.sha, len(command.keys), *command.keys, *command.args)
             else:
                 pipe.execute_command(*command)
-        results = pipe.execute(raise_on_error=False)
+        if then is not None:
+            then(pipe)
+        results = pipe.execute(raise_on_error=False)[:len(commands)]
         if not any(isinstance(r, NoScriptError) for r in results):
             break
         for command in commands:
@@ -777,12 +786,15 @@ class Store:
 
     def join(self, slug: str, party: Party, *, now: float, actor: str, almost_ready_position: int,
              pending_until: float | None = None, remote_max_active: int = 0,
-             text: OutboundText | None = None, text_position: int = 0) -> tuple[str, Any]:
+             text: OutboundText | None = None, text_position: int = 0,
+             then: Callable[[Any], None] | None = None) -> tuple[str, Any]:
         """Put a party on the list; ``("ok", Joined)`` or an outcome name with its detail.
 
         ``text`` (the joined text, whose body names the place in line) is recorded by the same script
         when the party lands at ``text_position``, which is nearly always: the caller reads the line
         just before. Otherwise it is not recorded and the caller renders it again for the real place.
+        ``then`` adds commands to the join's round trip, after it (``Dispatcher.queue_send``); they may
+        run twice (see ``one_round_trip``).
         """
         fields: dict[str, str] = {
             "id": party.id,
@@ -815,7 +827,7 @@ class Store:
         _token_set, result = one_round_trip(self.redis, [
             ("SET", token_key(party.token), f"{slug}/{party.id}", "EX", TOKEN_TTL_SECONDS),
             ScriptCall(self._join, keys, args),
-        ])
+        ], then=then)
         if result[0] != "ok":
             self.redis.delete(token_key(party.token))
             return result[0], result[1] if len(result) > 1 else None

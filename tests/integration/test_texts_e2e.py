@@ -129,9 +129,10 @@ def config(twilio: TwilioServer) -> Config:
 
 @pytest.fixture
 def app(real_redis: Any, real_rq_redis: Any, config: Config) -> Flask:
-    """The app on the test database with the real RQ dispatcher (retries shortened to 1 s)."""
+    """The app on the test database with the real RQ dispatcher (retries shortened to 1 s), its queues
+    in the same Redis as deployed by default, so joins queue their text in the join's round trip."""
     app = create_app(config, redis=real_redis, rq_connection=real_rq_redis,
-                     dispatcher=RQDispatcher(real_rq_redis, config))
+                     dispatcher=RQDispatcher(real_rq_redis, config, shares_waitlist_redis=True))
     app.testing = True
     return app
 
@@ -223,6 +224,49 @@ def test_adding_a_party_sends_twilio_exactly_one_text_with_the_exact_fields(
                              "StatusCallback": STATUS_CALLBACK}
     assert message["body"] == texts.joined("en", "Noodle Bar", 1, "0-5", party["status_url"], True)
     assert message_hash(real_redis, message["id"])["sid"] == twilio.accepted[0]["sid"]
+
+
+def send_results(rq_redis: Any) -> list[Any]:
+    """What every finished send job returned, once the texts queue is drained."""
+    queue = Queue(TEXTS_QUEUE, connection=rq_redis)
+    eventually(lambda: queue.count == 0 and queue.started_job_registry.count == 0, what="the texts queue drained")
+    ids = [i for i in queue.finished_job_registry.get_job_ids() if i.startswith("send-")]
+    return [Job.fetch(i, connection=rq_redis).return_value() for i in ids]
+
+
+def test_a_refused_join_leaves_a_send_job_that_texts_nobody(
+        client: FlaskClient, headers: dict[str, str], twilio: TwilioServer, worker: WorkerProcess,
+        real_rq_redis: Any) -> None:
+    """A join queues its text's send in its own round trip, before Redis says whether the join
+    stood; a refused one (the phone is already waiting) leaves a job that finds no message."""
+    party = add_party(client, headers)
+    again = client.post(f"/api/v1/restaurants/{SLUG}/parties", headers=headers,
+                        json={"name": "Ana Lima", "phone": party["phone"], "party_size": 2})
+    assert again.status_code == 409
+    assert sorted(send_results(real_rq_redis)) == ["missing", "sent"]
+    assert len(twilio.posts_to(party["phone"])) == 1
+
+
+def test_a_join_texts_its_real_place_when_another_join_lands_first(
+        client: FlaskClient, headers: dict[str, str], twilio: TwilioServer, worker: WorkerProcess,
+        real_rq_redis: Any, app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The joined text is recorded with the join only for the place read just before; when another
+    join takes that place first, the text is rendered again and sent once, and the job queued for
+    the first rendering finds no message."""
+    waitlist = app.extensions["waitlist"]
+    store_join = waitlist.store.join
+
+    def a_racing_join_lands_first(slug: str, *args: Any, **kwargs: Any) -> Any:
+        monkeypatch.setattr(waitlist.store, "join", store_join)
+        add_party(client, headers, name="Racer")
+        return store_join(slug, *args, **kwargs)
+
+    monkeypatch.setattr(waitlist.store, "join", a_racing_join_lands_first)
+    party = add_party(client, headers, name="Slow")
+    assert party["position"] == 2
+    assert sorted(send_results(real_rq_redis)) == ["missing", "sent", "sent"]
+    [post] = twilio.posts_to(party["phone"])
+    assert "#2" in post.form["Body"]
 
 
 def test_a_table_ready_text_asks_twilio_to_drop_it_when_stale(
