@@ -1,6 +1,7 @@
 """Where an add-party's cost goes: the service's peak against itself with parts switched off.
 
     /work/venv/bin/python bench/add_cost.py [--rounds 3] [--duration 5]     # about 2 minutes
+    git worktree add /tmp/before <commit> && python bench/add_cost.py --compare-root /tmp/before
 
 Issue 2 asks for an add-party peak of at least half the baseline's (``bench/baseline_app.py``: one Lua
 script behind a JSON body). This benchmark shows how far each part of a real add is from that, by
@@ -27,6 +28,7 @@ from __future__ import annotations
 import argparse
 import logging
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -104,10 +106,18 @@ def render(medians: dict[str, dict[str, float]], context: str) -> str:
     return "\n".join(lines) + "\n\n" + context
 
 
-def start_servers(env: dict[str, str]) -> dict[str, hb.Server]:
+def start_servers(redis_url: str, compare_root: Path | None = None) -> dict[str, hb.Server]:
+    """Every variant, the baseline and, given ``compare_root`` (a checkout of another commit, such as a
+    ``git worktree``), that commit's service as deployed, so before and after share the machine's mood."""
+    env = hb.server_env(redis_url, ROOT)
     options = ["-w", str(hb.WORKERS), "--worker-class", "sync"]
     servers = {name: hb.start_gunicorn(f"add-cost-{parts or 'full'}", f"bench.add_cost:create_app({parts!r})",
                                        env, ROOT, options) for name, parts in VARIANTS.items()}
+    if compare_root is not None:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=compare_root, capture_output=True,
+                                text=True, check=True).stdout.strip()
+        servers[f"full at {commit}"] = hb.start_gunicorn("add-cost-compare", "wsgi:app",
+                                                         hb.server_env(redis_url, compare_root), compare_root, options)
     servers[BASELINE] = hb.start_gunicorn("add-cost-baseline", "bench.baseline_app:create_app()", env, ROOT, options)
     return servers
 
@@ -140,13 +150,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per peak run")
     parser.add_argument("--out", type=Path, default=hb.RESULTS / "add_cost.md")
+    parser.add_argument("--compare-root", type=Path, default=None,
+                        help="a checkout of another commit (e.g. a git worktree) whose service runs as one more row")
     args = parser.parse_args(argv)
     hb.check_phone_numbers()
     redis = Redis.from_url(args.redis_url)
     redis.flushdb()
     servers: dict[str, hb.Server] = {}
     try:
-        servers = start_servers(hb.server_env(args.redis_url, ROOT))
+        servers = start_servers(args.redis_url, args.compare_root)
         for server in servers.values():
             hb.wait_healthy(server)
         restaurants, phones = Restaurants(servers["full"].port), hb.Phones()

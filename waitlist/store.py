@@ -33,7 +33,8 @@ script stays single-slot):
     wl:{slug}:visits:<date>     hash   party id -> visit record (JSON, name and phone): the CSV export;
                                        expires retention_days after the day
 
-Global keys are only ever touched one at a time, never inside a script with tagged keys.
+Global keys are only ever touched one at a time, never inside a script with tagged keys. A batch
+that sends them together with a restaurant's (``one_round_trip``) goes command by command on a cluster.
 """
 from __future__ import annotations
 
