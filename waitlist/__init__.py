@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask, jsonify
 
 from config import Config
-from waitlist.connections import rq_redis, rq_shares_waitlist_redis, waitlist_redis
+from waitlist.connections import rq_redis, waitlist_redis
 from waitlist.dispatch import Dispatcher, RQDispatcher
 from waitlist.http import MAX_BODY_BYTES, FastJSONProvider, register_error_handlers
 from waitlist.services import Waitlist
@@ -27,7 +27,7 @@ def create_app(config: Config | None = None, redis: Any = None, rq_connection: A
     redis = redis if redis is not None else waitlist_redis(config.redis_url, config.redis_cluster)
     if dispatcher is None:
         connection = rq_connection if rq_connection is not None else rq_redis(config.rq_redis_url or config.redis_url)
-        dispatcher = RQDispatcher(connection, config, shares_waitlist_redis=rq_shares_waitlist_redis(config))
+        dispatcher = RQDispatcher.as_configured(connection, config)
     extra = {"clock": clock} if clock is not None else {}
     app.extensions["redis"] = redis
     app.extensions["dispatcher"] = dispatcher

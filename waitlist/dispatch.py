@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from rq import Callback, Queue, Retry
 
 from config import Config
+from waitlist.connections import rq_shares_waitlist_redis
 
 TEXTS_QUEUE = "texts"
 TIMERS_QUEUE = "timers"
@@ -48,6 +49,11 @@ class RQDispatcher:
         self.timers = Queue(TIMERS_QUEUE, connection=connection)  # type: ignore[arg-type]
         self.send_retry = Retry(max=len(config.text_retry_intervals), interval=list(config.text_retry_intervals))
         self.send_job_timeout = config.text_job_timeout_seconds
+
+    @classmethod
+    def as_configured(cls, connection: object, config: Config) -> RQDispatcher:
+        """As deployed: the queues share the waitlist's Redis unless RQ_REDIS_URL or a cluster says not."""
+        return cls(connection, config, shares_waitlist_redis=rq_shares_waitlist_redis(config))
 
     def send_text(self, slug: str, message_id: str, pipeline: Any = None) -> None:
         """Queue the send on ``pipeline``, or in a round trip of its own (RQ's enqueue without a

@@ -134,19 +134,22 @@ class Waitlist:
 
     def authenticate(self, slug: str, api_key: str | None) -> Restaurant:
         """401 without a key or with an unknown one, 404 for an unknown slug, 403 for another's key."""
-        if not api_key:
-            raise Unauthorized("an API key is required: Authorization: Bearer <key>")
-        offered = hash_api_key(api_key)
+        offered = self._offered_key_hash(api_key)
         return self._check_key(slug, offered, self.store.load_restaurant(slug))
 
     def authenticate_for_join(self, slug: str, api_key: str | None) -> tuple[Restaurant, Snapshot]:
-        """``authenticate``, and the line as it stands, in one round trip: ``join`` needs both."""
+        """``authenticate``, and the snapshot ``join`` needs, in one round trip."""
+        offered = self._offered_key_hash(api_key)
+        found, snapshot = self.store.restaurant_and_snapshot(slug, offered)
+        restaurant = self._check_key(slug, offered, found)
+        assert snapshot is not None, "the script reads the snapshot for the key it matched"
+        return restaurant, snapshot
+
+    @staticmethod
+    def _offered_key_hash(api_key: str | None) -> str:
         if not api_key:
             raise Unauthorized("an API key is required: Authorization: Bearer <key>")
-        offered = hash_api_key(api_key)
-        found, line = self.store.restaurant_and_line(slug, offered)
-        restaurant = self._check_key(slug, offered, found)
-        return restaurant, line if line is not None else self.store.snapshot(slug)
+        return hash_api_key(api_key)
 
     def _check_key(self, slug: str, offered: str, found: tuple[Restaurant, str] | None) -> Restaurant:
         if found is None:
@@ -170,17 +173,19 @@ class Waitlist:
 
     def join(self, restaurant: Restaurant, *, name: str, phone: str, party_size: int, notes: str = "",
              seating: str = "any", language: str | None = None, tags: Iterable[str] = (),
-             actor: str = "host", remote: bool = False, confirmed: bool = True, line: Snapshot | None = None) -> Party:
+             actor: str = "host", remote: bool = False, confirmed: bool = True,
+             snapshot: Snapshot | None = None) -> Party:
         """Add a party. A remote join (join page, text) must find the list open and within its caps;
         an unconfirmed one (``confirmed=False``, the join page) is held as pending until the guest
-        replies 1 or taps the confirm link, and expires unseen otherwise. ``line`` is the line as
+        replies 1 or taps the confirm link, and expires unseen otherwise. ``snapshot`` is the line as
         just read (``authenticate_for_join``), else it is read here."""
         phone = normalize_phone(phone, self.config.default_region)
         self._check_party_size(restaurant, party_size)
         now = self.clock()
         if remote:
             self._check_remote_join(restaurant, phone)
-        snapshot = line or self.store.snapshot(restaurant.slug)
+        if snapshot is None:
+            snapshot = self.store.snapshot(restaurant.slug)
         quote = estimate_wait(snapshot, party_size, tables=restaurant.settings.tables, now=now)
         party = Party(id=new_id(), restaurant=restaurant.slug, name=name, phone=phone, party_size=party_size,
                       notes=notes, seating=seating, language=language, token=new_token(),
@@ -465,10 +470,7 @@ class Waitlist:
         return OutboundText(message, self.digest(phone), first_contact_body, CONTACTED_TTL_SECONDS)
 
     def _record_and_send(self, restaurant: Restaurant, text: OutboundText) -> dict[str, str]:
-        suppressed, first = self.messages.record_outbound(
-            restaurant.slug, text.message, recipient_digest=text.recipient_digest,
-            first_contact_body=text.first_contact_body, latch_ttl=text.latch_ttl)
-        return self._after_recording(restaurant, text, RecordedText(suppressed, first))
+        return self._after_recording(restaurant, text, self.messages.record_outbound(restaurant.slug, text))
 
     def _after_recording(self, restaurant: Restaurant, text: OutboundText, recorded: RecordedText,
                          send_queued: bool = False) -> dict[str, str]:

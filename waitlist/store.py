@@ -46,7 +46,6 @@ from typing import Any
 from redis import Redis
 from redis.cluster import RedisCluster
 from redis.commands.core import Script
-from redis.exceptions import NoScriptError
 
 from waitlist.domain import Party, Restaurant, Settings, Status
 from waitlist.estimator import Snapshot
@@ -493,8 +492,8 @@ return out
 # zset, party key prefix, recent seatings, recent turns, recent drop-outs, notified zset, hour-of-week
 # history (see _HISTORY) -> {waiting sizes (queue order), seatings, turns, drops, notified sizes, history
 # flat}. Reads only: the transition script keeps the history.
-_READ_LINE = """
-local function read_line(first)
+_READ_SNAPSHOT = """
+local function read_snapshot(first)
   local waiting, prefix, notified_ids = KEYS[first], KEYS[first + 1], KEYS[first + 5]
   local sizes, notified = {}, {}
   for _, pid in ipairs(redis.call('ZRANGE', waiting, 0, -1)) do
@@ -510,18 +509,18 @@ local function read_line(first)
 end
 """
 
-# KEYS as _READ_LINE's from 1 -> _READ_LINE's reply
-SNAPSHOT_LUA = _READ_LINE + """
-return read_line(1)
+# KEYS as _READ_SNAPSHOT's from 1 -> _READ_SNAPSHOT's reply
+SNAPSHOT_LUA = _READ_SNAPSHOT + """
+return read_snapshot(1)
 """
 
-# KEYS[1] restaurant hash, KEYS[2..8] as _READ_LINE's; ARGV[1] hash of the API key offered
-# -> {restaurant fields flat, line (_READ_LINE's reply) or {} when the key is not the restaurant's}
-# A host's add needs both, and round trips are most of its cost; only a valid key reads the line.
-RESTAURANT_AND_LINE_LUA = _READ_LINE + """
+# KEYS[1] restaurant hash, KEYS[2..8] as _READ_SNAPSHOT's; ARGV[1] hash of the API key offered
+# -> {restaurant fields flat, snapshot (_READ_SNAPSHOT's reply) or {} when the key is not the restaurant's}
+# A host's add needs both, and round trips are most of its cost; only a valid key reads the snapshot.
+RESTAURANT_AND_SNAPSHOT_LUA = _READ_SNAPSHOT + """
 local fields = redis.call('HGETALL', KEYS[1])
 if ARGV[1] == '' or redis.call('HGET', KEYS[1], 'api_key_hash') ~= ARGV[1] then return {fields, {}} end
-return {fields, read_line(2)}
+return {fields, read_snapshot(2)}
 """
 
 
@@ -618,7 +617,7 @@ def _restaurant_from_hash(slug: str, data: dict[str, str]) -> tuple[Restaurant, 
     return restaurant, data.get("api_key_hash", "")
 
 
-def _line_keys(slug: str) -> list[str]:
+def _snapshot_keys(slug: str) -> list[str]:
     return [waiting_key(slug), party_prefix(slug), recent_key(slug, "seatings"), recent_key(slug, "turns"),
             recent_key(slug, "drops"), notified_key(slug), history_key(slug)]
 
@@ -657,42 +656,31 @@ class ScriptCall:
 
 def one_round_trip(redis: Any, commands: Sequence[tuple[Any, ...] | ScriptCall],
                    then: Callable[[Any], None] | None = None) -> list[Any]:
-    """Run ``commands`` (plain commands as tuples, or script calls) in order, in one round trip;
-    ``then`` queues more commands on the same pipeline (their replies are not returned), and the
-    whole batch becomes one MULTI/EXEC so that nothing sees the later commands before the first.
+    """Run ``commands`` (plain commands as tuples, or script calls) as one MULTI/EXEC, in one round
+    trip, and return their replies; ``then`` queues more commands on the same transaction, after them
+    (their replies are checked, not returned).
 
-    redis-py's pipeline asks SCRIPT EXISTS before running any script it holds, a second round trip
-    on the hottest path; here scripts are called by SHA and, on a server that lacks one (new,
-    restarted, flushed), loaded and the batch sent again. So every command in a batch must be safe
-    to run twice: a refused EVALSHA did nothing, and the rest must be idempotent. redis-py refuses
-    scripts in a cluster pipeline, so on a cluster the commands go one by one.
+    Scripts go as EVAL with their text, not EVALSHA: redis-py's pipeline would first ask SCRIPT
+    EXISTS (a second round trip), and a NOSCRIPT retry would run the rest of the batch twice. Redis
+    still compiles a script once; hashing its text costs it a few microseconds. redis-py refuses
+    scripts in a cluster pipeline, so on a cluster the commands go one by one (and nothing may ride
+    along with them).
     """
     if isinstance(redis, RedisCluster):
         if then is not None:
             raise ValueError("a cluster pipeline cannot carry other commands")
         return [c.script(keys=c.keys, args=c.args) if isinstance(c, ScriptCall) else redis.execute_command(*c)
                 for c in commands]
-    for _attempt in range(2):
-        pipe = redis.pipeline(transaction=then is not None)
-        if then is not None:
-            pipe.multi()  # explicitly, before any command: RQ's enqueue insists on it
-        for command in commands:
-            if isinstance(command, ScriptCall):
-                pipe.execute_command("EVALSHA", command.script.sha, len(command.keys), *command.keys, *command.args)
-            else:
-                pipe.execute_command(*command)
-        if then is not None:
-            then(pipe)
-        results = pipe.execute(raise_on_error=False)[:len(commands)]
-        if not any(isinstance(r, NoScriptError) for r in results):
-            break
-        for command in commands:
-            if isinstance(command, ScriptCall):
-                redis.script_load(command.script.script)
-    for result in results:
-        if isinstance(result, Exception):
-            raise result
-    return list(results)
+    pipe = redis.pipeline()
+    pipe.multi()  # explicitly, before any command: RQ's enqueue (``then``) insists on it
+    for command in commands:
+        if isinstance(command, ScriptCall):
+            pipe.execute_command("EVAL", command.script.script, len(command.keys), *command.keys, *command.args)
+        else:
+            pipe.execute_command(*command)
+    if then is not None:
+        then(pipe)
+    return list(pipe.execute()[:len(commands)])
 
 
 class Store:
@@ -708,7 +696,7 @@ class Store:
         self._list_active = redis.register_script(LIST_ACTIVE_LUA)
         self._list_finished = redis.register_script(LIST_FINISHED_LUA)
         self._snapshot = redis.register_script(SNAPSHOT_LUA)
-        self._restaurant_and_line = redis.register_script(RESTAURANT_AND_LINE_LUA)
+        self._restaurant_and_snapshot = redis.register_script(RESTAURANT_AND_SNAPSHOT_LUA)
         self._extend_hold = redis.register_script(EXTEND_HOLD_LUA)
         self._undo = redis.register_script(UNDO_LUA)
 
@@ -792,10 +780,9 @@ class Store:
         """Put a party on the list; ``("ok", Joined)`` or an outcome name with its detail.
 
         ``text`` (the joined text, whose body names the place in line) is recorded by the same script
-        when the party lands at ``text_position``, which is nearly always: the caller reads the line
-        just before. Otherwise it is not recorded and the caller renders it again for the real place.
-        ``then`` adds commands to the join's round trip, after it (``Dispatcher.queue_send``); they may
-        run twice (see ``one_round_trip``).
+        when the party lands at ``text_position``, which is nearly always: the caller reads the
+        snapshot just before. Otherwise it is not recorded and the caller renders it again for the real place.
+        ``then`` adds commands to the join's round trip, after it (``Dispatcher.queue_send``).
         """
         fields: dict[str, str] = {
             "id": party.id,
@@ -925,15 +912,16 @@ class Store:
         return self.redis.hget(phones_key(slug), phone)
 
     def snapshot(self, slug: str) -> Snapshot:
-        return _snapshot_from_reply(self._snapshot(keys=_line_keys(slug)))
+        return _snapshot_from_reply(self._snapshot(keys=_snapshot_keys(slug)))
 
-    def restaurant_and_line(self, slug: str, api_key_hash: str) -> tuple[tuple[Restaurant, str] | None,
+    def restaurant_and_snapshot(self, slug: str, api_key_hash: str) -> tuple[tuple[Restaurant, str] | None,
                                                                           Snapshot | None]:
         """``load_restaurant`` and, when ``api_key_hash`` is the restaurant's, ``snapshot``, in one round
         trip (a host adding a party needs both)."""
-        fields, line = self._restaurant_and_line(keys=[restaurant_key(slug), *_line_keys(slug)], args=[api_key_hash])
+        fields, snapshot = self._restaurant_and_snapshot(keys=[restaurant_key(slug), *_snapshot_keys(slug)],
+                                                         args=[api_key_hash])
         found = _restaurant_from_hash(slug, dict(zip(fields[0::2], fields[1::2])))
-        return found, _snapshot_from_reply(line) if line else None
+        return found, _snapshot_from_reply(snapshot) if snapshot else None
 
     def await_feedback(self, slug: str, digest: str, party_id: str, ttl_seconds: int) -> None:
         """Remember, for a day, that this number's next digit answers a feedback request."""
@@ -1050,15 +1038,13 @@ class MessageStore:
         self._rank_args = [item for kv in STATUS_RANK.items() for item in (kv[0], str(kv[1]))]
         self._record_outbound = redis.register_script(RECORD_OUTBOUND_LUA)
 
-    def record_outbound(self, slug: str, message: dict[str, str], *, recipient_digest: str,
-                        first_contact_body: str | None = None, latch_ttl: int = 0) -> tuple[bool, bool]:
+    def record_outbound(self, slug: str, text: OutboundText) -> RecordedText:
         """Store an outbound text in one round trip: checks the opt-out list (an opted-out number's text
-        is kept as ``suppressed``) and, given ``first_contact_body``, uses that body when this is the
-        restaurant's first text to the number. Returns (opted out, first contact)."""
-        text = OutboundText(message, recipient_digest, first_contact_body, latch_ttl)
+        is kept as ``suppressed``) and, given a first-contact body, uses it when this is the
+        restaurant's first text to the number."""
         keys, args = _record_text_params(slug, text)
         opted, first = self._record_outbound(keys=keys, args=args)
-        return bool(opted), bool(first)
+        return RecordedText(opted_out=bool(opted), first_contact=bool(first))
 
     def add(self, slug: str, message: dict[str, str]) -> None:
         """Store a message and append it to its party's conversation, atomically."""

@@ -132,7 +132,7 @@ def app(real_redis: Any, real_rq_redis: Any, config: Config) -> Flask:
     """The app on the test database with the real RQ dispatcher (retries shortened to 1 s), its queues
     in the same Redis as deployed by default, so joins queue their text in the join's round trip."""
     app = create_app(config, redis=real_redis, rq_connection=real_rq_redis,
-                     dispatcher=RQDispatcher(real_rq_redis, config, shares_waitlist_redis=True))
+                     dispatcher=RQDispatcher.as_configured(real_rq_redis, config))
     app.testing = True
     return app
 

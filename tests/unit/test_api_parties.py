@@ -288,9 +288,9 @@ def test_a_join_that_lands_behind_a_racing_join_is_texted_its_real_place(
     assert len(dispatcher.sent) == 2 and dispatcher.sent[-1] == ("noodle-bar", message["id"])
 
 
-def test_a_join_reloads_its_script_after_redis_lost_them(client: FlaskClient, headers: dict[str, str],
-                                                        redis: Any) -> None:
-    """A restart or failover empties Redis's script cache; the join's one-trip batch loads it again."""
+def test_a_join_works_after_redis_lost_its_scripts(client: FlaskClient, headers: dict[str, str],
+                                                   redis: Any) -> None:
+    """A restart or failover empties Redis's script cache; the join's batch carries its script's text."""
     add_party(client, headers)
     redis.script_flush()
     party = add_party(client, headers)
@@ -311,3 +311,16 @@ def test_the_host_can_text_a_guest(client: FlaskClient, headers: dict[str, str],
 
 def test_health_answers_ok_when_redis_answers(client: FlaskClient) -> None:
     assert client.get("/healthz").get_json() == {"status": "ok"}
+
+
+def test_an_error_in_commands_riding_with_the_join_is_not_swallowed(redis: Any) -> None:
+    """The join's batch is one MULTI/EXEC; a failed command anywhere in it raises (a 503 to the host),
+    so a text whose send job was never queued is not reported as handled."""
+    from redis.exceptions import ResponseError
+
+    from waitlist.store import one_round_trip
+
+    redis.hset("a-hash", "field", "1")
+    with pytest.raises(ResponseError):
+        one_round_trip(redis, [("SET", "a-string", "v")], then=lambda pipe: pipe.incr("a-hash"))
+    assert one_round_trip(redis, [("INCR", "a-counter"), ("INCR", "a-counter")]) == [1, 2]
