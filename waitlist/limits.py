@@ -11,7 +11,7 @@ import math
 import time
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
@@ -56,7 +56,7 @@ def init_app(app: Flask, config: Config, embedded: bool) -> Limiter:
                       headers_enabled=False, swallow_errors=True, enabled=config.rate_limits_enabled,
                       strategy="fixed-window", key_prefix="wl:ratelimit")
     limiter.init_app(app)
-    limiter.request_filter(lambda: request.endpoint not in PUBLIC_LIMITS)  # others skip the limiter
+    _drop_app_wide_hooks(app, limiter)
 
     @app.errorhandler(RateLimitExceeded)
     def _too_many(exc: RateLimitExceeded) -> Any:
@@ -72,3 +72,19 @@ def init_app(app: Flask, config: Config, embedded: bool) -> Limiter:
             app.view_functions[endpoint] = limiter.limit(limit)(view)  # type: ignore[assignment]
     app.extensions["waitlist_limiter"] = limiter
     return limiter
+
+
+def _drop_app_wide_hooks(app: Flask, limiter: Limiter) -> None:
+    """Take out the before/after/teardown hooks ``init_app`` adds to every request.
+
+    They serve default and application-wide limits, which this app has none of: each limited view's
+    own decorator (below) checks its limits, and its state lives in the request context, which ends
+    with the request. flask-limiter 4 has no switch to leave the hooks out, and on the host's hottest
+    request (adding a party) they cost a tenth of its CPU.
+    """
+    def ours(hook: Any) -> bool:
+        return getattr(hook, "__self__", None) is limiter or limiter in getattr(hook, "args", ())
+
+    for hooks in (app.before_request_funcs, app.after_request_funcs, app.teardown_request_funcs):
+        registered: list[Any] = hooks.get(None, [])  # type: ignore[assignment]
+        registered[:] = [hook for hook in registered if not ours(hook)]
