@@ -83,6 +83,7 @@ class Server:
 
 def start_gunicorn(name: str, target: str, env: dict[str, str], cwd: Path, options: list[str]) -> Server:
     port = free_port()
+    RESULTS.mkdir(parents=True, exist_ok=True)
     log_path = RESULTS / f"{name}.log"
     log = log_path.open("wb")
     process = subprocess.Popen(
