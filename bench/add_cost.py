@@ -16,8 +16,7 @@ switches):
 
 * ``full``: the service as deployed;
 * ``no log line``: without the "party joined" INFO line;
-* ``no RQ job``: the joined text is recorded but no RQ job is enqueued to send it;
-* ``no text``: no joined text at all (no message record, no RQ job);
+* ``no text``: no joined text at all (no rendering, no message record, no outbox entry);
 * ``no estimate``: a fixed quote instead of running the estimator (the line is still read: the same
   script checks the API key);
 * ``none of these``: no estimate, no text, no log line: what is left is authentication, validation,
@@ -45,7 +44,6 @@ import http_bench as hb  # noqa: E402
 VARIANTS = {
     "full": "",
     "no log line": "nolog",
-    "no RQ job": "norq",
     "no text": "notext",
     "no estimate": "noest",
     "none of these": "nolog,notext,noest",
@@ -64,8 +62,6 @@ def create_app(parts: str = "") -> Flask:
     off = set(filter(None, parts.split(",")))
     if "nolog" in off:
         logging.getLogger("waitlist.services").setLevel(logging.WARNING)
-    if "norq" in off:
-        waitlist.dispatcher.send_text = lambda slug, message_id, pipeline=None: None
     if "notext" in off:
         waitlist._joined_text = lambda restaurant, party, position: None
         waitlist._text_joined = lambda restaurant, party: None

@@ -45,6 +45,7 @@ from tests.twilio_server import TwilioServer  # noqa: E402
 from waitlist import create_app  # noqa: E402
 from waitlist.dispatch import TEXTS_QUEUE, TIMERS_QUEUE, RQDispatcher  # noqa: E402
 from waitlist.store import Store  # noqa: E402
+from workers.relay import OutboxRelay  # noqa: E402
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/12"
 RESULTS = ROOT / "bench" / "results"
@@ -105,6 +106,7 @@ class Bench:
         )
         self.phones = phone_numbers()
         self.client: Any = None
+        self.app: Any = None
         self.worker_pid = 0
         self.headers: dict[str, str] = {}
 
@@ -115,6 +117,7 @@ class Bench:
         self.text.flushdb()
         app = create_app(self.config, redis=self.text, rq_connection=self.raw,
                          dispatcher=RQDispatcher(self.raw, self.config))
+        self.app = app
         self.client = app.test_client()
         response = self.client.post("/api/v1/restaurants", json={
             "slug": SLUG, "name": "Bench Bistro", "sms_from": "+14155550100"},
@@ -150,6 +153,11 @@ class Bench:
              "--max-idle-time", "120",
              TEXTS_QUEUE, TIMERS_QUEUE],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        relay = None
+        if worker_class != WORKER_CLASSES["TextWorker (SimpleWorker)"]:
+            # Only TextWorker runs an outbox relay; RQ's own Worker gets one in this process.
+            waitlist = self.app.extensions["waitlist"]
+            relay = OutboxRelay(waitlist.messages, waitlist.store, waitlist.dispatcher).start()
         try:
             deadline = time.monotonic() + 30
             while not self.raw.exists(f"rq:scheduler-lock:{TEXTS_QUEUE}"):
@@ -161,6 +169,9 @@ class Bench:
         finally:
             stop(process)
             log.close()
+            if relay is not None:
+                relay[1].set()
+                relay[0].join(timeout=5)
 
     # --- phases ---------------------------------------------------------------------------------------
 

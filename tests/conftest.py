@@ -1,6 +1,7 @@
 """Shared fixtures: an app over fakeredis with a recording dispatcher and a hand-moved clock."""
 from __future__ import annotations
 
+import time
 import warnings
 from collections.abc import Iterator
 from typing import Any
@@ -64,6 +65,14 @@ def sender(app: Flask) -> Iterator[FakeSender]:
     job_context.use(job_context.JobContext(waitlist=app.extensions["waitlist"], sender=fake))
     yield fake
     job_context.use(None)
+
+
+def wait_until(check: Any, timeout: float = 5.0) -> None:
+    """Poll ``check`` until it is true (work done by another thread); fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"timed out after {timeout} s"
+        time.sleep(0.01)
 
 
 def create_restaurant(client: FlaskClient, **overrides: Any) -> dict[str, Any]:

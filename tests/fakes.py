@@ -2,13 +2,17 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from waitlist.sms import PermanentSendError, Sent
 
 
 class RecordingDispatcher:
+    """Takes each text from the service as it is recorded (no outbox, no relay)."""
+
+    relays_texts = False
+
     def __init__(self) -> None:
         self.sent: list[tuple[str, str]] = []
         self.holds: list[tuple[str, str, str, float]] = []
@@ -18,9 +22,9 @@ class RecordingDispatcher:
     def send_text(self, slug: str, message_id: str) -> None:
         self.sent.append((slug, message_id))
 
-    def queue_send(self, slug: str, message_id: str) -> Callable[[Any], None] | None:
-        """Like an RQ dispatcher whose queues are in another Redis: sends go through ``send_text``."""
-        return None
+    def send_texts(self, slug: str, message_ids: Iterable[str]) -> None:
+        self.sent.extend((slug, message_id) for message_id in message_ids)
+
 
     def expire_hold_at(self, slug: str, party_id: str, hold_version: str, at: float) -> None:
         self.holds.append((slug, party_id, hold_version, at))

@@ -27,7 +27,7 @@ def create_app(config: Config | None = None, redis: Any = None, rq_connection: A
     redis = redis if redis is not None else waitlist_redis(config.redis_url, config.redis_cluster)
     if dispatcher is None:
         connection = rq_connection if rq_connection is not None else rq_redis(config.rq_redis_url or config.redis_url)
-        dispatcher = RQDispatcher.as_configured(connection, config)
+        dispatcher = RQDispatcher(connection, config)
     extra = {"clock": clock} if clock is not None else {}
     app.extensions["redis"] = redis
     app.extensions["dispatcher"] = dispatcher

@@ -62,11 +62,14 @@ class Accuracy:
 class _NoDispatch:
     """Texts and timers are not sent in a replay: the events file says what happened."""
 
+    relays_texts = False
+
     def send_text(self, slug: str, message_id: str) -> None:
         pass
 
-    def queue_send(self, slug: str, message_id: str) -> None:
-        return None
+    def send_texts(self, slug: str, message_ids: Iterable[str]) -> None:
+        pass
+
 
     def expire_hold_at(self, slug: str, party_id: str, hold_version: str, at: float) -> None:
         pass

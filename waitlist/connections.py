@@ -51,12 +51,6 @@ def rq_redis(url: str | None) -> Redis:
     return Redis.from_url(url, socket_connect_timeout=1.0, socket_timeout=10.0)
 
 
-def rq_shares_waitlist_redis(config: Any) -> bool:
-    """Whether RQ's queues live in the waitlist's own Redis (no RQ_REDIS_URL, no cluster): then a text's
-    send job can be queued in the same round trip as the write that records the text."""
-    return not config.rq_redis_url and not config.redis_cluster and not is_cluster_url(config.redis_url or "")
-
-
 def redis_answers(url: str | None) -> bool:
     """Whether a Redis server accepts connections at ``url`` (the default when None)."""
     parsed = urlparse((url or DEFAULT_REDIS_URL).replace("+cluster", "", 1))

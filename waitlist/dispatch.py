@@ -1,19 +1,20 @@
 """Hand-off from the web process to RQ workers: what runs now, what runs later, and with what retries.
 
 Jobs are enqueued by dotted path with ids as arguments, so the web process never imports twilio and
-a job always re-reads the state it acts on.
+a job always re-reads the state it acts on. Texts reach the texts queue through each restaurant's
+outbox: the script that records a text also puts it there, and the workers' relay (workers.relay)
+queues its send job.
 """
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from rq import Callback, Queue, Retry
 
 from config import Config
-from waitlist.connections import rq_shares_waitlist_redis
 
 TEXTS_QUEUE = "texts"
 TIMERS_QUEUE = "timers"
@@ -24,9 +25,13 @@ SEND_TTL_SECONDS = 15 * 60
 
 
 class Dispatcher(Protocol):
+    relays_texts: bool
+    """True when recorded texts go through their restaurant's outbox to a worker's relay, which calls
+    ``send_texts``; False when the service calls ``send_text`` itself after recording one (tests)."""
+
     def send_text(self, slug: str, message_id: str) -> None: ...
 
-    def queue_send(self, slug: str, message_id: str) -> Callable[[Any], None] | None: ...
+    def send_texts(self, slug: str, message_ids: Iterable[str]) -> None: ...
 
     def expire_hold_at(self, slug: str, party_id: str, hold_version: str, at: float) -> None: ...
 
@@ -38,46 +43,37 @@ class Dispatcher(Protocol):
 class RQDispatcher:
     """The production dispatcher: RQ queues on their own Redis connection (RQ needs raw bytes)."""
 
-    def __init__(self, connection: object, config: Config | None = None, shares_waitlist_redis: bool = False):
+    relays_texts = True
+    """Queueing an RQ job costs more CPU than anything else the host's add does for its text, and the
+    outbox makes recording a text and the promise to send it one atomic write wherever the queues are."""
+
+    def __init__(self, connection: object, config: Config | None = None):
         """``config`` sets the send retries and job timeout. Its defaults: about five more tries over
         five minutes for 429s, 5xx and network errors (tests shorten them to ~1 s), and 30 s per try,
-        enough for Twilio's 10 s HTTP timeout on a list check plus a send. ``shares_waitlist_redis``:
-        the queues are in the waitlist's own Redis (see ``queue_send``)."""
+        enough for Twilio's 10 s HTTP timeout on a list check plus a send."""
         config = config or Config()
-        self.shares_waitlist_redis = shares_waitlist_redis
         self.texts = Queue(TEXTS_QUEUE, connection=connection)  # type: ignore[arg-type]
         self.timers = Queue(TIMERS_QUEUE, connection=connection)  # type: ignore[arg-type]
         self.send_retry = Retry(max=len(config.text_retry_intervals), interval=list(config.text_retry_intervals))
         self.send_job_timeout = config.text_job_timeout_seconds
 
-    @classmethod
-    def as_configured(cls, connection: object, config: Config) -> RQDispatcher:
-        """As deployed: the queues share the waitlist's Redis unless RQ_REDIS_URL or a cluster says not."""
-        return cls(connection, config, shares_waitlist_redis=rq_shares_waitlist_redis(config))
+    def send_text(self, slug: str, message_id: str) -> None:
+        self.send_texts(slug, [message_id])
 
-    def send_text(self, slug: str, message_id: str, pipeline: Any = None) -> None:
-        """Queue the send on ``pipeline``, or in a round trip of its own (RQ's enqueue without a
-        pipeline takes two)."""
-        pipe = pipeline if pipeline is not None else self.texts.connection.pipeline()
-        self.texts.enqueue(
-            "workers.jobs.send_text", slug, message_id,
-            job_id=f"send-{slug}-{message_id}",
-            retry=self.send_retry, job_timeout=self.send_job_timeout, ttl=SEND_TTL_SECONDS,
-            result_ttl=300, failure_ttl=7 * 24 * 3600,
-            on_failure=Callback("workers.jobs.send_text_failed"), pipeline=pipe,
-        )
-        if pipeline is None:
-            pipe.execute()
-
-    def queue_send(self, slug: str, message_id: str) -> Callable[[Any], None] | None:
-        """The send, as commands for a pipeline of the waitlist's Redis to run after the write that
-        records the text; None when the queues live elsewhere. A round trip is most of what RQ's
-        enqueue costs, and the host's add is the hottest request. The job is queued before the
-        write's outcome is known (a refused join, an opted-out number): it re-reads the message and
-        then does nothing."""
-        if not self.shares_waitlist_redis:
-            return None
-        return lambda pipe: self.send_text(slug, message_id, pipeline=pipe)
+    def send_texts(self, slug: str, message_ids: Iterable[str]) -> None:
+        """Queue one send job per message, all in one round trip (RQ's enqueue alone takes two).
+        A text queued twice (after a relay's lease lapsed) is still sent once: the job claims its
+        message before sending."""
+        pipe = self.texts.connection.pipeline()
+        for message_id in message_ids:
+            self.texts.enqueue(
+                "workers.jobs.send_text", slug, message_id,
+                job_id=f"send-{slug}-{message_id}",
+                retry=self.send_retry, job_timeout=self.send_job_timeout, ttl=SEND_TTL_SECONDS,
+                result_ttl=300, failure_ttl=7 * 24 * 3600,
+                on_failure=Callback("workers.jobs.send_text_failed"), pipeline=pipe,
+            )
+        pipe.execute()
 
     def expire_hold_at(self, slug: str, party_id: str, hold_version: str, at: float) -> None:
         self.timers.enqueue_at(

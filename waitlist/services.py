@@ -196,12 +196,11 @@ class Waitlist:
         # take: the end of the line just read. Atomic with the join, and one round trip fewer.
         expected_position = len(snapshot.waiting_sizes) + 1
         joined_text = self._joined_text(restaurant, party, expected_position) if confirmed else None
-        queue_send = self.dispatcher.queue_send(restaurant.slug, joined_text.message["id"]) if joined_text else None
         outcome, value = self.store.join(restaurant.slug, party, now=now, actor=actor,
                                          almost_ready_position=restaurant.settings.almost_ready_position,
                                          pending_until=pending_until,
                                          remote_max_active=restaurant.settings.remote_max_active,
-                                         text=joined_text, text_position=expected_position, then=queue_send)
+                                         text=joined_text, text_position=expected_position)
         if outcome == "already_waiting":
             raise AlreadyWaiting("this phone already has a party on the list", party_id=value)
         if outcome == "remote_full":
@@ -218,7 +217,7 @@ class Waitlist:
             return party
         party.position = value.position
         if joined_text is not None and value.text is not None:
-            self._after_recording(restaurant, joined_text, value.text, send_queued=queue_send is not None)
+            self._after_recording(restaurant, joined_text, value.text)
         else:
             self._text_joined(restaurant, party)
         return party
@@ -467,15 +466,15 @@ class Waitlist:
             "from": restaurant.sms_from, "body": body, "status": "queued",
             "created_at": repr(now), "updated_at": repr(now), "attempts": "0",
         }
-        return OutboundText(message, self.digest(phone), first_contact_body, CONTACTED_TTL_SECONDS)
+        return OutboundText(message, self.digest(phone), first_contact_body, CONTACTED_TTL_SECONDS,
+                            relayed=self.dispatcher.relays_texts)
 
     def _record_and_send(self, restaurant: Restaurant, text: OutboundText) -> dict[str, str]:
         return self._after_recording(restaurant, text, self.messages.record_outbound(restaurant.slug, text))
 
-    def _after_recording(self, restaurant: Restaurant, text: OutboundText, recorded: RecordedText,
-                         send_queued: bool = False) -> dict[str, str]:
-        """Hand a recorded text to a worker (unless its send was queued with the record), or flag its
-        party opted out; returns the message as stored."""
+    def _after_recording(self, restaurant: Restaurant, text: OutboundText, recorded: RecordedText) -> dict[str, str]:
+        """Hand a recorded text to a worker (unless the record put it in the outbox for the relay), or
+        flag its party opted out; returns the message as stored."""
         message = dict(text.message)
         if recorded.first_contact and text.first_contact_body is not None:
             message["body"] = text.first_contact_body
@@ -483,7 +482,7 @@ class Waitlist:
             message.update(status="suppressed", error_code="opted_out")
             if message["party"]:
                 self.set_flags(restaurant, message["party"], opted_out=True)
-        elif not send_queued:
+        elif not text.relayed:
             self.dispatcher.send_text(restaurant.slug, message["id"])
         return message
 

@@ -20,6 +20,8 @@ script stays single-slot):
     wl:{slug}:msg:<id>          hash   one text message, in or out (see waitlist.messaging)
     wl:{slug}:conv:<party>      list   message ids of a party's conversation
     wl:{slug}:optout            set    keyed hashes of numbers that texted STOP here
+    wl:{slug}:outbox            zset   recorded texts not yet handed to RQ, score = when a relay may take
+                                       them (recorded time, then the end of a relay's lease)
     wl:{slug}:inbound:<sid>     string Twilio MessageSid already handled (expires after a day)
     wl:restaurants              set    every slug (admin listing)
     wl:apikey:<sha256>          string slug owning that key (tells 403 from 401)
@@ -35,11 +37,13 @@ script stays single-slot):
 
 Global keys are only ever touched one at a time, never inside a script with tagged keys. A batch
 that sends them together with a restaurant's (``one_round_trip``) goes command by command on a cluster.
+Scripts that put a text in an outbox also PUBLISH the restaurant's slug on ``wl:outbox`` (a channel,
+not a key), which wakes the workers' relays (workers.relay).
 """
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -131,6 +135,13 @@ def optout_key(slug: str) -> str:
     return f"{tag(slug)}:optout"
 
 
+def outbox_key(slug: str) -> str:
+    return f"{tag(slug)}:outbox"
+
+
+OUTBOX_CHANNEL = "wl:outbox"
+
+
 def inbound_seen_key(slug: str, message_sid: str) -> str:
     return f"{tag(slug)}:inbound:{message_sid}"
 
@@ -206,15 +217,23 @@ end
 
 # Shared snippet: store an outbound text and append it to its conversation. An opted-out number's
 # text is kept as 'suppressed'; given a latch key, the restaurant's first text to the number takes
-# `first_body` instead. ARGV[from..to] hold the message's field/value pairs. -> opted out, first contact
-_RECORD_TEXT = """
-local function record_text(msg, conv, optout, latch, digest, ttl, latch_ttl, first_body, in_conv, from, to)
+# `first_body` instead. Given `relay_slug`, a text to send goes in the restaurant's outbox and the slug
+# is published, for a worker's relay to queue its send. ARGV[from..to] hold the message's field/value
+# pairs. -> opted out, first contact
+_RECORD_TEXT = f"""
+local function record_text(msg, conv, optout, outbox, latch, digest, ttl, latch_ttl, first_body, in_conv,
+                           relay_slug, from, to)
   local opted = redis.call('SISMEMBER', optout, digest)
   local first = 0
   if latch and redis.call('SET', latch, '1', 'NX', 'EX', tonumber(latch_ttl)) then first = 1 end
   redis.call('HSET', msg, unpack(ARGV, from, to))
   if first == 1 then redis.call('HSET', msg, 'body', first_body) end
-  if opted == 1 then redis.call('HSET', msg, 'status', 'suppressed', 'error_code', 'opted_out') end
+  if opted == 1 then
+    redis.call('HSET', msg, 'status', 'suppressed', 'error_code', 'opted_out')
+  elseif relay_slug ~= '' then
+    redis.call('ZADD', outbox, redis.call('HGET', msg, 'created_at'), redis.call('HGET', msg, 'id'))
+    redis.call('PUBLISH', '{OUTBOX_CHANNEL}', relay_slug)
+  end
   redis.call('EXPIRE', msg, tonumber(ttl))
   if in_conv == '1' then
     redis.call('RPUSH', conv, redis.call('HGET', msg, 'id'))
@@ -226,12 +245,12 @@ end
 """
 
 # KEYS[1] party hash, KEYS[2] waiting zset, KEYS[3] phones hash, KEYS[4] events stream, KEYS[5] seq,
-# KEYS[6] pending zset, KEYS[7] remote set; with a joined text, KEYS[8..11] as RECORD_OUTBOUND_LUA's
+# KEYS[6] pending zset, KEYS[7] remote set; with a joined text, KEYS[8..12] as RECORD_OUTBOUND_LUA's
 # ARGV[1] party id, ARGV[2] phone, ARGV[3] now, ARGV[4] actor, ARGV[5] almost_ready_position,
 # ARGV[6] initial status ('waiting' | 'pending'), ARGV[7] when a pending join expires, ARGV[8] '1' for a
 # remote join, ARGV[9] most active remote parties, ARGV[10] n, ARGV[11..10+n] field/value pairs of the
 # new party; with a joined text, ARGV[11+n] the position its body names, then as RECORD_OUTBOUND_LUA's
-# ARGV[1..] (recipient digest, message TTL, latch TTL, first-contact body, '1', message pairs)
+# ARGV[1..] (recipient digest, message TTL, latch TTL, first-contact body, '1', relay slug, message pairs)
 # -> {'ok', position (0 while pending), text recorded 0|1, opted out 0|1, first contact 0|1}
 #    | {'already_waiting', existing id} | {'id_taken'} | {'remote_full'}
 JOIN_LUA = _XADD + _RECORD_TEXT + """
@@ -258,8 +277,8 @@ add_event(KEYS[4], 'type', 'status', 'party', ARGV[1], 'from', '', 'to', ARGV[6]
   'tags', redis.call('HGET', KEYS[1], 'tags') or '')
 local opted, first = 0, 0
 if KEYS[8] and tonumber(ARGV[last + 1]) == position then
-  opted, first = record_text(KEYS[8], KEYS[9], KEYS[10], KEYS[11], ARGV[last + 2], ARGV[last + 3],
-    ARGV[last + 4], ARGV[last + 5], ARGV[last + 6], last + 7, #ARGV)
+  opted, first = record_text(KEYS[8], KEYS[9], KEYS[10], KEYS[11], KEYS[12], ARGV[last + 2], ARGV[last + 3],
+    ARGV[last + 4], ARGV[last + 5], ARGV[last + 6], ARGV[last + 7], last + 8, #ARGV)
   return {'ok', tostring(position), 1, opted, first}
 end
 return {'ok', tostring(position), 0, 0, 0}
@@ -586,6 +605,9 @@ class OutboundText:
     recipient_digest: str
     first_contact_body: str | None = None
     latch_ttl: int = 0
+    relayed: bool = False
+    """Put in the restaurant's outbox for a worker's relay to queue (the RQ dispatcher), rather than
+    handed over by the caller after recording."""
 
 
 @dataclass(frozen=True)
@@ -639,12 +661,12 @@ def _record_text_params(slug: str, text: OutboundText) -> tuple[list[str], list[
     """KEYS and ARGV of RECORD_OUTBOUND_LUA; JOIN_LUA takes the same after its own."""
     message = text.message
     conv = conversation_key(slug, message["party"]) if message.get("party") else message_key(slug, message["id"])
-    keys = [message_key(slug, message["id"]), conv, optout_key(slug)]
+    keys = [message_key(slug, message["id"]), conv, optout_key(slug), outbox_key(slug)]
     if text.first_contact_body is not None:
         keys.append(f"{tag(slug)}:once:contacted:{text.recipient_digest}")
     pairs = [item for kv in message.items() for item in kv]
     return keys, [text.recipient_digest, MESSAGE_TTL_SECONDS, text.latch_ttl, text.first_contact_body or "",
-                  "1" if message.get("party") else "", *pairs]
+                  "1" if message.get("party") else "", slug if text.relayed else "", *pairs]
 
 
 @dataclass(frozen=True)
@@ -654,33 +676,25 @@ class ScriptCall:
     args: list[Any]
 
 
-def one_round_trip(redis: Any, commands: Sequence[tuple[Any, ...] | ScriptCall],
-                   then: Callable[[Any], None] | None = None) -> list[Any]:
-    """Run ``commands`` (plain commands as tuples, or script calls) as one MULTI/EXEC, in one round
-    trip, and return their replies; ``then`` queues more commands on the same transaction, after them
-    (their replies are checked, not returned).
+def one_round_trip(redis: Any, commands: Sequence[tuple[Any, ...] | ScriptCall]) -> list[Any]:
+    """Run ``commands`` (plain commands as tuples, or script calls) in order, in one round trip, and
+    return their replies; a failed command raises.
 
     Scripts go as EVAL with their text, not EVALSHA: redis-py's pipeline would first ask SCRIPT
-    EXISTS (a second round trip), and a NOSCRIPT retry would run the rest of the batch twice. Redis
-    still compiles a script once; hashing its text costs it a few microseconds. redis-py refuses
-    scripts in a cluster pipeline, so on a cluster the commands go one by one (and nothing may ride
-    along with them).
+    EXISTS (a second round trip). Redis still compiles a script once; hashing its text costs it a few
+    microseconds. redis-py refuses scripts in a cluster pipeline, so on a cluster the commands go one
+    by one.
     """
     if isinstance(redis, RedisCluster):
-        if then is not None:
-            raise ValueError("a cluster pipeline cannot carry other commands")
         return [c.script(keys=c.keys, args=c.args) if isinstance(c, ScriptCall) else redis.execute_command(*c)
                 for c in commands]
-    pipe = redis.pipeline()
-    pipe.multi()  # explicitly, before any command: RQ's enqueue (``then``) insists on it
+    pipe = redis.pipeline(transaction=False)
     for command in commands:
         if isinstance(command, ScriptCall):
             pipe.execute_command("EVAL", command.script.script, len(command.keys), *command.keys, *command.args)
         else:
             pipe.execute_command(*command)
-    if then is not None:
-        then(pipe)
-    return list(pipe.execute()[:len(commands)])
+    return list(pipe.execute())
 
 
 class Store:
@@ -775,14 +789,12 @@ class Store:
 
     def join(self, slug: str, party: Party, *, now: float, actor: str, almost_ready_position: int,
              pending_until: float | None = None, remote_max_active: int = 0,
-             text: OutboundText | None = None, text_position: int = 0,
-             then: Callable[[Any], None] | None = None) -> tuple[str, Any]:
+             text: OutboundText | None = None, text_position: int = 0) -> tuple[str, Any]:
         """Put a party on the list; ``("ok", Joined)`` or an outcome name with its detail.
 
         ``text`` (the joined text, whose body names the place in line) is recorded by the same script
         when the party lands at ``text_position``, which is nearly always: the caller reads the
         snapshot just before. Otherwise it is not recorded and the caller renders it again for the real place.
-        ``then`` adds commands to the join's round trip, after it (``Dispatcher.queue_send``).
         """
         fields: dict[str, str] = {
             "id": party.id,
@@ -815,7 +827,7 @@ class Store:
         _token_set, result = one_round_trip(self.redis, [
             ("SET", token_key(party.token), f"{slug}/{party.id}", "EX", TOKEN_TTL_SECONDS),
             ScriptCall(self._join, keys, args),
-        ], then=then)
+        ])
         if result[0] != "ok":
             self.redis.delete(token_key(party.token))
             return result[0], result[1] if len(result) > 1 else None
@@ -1023,8 +1035,23 @@ return {'updated', m[2] or '', m[3] or ''}
 # ARGV[1] keyed hash of the recipient, ARGV[2] message TTL, ARGV[3] latch TTL, ARGV[4] body to use on
 # the first contact, ARGV[5] '1' when KEYS[2] is a real conversation, ARGV[6..] field/value pairs
 # -> {opted out 0|1, first contact 0|1}
+# KEYS[1] message hash, KEYS[2] conversation list, KEYS[3] opt-out set, KEYS[4] outbox zset, KEYS[5] the
+# first-contact latch (optional); ARGV[1] recipient digest, ARGV[2] message TTL, ARGV[3] latch TTL,
+# ARGV[4] first-contact body, ARGV[5] '1' to join the party's conversation, ARGV[6] the slug to relay
+# the text for ('' when the caller hands it over itself), ARGV[7..] message field/value pairs
+# -> {opted out 0|1, first contact 0|1}
 RECORD_OUTBOUND_LUA = _RECORD_TEXT + """
-return {record_text(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], 6, #ARGV)}
+return {record_text(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5],
+  ARGV[6], 7, #ARGV)}
+"""
+
+# KEYS[1] outbox zset; ARGV[1] now, ARGV[2] lease seconds, ARGV[3] most ids
+# -> ids of the texts due now, each now leased to the caller (its score moved to the lease's end)
+CLAIM_OUTBOX_LUA = """
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
+local lease_end = tonumber(ARGV[1]) + tonumber(ARGV[2])
+for _, id in ipairs(ids) do redis.call('ZADD', KEYS[1], lease_end, id) end
+return ids
 """
 
 
@@ -1037,6 +1064,7 @@ class MessageStore:
         self._advance = redis.register_script(ADVANCE_STATUS_LUA)
         self._rank_args = [item for kv in STATUS_RANK.items() for item in (kv[0], str(kv[1]))]
         self._record_outbound = redis.register_script(RECORD_OUTBOUND_LUA)
+        self._claim_outbox = redis.register_script(CLAIM_OUTBOX_LUA)
 
     def record_outbound(self, slug: str, text: OutboundText) -> RecordedText:
         """Store an outbound text in one round trip: checks the opt-out list (an opted-out number's text
@@ -1045,6 +1073,37 @@ class MessageStore:
         keys, args = _record_text_params(slug, text)
         opted, first = self._record_outbound(keys=keys, args=args)
         return RecordedText(opted_out=bool(opted), first_contact=bool(first))
+
+    def claim_outbox(self, slug: str, *, now: float, lease_seconds: float, limit: int) -> list[str]:
+        """Up to ``limit`` ids of the restaurant's texts due for a relay, leased to the caller: no other
+        relay takes them before ``now + lease_seconds``, unless they are still there then."""
+        return list(self._claim_outbox(keys=[outbox_key(slug)], args=[repr(now), lease_seconds, limit]))
+
+    def clear_outbox(self, slug: str, message_ids: Sequence[str]) -> None:
+        """The relay has queued these texts' sends."""
+        if message_ids:
+            self.redis.zrem(outbox_key(slug), *message_ids)
+
+    def slugs_with_due_texts(self, slugs: Sequence[str], *, now: float) -> list[str]:
+        """Which of ``slugs`` have texts waiting for a relay (one pipelined round trip)."""
+        pipe = self.redis.pipeline(transaction=False)
+        for slug in slugs:
+            pipe.zcount(outbox_key(slug), "-inf", repr(now))
+        counts = pipe.execute() if slugs else []
+        return [slug for slug, count in zip(slugs, counts) if count]
+
+    def outbox_total(self, slugs: Sequence[str]) -> int:
+        """Texts recorded and not yet queued by a relay, across ``slugs`` (one pipelined round trip)."""
+        pipe = self.redis.pipeline(transaction=False)
+        for slug in slugs:
+            pipe.zcard(outbox_key(slug))
+        return sum(pipe.execute()) if slugs else 0
+
+    def subscribe_outbox(self) -> Any:
+        """A pub/sub connection told the slug of every restaurant whose outbox gets a text."""
+        pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+        pubsub.subscribe(OUTBOX_CHANNEL)
+        return pubsub
 
     def add(self, slug: str, message: dict[str, str]) -> None:
         """Store a message and append it to its party's conversation, atomically."""

@@ -15,6 +15,8 @@ from rq.defaults import DEFAULT_WORKER_TTL
 from rq.job import Job
 
 import workers.jobs  # noqa: F401  (preload: the first job should not pay for importing twilio)
+from workers.context import current
+from workers.relay import OutboxRelay
 
 ABANDONED_AFTER_SECONDS = 10
 """How long past its timeout a job's entry in RQ's StartedJobRegistry lives.
@@ -29,12 +31,17 @@ how soon after this the cleanup actually runs.
 
 class TextWorker(SimpleWorker):
     """SimpleWorker with the job modules preloaded and abandoned sends retried sooner; on start it
-    books the periodic jobs (stats fold, retention sweep)."""
+    books the periodic jobs (stats fold, retention sweep) and starts its outbox relay, which queues
+    the sends of recorded texts (workers.relay)."""
 
     def bootstrap(self, *args: Any, **kwargs: Any) -> None:
-        """Booking is idempotent (one job id per time slot), so every worker may do it."""
+        """Booking is idempotent (one job id per time slot), and relays claim before they queue, so
+        every worker may do both."""
         super().bootstrap(*args, **kwargs)
         workers.jobs.schedule_periodic(self.connection)
+        waitlist = current().waitlist
+        self.relay_thread, self.relay_stop = OutboxRelay(waitlist.messages, waitlist.store,
+                                                         waitlist.dispatcher).start()
 
     def get_heartbeat_ttl(self, job: Job, working_time: float = 0.0) -> int:
         if job.timeout == -1:

@@ -35,19 +35,3 @@ def test_requests_answer_503_in_the_json_shape_while_redis_is_down(down_client, 
     assert response.status_code == 503
     assert response.get_json()["error"]["code"] == "store_unavailable"
     assert int(response.headers["Retry-After"]) >= 1
-
-
-@pytest.mark.parametrize(("settings", "shares"), [
-    ({}, True),
-    ({"rq_redis_url": "redis://queues.internal:6379/0"}, False),
-    ({"redis_cluster": True}, False),
-    ({"redis_url": "redis+cluster://10.0.0.1:7000"}, False),
-])
-def test_sends_ride_in_the_joins_round_trip_only_when_rq_shares_the_waitlists_redis(
-        settings: dict[str, object], shares: bool) -> None:
-    """With RQ's queues in another Redis a pipeline of the waitlist's cannot queue a job there; on a
-    cluster redis-py refuses scripts in pipelines."""
-    from tests.conftest import make_config
-    from waitlist.connections import rq_shares_waitlist_redis
-
-    assert rq_shares_waitlist_redis(make_config(**settings)) is shares
