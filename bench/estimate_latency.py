@@ -40,9 +40,6 @@ def percentiles(fn: Callable[[], object], runs: int) -> tuple[float, float, floa
 class _Quiet:
     relays_texts = False
 
-    def send_text(self, *args: object) -> None:
-        pass
-
     def send_texts(self, *args: object) -> None:
         pass
 

@@ -49,7 +49,7 @@ def record_texts(messages: MessageStore, redis: Redis, count: int) -> list[tuple
 
 def enqueue_each(dispatcher: RQDispatcher, recorded: list[tuple[str, str]]) -> None:
     for slug, message_id in recorded:
-        dispatcher.send_text(slug, message_id)
+        dispatcher.send_texts(slug, [message_id])
 
 
 def redis_cpu(redis: Redis) -> float:

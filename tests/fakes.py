@@ -19,9 +19,6 @@ class RecordingDispatcher:
         self.feedback: list[tuple[str, str, float]] = []
         self.pending: list[tuple[str, str, float]] = []
 
-    def send_text(self, slug: str, message_id: str) -> None:
-        self.sent.append((slug, message_id))
-
     def send_texts(self, slug: str, message_ids: Iterable[str]) -> None:
         self.sent.extend((slug, message_id) for message_id in message_ids)
 

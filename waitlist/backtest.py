@@ -64,12 +64,8 @@ class _NoDispatch:
 
     relays_texts = False
 
-    def send_text(self, slug: str, message_id: str) -> None:
-        pass
-
     def send_texts(self, slug: str, message_ids: Iterable[str]) -> None:
         pass
-
 
     def expire_hold_at(self, slug: str, party_id: str, hold_version: str, at: float) -> None:
         pass

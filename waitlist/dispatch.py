@@ -27,9 +27,7 @@ SEND_TTL_SECONDS = 15 * 60
 class Dispatcher(Protocol):
     relays_texts: bool
     """True when recorded texts go through their restaurant's outbox to a worker's relay, which calls
-    ``send_texts``; False when the service calls ``send_text`` itself after recording one (tests)."""
-
-    def send_text(self, slug: str, message_id: str) -> None: ...
+    ``send_texts``; False when the service calls it itself after recording each text (tests)."""
 
     def send_texts(self, slug: str, message_ids: Iterable[str]) -> None: ...
 
@@ -56,9 +54,6 @@ class RQDispatcher:
         self.timers = Queue(TIMERS_QUEUE, connection=connection)  # type: ignore[arg-type]
         self.send_retry = Retry(max=len(config.text_retry_intervals), interval=list(config.text_retry_intervals))
         self.send_job_timeout = config.text_job_timeout_seconds
-
-    def send_text(self, slug: str, message_id: str) -> None:
-        self.send_texts(slug, [message_id])
 
     def send_texts(self, slug: str, message_ids: Iterable[str]) -> None:
         """Queue one send job per message, all in one round trip (RQ's enqueue alone takes two).

@@ -49,6 +49,6 @@ def metrics() -> Response:
              "# TYPE waitlist_parties gauge"]
     lines += [_line("waitlist_parties", total, status=status) for status, total in sorted(counts.items())]
     lines += ["# TYPE waitlist_outbox_texts gauge",  # grows while no worker runs
-              _line("waitlist_outbox_texts", waitlist.messages.outbox_total(slugs))]
+              _line("waitlist_outbox_texts", sum(waitlist.messages.outbox_sizes(slugs)))]
     lines += ["# TYPE rq_queue_jobs gauge", *queue_lines(current_app.extensions.get("dispatcher"))]
     return Response("\n".join(lines) + "\n", mimetype="text/plain; version=0.0.4")

@@ -483,7 +483,7 @@ class Waitlist:
             if message["party"]:
                 self.set_flags(restaurant, message["party"], opted_out=True)
         elif not text.relayed:
-            self.dispatcher.send_text(restaurant.slug, message["id"])
+            self.dispatcher.send_texts(restaurant.slug, [message["id"]])
         return message
 
     def set_flags(self, restaurant: Restaurant, party_id: str, actor: str = "system", **flags: bool) -> None:

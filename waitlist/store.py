@@ -228,15 +228,15 @@ local function record_text(msg, conv, optout, outbox, latch, digest, ttl, latch_
   if latch and redis.call('SET', latch, '1', 'NX', 'EX', tonumber(latch_ttl)) then first = 1 end
   redis.call('HSET', msg, unpack(ARGV, from, to))
   if first == 1 then redis.call('HSET', msg, 'body', first_body) end
-  if opted == 1 then
-    redis.call('HSET', msg, 'status', 'suppressed', 'error_code', 'opted_out')
-  elseif relay_slug ~= '' then
-    redis.call('ZADD', outbox, redis.call('HGET', msg, 'created_at'), redis.call('HGET', msg, 'id'))
+  if opted == 1 then redis.call('HSET', msg, 'status', 'suppressed', 'error_code', 'opted_out') end
+  local id = redis.call('HGET', msg, 'id')
+  if opted == 0 and relay_slug ~= '' then
+    redis.call('ZADD', outbox, redis.call('HGET', msg, 'created_at'), id)
     redis.call('PUBLISH', '{OUTBOX_CHANNEL}', relay_slug)
   end
   redis.call('EXPIRE', msg, tonumber(ttl))
   if in_conv == '1' then
-    redis.call('RPUSH', conv, redis.call('HGET', msg, 'id'))
+    redis.call('RPUSH', conv, id)
     redis.call('LTRIM', conv, -500, -1)
     redis.call('EXPIRE', conv, tonumber(ttl))
   end
@@ -1084,20 +1084,13 @@ class MessageStore:
         if message_ids:
             self.redis.zrem(outbox_key(slug), *message_ids)
 
-    def slugs_with_due_texts(self, slugs: Sequence[str], *, now: float) -> list[str]:
-        """Which of ``slugs`` have texts waiting for a relay (one pipelined round trip)."""
+    def outbox_sizes(self, slugs: Sequence[str], *, due_by: float | None = None) -> list[int]:
+        """Texts in each restaurant's outbox (only those due by ``due_by``, not leased past it, when
+        given), in one pipelined round trip."""
         pipe = self.redis.pipeline(transaction=False)
         for slug in slugs:
-            pipe.zcount(outbox_key(slug), "-inf", repr(now))
-        counts = pipe.execute() if slugs else []
-        return [slug for slug, count in zip(slugs, counts) if count]
-
-    def outbox_total(self, slugs: Sequence[str]) -> int:
-        """Texts recorded and not yet queued by a relay, across ``slugs`` (one pipelined round trip)."""
-        pipe = self.redis.pipeline(transaction=False)
-        for slug in slugs:
-            pipe.zcard(outbox_key(slug))
-        return sum(pipe.execute()) if slugs else 0
+            pipe.zcount(outbox_key(slug), "-inf", "+inf" if due_by is None else repr(due_by))
+        return list(pipe.execute()) if slugs else []
 
     def subscribe_outbox(self) -> Any:
         """A pub/sub connection told the slug of every restaurant whose outbox gets a text."""

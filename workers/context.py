@@ -36,8 +36,7 @@ def build(config: Config, redis: object | None = None, rq_connection: object | N
           sender: Sender | None = None) -> JobContext:
     redis = redis if redis is not None else waitlist_redis(config.redis_url, config.redis_cluster)
     rq_connection = rq_connection if rq_connection is not None else rq_redis(config.rq_redis_url or config.redis_url)
-    dispatcher = RQDispatcher(rq_connection, config)
-    waitlist = Waitlist(Store(redis), MessageStore(redis), dispatcher, config)  # type: ignore[arg-type]
+    waitlist = Waitlist(Store(redis), MessageStore(redis), RQDispatcher(rq_connection, config), config)  # type: ignore[arg-type]
     if sender is None:
         sender = (TwilioSender(config.twilio_account_sid or "", config.twilio_auth_token or "",
                                config.twilio_api_url, config.twilio_timeout_seconds)

@@ -56,16 +56,18 @@ class OutboxRelay:
         while True:
             ids = self.messages.claim_outbox(slug, now=self.clock(), lease_seconds=self.lease_seconds,
                                              limit=self.batch)
-            if not ids:
+            if ids:
+                self.queue.send_texts(slug, ids)
+                self.messages.clear_outbox(slug, ids)
+                queued += len(ids)
+            if len(ids) < self.batch:  # the outbox held no more: no need to ask again
                 return queued
-            self.queue.send_texts(slug, ids)
-            self.messages.clear_outbox(slug, ids)
-            queued += len(ids)
 
     def sweep(self) -> int:
         """Relay every restaurant's due texts, told or not."""
-        due = self.messages.slugs_with_due_texts(self.store.all_slugs(), now=self.clock())
-        return sum(self.relay(slug) for slug in due)
+        slugs = self.store.all_slugs()
+        due = self.messages.outbox_sizes(slugs, due_by=self.clock())
+        return sum(self.relay(slug) for slug, count in zip(slugs, due) if count)
 
     def run(self, stop: threading.Event) -> None:
         """Relay until ``stop`` is set, surviving Redis outages."""
@@ -107,10 +109,6 @@ def _announced(pubsub: Any, wait: float, most: int = 1000) -> list[str]:
         if message is None:
             break
         if message.get("type") == "message":
-            slugs[_text(message["data"])] = None
+            slugs[message["data"]] = None
         message = pubsub.get_message(timeout=0)
     return list(slugs)
-
-
-def _text(data: str | bytes) -> str:
-    return data.decode() if isinstance(data, bytes) else data

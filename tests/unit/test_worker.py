@@ -12,7 +12,7 @@ from tests.conftest import make_config, wait_until
 from tests.fakes import FakeSender
 from waitlist.dispatch import TEXTS_QUEUE, TIMERS_QUEUE, RQDispatcher
 from waitlist.services import Waitlist
-from waitlist.store import MessageStore, OutboundText, Store, outbox_key
+from waitlist.store import MessageStore, OutboundText, Store, outbox_key, restaurants_key
 from workers import context
 from workers.worker import TextWorker
 
@@ -52,7 +52,7 @@ def test_a_starting_worker_books_the_periodic_jobs_once_however_many_start(
 
 def test_a_starting_worker_relays_texts_recorded_while_no_worker_ran(
         connection: fakeredis.FakeRedis, waitlist: Waitlist) -> None:
-    waitlist.store.redis.sadd("wl:restaurants", "noodle-bar")
+    waitlist.store.redis.sadd(restaurants_key(), "noodle-bar")
     message = {"id": "m1", "party": "", "to": "+14155552671", "from": "+14155550100", "body": "Hi",
                "created_at": "1.0", "status": "queued"}
     waitlist.messages.record_outbound("noodle-bar", OutboundText(message, "digest", relayed=True))
