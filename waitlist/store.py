@@ -11,6 +11,8 @@ script stays single-slot):
     wl:{slug}:remote            set    ids of remote parties on the list (capped by remote_max_active)
     wl:{slug}:joins:<digest>:<day> string joins by one number that day (daily cap), expires
     wl:{slug}:phones            hash   E.164 phone -> id of its party on the list
+    wl:{slug}:sizes             hash   party id -> party size, for every party on the list (pending,
+                                       waiting, notified): the estimator's read of the line is one HMGET
     wl:{slug}:finished          zset   ids of parties that left the list, score = time (trimmed to 36 h)
     wl:{slug}:events            stream audit trail of every change (trimmed to ~10,000 entries)
     wl:{slug}:seq               string join counter giving queue order
@@ -45,6 +47,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from redis import Redis
@@ -97,6 +100,10 @@ def remote_key(slug: str) -> str:
 
 def phones_key(slug: str) -> str:
     return f"{tag(slug)}:phones"
+
+
+def sizes_key(slug: str) -> str:
+    return f"{tag(slug)}:sizes"
 
 
 def finished_key(slug: str) -> str:
@@ -245,7 +252,8 @@ end
 """
 
 # KEYS[1] party hash, KEYS[2] waiting zset, KEYS[3] phones hash, KEYS[4] events stream, KEYS[5] seq,
-# KEYS[6] pending zset, KEYS[7] remote set; with a joined text, KEYS[8..12] as RECORD_OUTBOUND_LUA's
+# KEYS[6] pending zset, KEYS[7] remote set, KEYS[8] sizes hash; with a joined text, KEYS[9..13] as
+# RECORD_OUTBOUND_LUA's
 # ARGV[1] party id, ARGV[2] phone, ARGV[3] now, ARGV[4] actor, ARGV[5] almost_ready_position,
 # ARGV[6] initial status ('waiting' | 'pending'), ARGV[7] when a pending join expires, ARGV[8] '1' for a
 # remote join, ARGV[9] most active remote parties, ARGV[10] n, ARGV[11..10+n] field/value pairs of the
@@ -261,6 +269,7 @@ if ARGV[8] == '1' and redis.call('SCARD', KEYS[7]) >= tonumber(ARGV[9]) then ret
 local last = 10 + tonumber(ARGV[10])
 redis.call('HSET', KEYS[1], 'status', ARGV[6], unpack(ARGV, 11, last))
 redis.call('HSET', KEYS[3], ARGV[2], ARGV[1])
+redis.call('HSET', KEYS[8], ARGV[1], redis.call('HGET', KEYS[1], 'party_size'))
 if ARGV[8] == '1' then redis.call('SADD', KEYS[7], ARGV[1]) end
 local position = 0
 if ARGV[6] == 'pending' then
@@ -276,8 +285,8 @@ add_event(KEYS[4], 'type', 'status', 'party', ARGV[1], 'from', '', 'to', ARGV[6]
   'actor', ARGV[4], 'size', redis.call('HGET', KEYS[1], 'party_size'), 'remote', ARGV[8],
   'tags', redis.call('HGET', KEYS[1], 'tags') or '')
 local opted, first = 0, 0
-if KEYS[8] and tonumber(ARGV[last + 1]) == position then
-  opted, first = record_text(KEYS[8], KEYS[9], KEYS[10], KEYS[11], KEYS[12], ARGV[last + 2], ARGV[last + 3],
+if KEYS[9] and tonumber(ARGV[last + 1]) == position then
+  opted, first = record_text(KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13], ARGV[last + 2], ARGV[last + 3],
     ARGV[last + 4], ARGV[last + 5], ARGV[last + 6], ARGV[last + 7], last + 8, #ARGV)
   return {'ok', tostring(position), 1, opted, first}
 end
@@ -287,7 +296,7 @@ return {'ok', tostring(position), 0, 0, 0}
 # KEYS[1] party hash, KEYS[2] waiting zset, KEYS[3] notified zset, KEYS[4] phones hash,
 # KEYS[5] finished zset, KEYS[6] events stream, KEYS[7] party key prefix, KEYS[8] recent seatings,
 # KEYS[9] recent turns, KEYS[10] recent drop-outs, KEYS[11] pending zset, KEYS[12] remote set, KEYS[13] seq,
-# KEYS[14] hour-of-week history (see _HISTORY)
+# KEYS[14] hour-of-week history (see _HISTORY), KEYS[15] sizes hash
 # ARGV[1] party id, ARGV[2] target status, ARGV[3] now, ARGV[4] actor, ARGV[5] almost_ready_position,
 # ARGV[6] TTL of a finished party, ARGV[7] allowed source statuses "a,b", ARGV[8] hold_until (notify),
 # ARGV[9] required hold_version ('' = any), ARGV[10] finished-set cutoff, ARGV[11] recent list length
@@ -336,6 +345,7 @@ else
   redis.call('ZREM', waiting, pid)
   redis.call('ZREM', KEYS[3], pid)
   redis.call('SREM', KEYS[12], pid)
+  redis.call('HDEL', KEYS[15], pid)
   local phone = redis.call('HGET', party, 'phone')
   if phone and redis.call('HGET', KEYS[4], phone) == pid then redis.call('HDEL', KEYS[4], phone) end
   redis.call('HSET', party, 'finished_at', now)
@@ -399,7 +409,7 @@ for _, p in ipairs(promoted) do table.insert(result, p) end
 return result
 """
 
-# KEYS[1] party hash, KEYS[2] events stream
+# KEYS[1] party hash, KEYS[2] events stream, KEYS[3] sizes hash (a party on the list keeps its size there)
 # ARGV[1] party id, ARGV[2] now, ARGV[3] actor, ARGV[4] allowed statuses "a,b" ('' = any),
 # ARGV[5] event type, ARGV[6..] field/value pairs to set ('' value deletes the field)
 # -> {'ok', status} | {'not_found'} | {'invalid', status}
@@ -415,6 +425,9 @@ for i = 6, #ARGV, 2 do
     redis.call('HDEL', KEYS[1], ARGV[i])
   else
     redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+    if ARGV[i] == 'party_size' and redis.call('HEXISTS', KEYS[3], ARGV[1]) == 1 then
+      redis.call('HSET', KEYS[3], ARGV[1], ARGV[i + 1])
+    end
   end
   table.insert(changed, ARGV[i])
 end
@@ -448,7 +461,7 @@ return {'ok', status, hold, version}
 """
 
 # KEYS[1] party hash, KEYS[2] waiting zset, KEYS[3] notified zset, KEYS[4] phones hash,
-# KEYS[5] finished zset, KEYS[6] events stream
+# KEYS[5] finished zset, KEYS[6] events stream, KEYS[7] sizes hash
 # ARGV[1] party id, ARGV[2] now, ARGV[3] undo window in seconds, ARGV[4] actor
 # -> {'ok', restored status} | {'not_found'} | {'invalid', status} | {'too_late', status}
 #    | {'phone_taken', status}
@@ -473,6 +486,7 @@ else
   redis.call('ZADD', KEYS[3], tonumber(m[6] or ARGV[2]), ARGV[1])
 end
 redis.call('HSET', KEYS[4], m[5], ARGV[1])
+redis.call('HSET', KEYS[7], ARGV[1], redis.call('HGET', KEYS[1], 'party_size'))
 add_event(KEYS[6], 'type', 'status', 'party', ARGV[1], 'from', status, 'to', m[3], 'at', ARGV[2],
   'actor', ARGV[4], 'undo', '1')
 return {'ok', m[3]}
@@ -507,24 +521,32 @@ end
 return out
 """
 
-# Shared snippet: what the estimator reads (waitlist.estimator.Snapshot). KEYS[first..first+6]: waiting
+# Shared snippet: what the estimator reads (waitlist.estimator.Snapshot). KEYS[first..first+7]: waiting
 # zset, party key prefix, recent seatings, recent turns, recent drop-outs, notified zset, hour-of-week
-# history (see _HISTORY) -> {waiting sizes (queue order), seatings, turns, drops, notified sizes, history
-# flat}. Reads only: the transition script keeps the history.
+# history (see _HISTORY), sizes hash -> {waiting sizes (queue order), seatings, turns, drops, notified
+# sizes, history flat}. Reads only: the transition script keeps the history. Every add reads the whole
+# line, so sizes come from one HMGET per 500 parties rather than one HGET each; a party with no entry
+# (joined before the sizes hash existed) falls back to its own hash.
 _READ_SNAPSHOT = """
+local function sizes_of(ids, sizes, prefix)
+  local out = {}
+  for from = 1, #ids, 500 do
+    local to = math.min(from + 499, #ids)
+    local got = redis.call('HMGET', sizes, unpack(ids, from, to))
+    for i = from, to do
+      local v = got[i - from + 1] or redis.call('HGET', prefix .. ids[i], 'party_size')
+      if v then out[#out + 1] = v end
+    end
+  end
+  return out
+end
 local function read_snapshot(first)
-  local waiting, prefix, notified_ids = KEYS[first], KEYS[first + 1], KEYS[first + 5]
-  local sizes, notified = {}, {}
-  for _, pid in ipairs(redis.call('ZRANGE', waiting, 0, -1)) do
-    local v = redis.call('HGET', prefix .. pid, 'party_size')
-    if v then table.insert(sizes, v) end
-  end
-  for _, pid in ipairs(redis.call('ZRANGE', notified_ids, 0, -1)) do
-    local v = redis.call('HGET', prefix .. pid, 'party_size')
-    if v then table.insert(notified, v) end
-  end
-  return {sizes, redis.call('LRANGE', KEYS[first + 2], 0, -1), redis.call('LRANGE', KEYS[first + 3], 0, -1),
-          redis.call('LRANGE', KEYS[first + 4], 0, -1), notified, redis.call('HGETALL', KEYS[first + 6])}
+  local prefix, sizes = KEYS[first + 1], KEYS[first + 7]
+  return {sizes_of(redis.call('ZRANGE', KEYS[first], 0, -1), sizes, prefix),
+          redis.call('LRANGE', KEYS[first + 2], 0, -1), redis.call('LRANGE', KEYS[first + 3], 0, -1),
+          redis.call('LRANGE', KEYS[first + 4], 0, -1),
+          sizes_of(redis.call('ZRANGE', KEYS[first + 5], 0, -1), sizes, prefix),
+          redis.call('HGETALL', KEYS[first + 6])}
 end
 """
 
@@ -533,7 +555,7 @@ SNAPSHOT_LUA = _READ_SNAPSHOT + """
 return read_snapshot(1)
 """
 
-# KEYS[1] restaurant hash, KEYS[2..8] as _READ_SNAPSHOT's; ARGV[1] hash of the API key offered
+# KEYS[1] restaurant hash, KEYS[2..9] as _READ_SNAPSHOT's; ARGV[1] hash of the API key offered
 # -> {restaurant fields flat, snapshot (_READ_SNAPSHOT's reply) or {} when the key is not the restaurant's}
 # A host's add needs both, and round trips are most of its cost; only a valid key reads the snapshot.
 RESTAURANT_AND_SNAPSHOT_LUA = _READ_SNAPSHOT + """
@@ -623,6 +645,13 @@ class Joined:
     """How the joined text was recorded with the join; None when it was not (see Store.join)."""
 
 
+@lru_cache(maxsize=1024)
+def settings_from_json(raw: str) -> Settings:
+    """Settings as stored. Every staff request reads them and they rarely change, so each distinct
+    JSON text is parsed once per process (Settings are frozen, so sharing one copy is safe)."""
+    return Settings.from_dict(json.loads(raw))
+
+
 def _restaurant_from_hash(slug: str, data: dict[str, str]) -> tuple[Restaurant, str] | None:
     """The restaurant and its API key hash, or None when there is no such restaurant."""
     if not data.get("name"):
@@ -634,14 +663,14 @@ def _restaurant_from_hash(slug: str, data: dict[str, str]) -> tuple[Restaurant, 
         timezone=data.get("timezone", "UTC"),
         language=data.get("language", "en"),
         created_at=float(data.get("created_at", "0")),
-        settings=Settings.from_dict(json.loads(data.get("settings") or "{}")),
+        settings=settings_from_json(data.get("settings") or "{}"),
     )
     return restaurant, data.get("api_key_hash", "")
 
 
 def _snapshot_keys(slug: str) -> list[str]:
     return [waiting_key(slug), party_prefix(slug), recent_key(slug, "seatings"), recent_key(slug, "turns"),
-            recent_key(slug, "drops"), notified_key(slug), history_key(slug)]
+            recent_key(slug, "drops"), notified_key(slug), history_key(slug), sizes_key(slug)]
 
 
 def _snapshot_from_reply(reply: Sequence[Any]) -> Snapshot:
@@ -814,7 +843,7 @@ class Store:
         }
         pairs = [item for kv in fields.items() for item in kv]
         keys = [party_key(slug, party.id), waiting_key(slug), phones_key(slug), events_key(slug), seq_key(slug),
-                pending_key(slug), remote_key(slug)]
+                pending_key(slug), remote_key(slug), sizes_key(slug)]
         args = [party.id, party.phone, repr(now), actor, almost_ready_position,
                 "pending" if pending_until is not None else "waiting", repr(pending_until or 0),
                 "1" if party.remote else "", remote_max_active, len(pairs), *pairs]
@@ -852,7 +881,7 @@ class Store:
                 party_key(slug, party_id), waiting_key(slug), notified_key(slug), phones_key(slug),
                 finished_key(slug), events_key(slug), party_prefix(slug), recent_key(slug, "seatings"),
                 recent_key(slug, "turns"), recent_key(slug, "drops"), pending_key(slug), remote_key(slug),
-                seq_key(slug), history_key(slug),
+                seq_key(slug), history_key(slug), sizes_key(slug),
             ],
             args=[
                 party_id, target.value, repr(now), actor, almost_ready_position, FINISHED_PARTY_TTL_SECONDS,
@@ -878,7 +907,7 @@ class Store:
                      allowed: Iterable[Status] = (), event: str = "update") -> tuple[str, str | None]:
         pairs = [item for kv in fields.items() for item in kv]
         result = self._update(
-            keys=[party_key(slug, party_id), events_key(slug)],
+            keys=[party_key(slug, party_id), events_key(slug), sizes_key(slug)],
             args=[party_id, repr(now), actor, ",".join(s.value for s in allowed), event, *pairs],
         )
         return result[0], result[1] if len(result) > 1 else None
@@ -896,7 +925,7 @@ class Store:
                     actor: str) -> tuple[str, Any]:
         result = self._undo(
             keys=[party_key(slug, party_id), waiting_key(slug), notified_key(slug), phones_key(slug),
-                  finished_key(slug), events_key(slug)],
+                  finished_key(slug), events_key(slug), sizes_key(slug)],
             args=[party_id, repr(now), repr(window_seconds), actor])
         return result[0], result[1] if len(result) > 1 else None
 

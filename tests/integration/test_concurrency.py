@@ -13,7 +13,7 @@ from tests.fakes import RecordingDispatcher
 from waitlist.domain import Status
 from waitlist.errors import WaitlistError
 from waitlist.services import Waitlist
-from waitlist.store import MessageStore, Store, finished_key, notified_key, phones_key, waiting_key
+from waitlist.store import MessageStore, Store, finished_key, notified_key, phones_key, sizes_key, waiting_key
 
 pytestmark = pytest.mark.integration
 SLUG = "race-house"
@@ -69,6 +69,10 @@ def check_invariants(redis: Any, service: Waitlist) -> dict[str, int]:
     assert len(phones) == len(active)
     for phone, party_id in phones.items():
         assert redis.hget(f"wl:{{{SLUG}}}:party:{party_id}", "phone") == phone
+    sizes = redis.hgetall(sizes_key(SLUG))
+    assert set(sizes) == active
+    for party_id, size in sizes.items():
+        assert redis.hget(f"wl:{{{SLUG}}}:party:{party_id}", "party_size") == size
     return Counter(redis.hget(f"wl:{{{SLUG}}}:party:{pid}", "status") for pid in active | set(finished))
 
 

@@ -324,3 +324,27 @@ def test_a_failed_command_in_the_joins_batch_is_not_swallowed(redis: Any) -> Non
     with pytest.raises(ResponseError):
         one_round_trip(redis, [("SET", "a-string", "v"), ("INCR", "a-hash")])
     assert one_round_trip(redis, [("INCR", "a-counter"), ("INCR", "a-counter")]) == [1, 2]
+
+
+def test_the_line_read_for_every_quote_keeps_each_party_size_as_it_changes(client: FlaskClient,
+                                                                        headers: dict[str, str],
+                                                                        redis: Any) -> None:
+    """Quotes read the line's sizes from one hash (store.sizes_key), which every change must keep true."""
+    from waitlist.store import Store, party_key, sizes_key
+
+    store = Store(redis)
+    first, second, third = (add_party(client, headers, party_size=2) for _ in range(3))
+    assert store.snapshot("noodle-bar").waiting_sizes == [2, 2, 2]
+    client.patch(f"{BASE}/{second['id']}", json={"party_size": 6}, headers=headers)
+    action(client, headers, first["id"], "notify")
+    action(client, headers, third["id"], "seat")
+    snapshot = store.snapshot("noodle-bar")
+    assert (snapshot.waiting_sizes, snapshot.notified_sizes) == ([6], [2])
+    assert redis.hgetall(sizes_key("noodle-bar")) == {first["id"]: "2", second["id"]: "6"}
+    action(client, headers, third["id"], "undo")
+    assert store.snapshot("noodle-bar").waiting_sizes == [6, 2]
+    # A party that joined before the hash existed is read from its own record.
+    redis.hdel(sizes_key("noodle-bar"), second["id"])
+    assert store.snapshot("noodle-bar").waiting_sizes == [6, 2]
+    redis.delete(party_key("noodle-bar", second["id"]))
+    assert store.snapshot("noodle-bar").waiting_sizes == [2]
