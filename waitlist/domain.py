@@ -64,9 +64,10 @@ def iso(ts: float | None) -> str | None:
     return datetime.fromtimestamp(ts, tz=UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Settings:
-    """Per-restaurant knobs a host or owner can change at any time."""
+    """Per-restaurant knobs a host or owner can change at any time. Frozen: a change is a new Settings
+    (``validate_settings_patch``), so one parsed copy can be shared (see ``store.settings_from_json``)."""
 
     hold_minutes: float = 10.0
     almost_ready_position: int = 2

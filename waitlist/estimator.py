@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from statistics import NormalDist
 
 DEFAULT_DINING_MINUTES = {2: 45.0, 4: 60.0, 6: 75.0, 8: 90.0}
+DEFAULT_TABLE_CLASSES = sorted(DEFAULT_DINING_MINUTES)
 DEFAULT_TABLES_PER_CLASS = 4
 RATE_WINDOW_SECONDS = 90 * 60
 MIN_SEATINGS_FOR_RATE = 3
@@ -118,11 +119,17 @@ class Estimate:
 
 def table_class(party_size: int, table_sizes: list[int]) -> int:
     """The smallest table that seats the party; without an inventory, the usual 2/4/6/8+ tops."""
-    sizes = table_sizes or sorted(DEFAULT_DINING_MINUTES)
+    sizes = table_sizes or DEFAULT_TABLE_CLASSES
     for seats in sizes:
         if party_size <= seats:
             return seats
     return sizes[-1]
+
+
+def same_class_count(sizes: list[int], seats: int, table_sizes: list[int]) -> int:
+    """How many of ``sizes`` need tables of ``seats``. A line holds a few distinct sizes many times
+    over, and every add reads the whole line, so each distinct size is classed once."""
+    return sum(count for size, count in Counter(sizes).items() if table_class(size, table_sizes) == seats)
 
 
 def size_bucket(party_size: int) -> int:
@@ -471,9 +478,8 @@ def _queue_length_minutes(snapshot: Snapshot, ahead: list[int], party_size: int,
     seats = table_class(party_size, table_sizes)
     per_seating = minutes_per_seating(snapshot, seats, table_sizes, tables, now)
     survivors = 0.0
-    for size in ahead:
-        if table_class(size, table_sizes) == seats:
-            survivors += math.exp(-drops.hazard * survivors * per_seating) * (1 - drops.no_show_rate)
+    for _ in range(same_class_count(ahead, seats, table_sizes)):
+        survivors += math.exp(-drops.hazard * survivors * per_seating) * (1 - drops.no_show_rate)
     if survivors == 0 and not snapshot.waiting_sizes and not snapshot.notified_sizes:
         return 0.0
     return (survivors + 0.5) * per_seating
@@ -523,7 +529,7 @@ def queue_rule_minutes(snapshot: Snapshot, ahead: list[int], party_size: int, ta
     that stays + 1) x the class's mean dining time / its tables. The share that stays is measured over
     the span of the recent seatings, like the drop-out rates."""
     seats = table_class(party_size, table_sizes)
-    same = sum(1 for size in ahead if table_class(size, table_sizes) == seats)
+    same = same_class_count(ahead, seats, table_sizes)
     since = min((seated_at for seated_at, _s, _j in snapshot.seatings), default=-math.inf)
     waited = sum(1 for seated_at, _s, joined_at in snapshot.seatings if seated_at > joined_at)
     dropped = sum(1 for left_at, *_rest in snapshot.drops if left_at >= since)
