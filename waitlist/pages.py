@@ -14,6 +14,7 @@ from typing import Any
 from flask import (
     Blueprint,
     Flask,
+    Request,
     Response,
     redirect,
     render_template,
@@ -21,6 +22,7 @@ from flask import (
     session,
     url_for,
 )
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from werkzeug.wrappers import Response as BaseResponse
 
 from waitlist import live, page_models
@@ -45,6 +47,7 @@ def init_app(app: Flask) -> None:
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.config["SESSION_COOKIE_SECURE"] = config.public_base_url.startswith("https://")
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=float(getattr(config, "session_hours", 12.0)))
+    app.session_interface = CookieSessions()
     app.jinja_env.globals["csrf_token"] = csrf_token
     app.register_blueprint(pages_host.bp)
     app.register_blueprint(guest_bp)
@@ -52,6 +55,16 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(pages_dev.bp)
     app.extensions["html_error_renderer"] = render_error
     app.after_request(security_headers)
+
+
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, minus building a signer for a request without a session
+    cookie (every API call): such a session starts empty either way."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
 
 
 def security_headers(response: Response) -> Response:

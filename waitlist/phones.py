@@ -1,7 +1,6 @@
 """Phone numbers: parsed and validated by ``phonenumbers``, stored as E.164, masked in logs."""
 from __future__ import annotations
 
-import hashlib
 import hmac
 
 import phonenumbers
@@ -31,5 +30,6 @@ def mask_phone(e164: str | None) -> str:
 
 
 def phone_digest(secret: str, e164: str) -> str:
-    """Keyed hash of a number, for lists (opt-outs) that must not hold the number itself."""
-    return hmac.new(secret.encode(), e164.encode(), hashlib.sha256).hexdigest()
+    """Keyed hash of a number, for lists (opt-outs) that must not hold the number itself. (hmac.digest
+    is the one-shot C path: every joined text needs one, and an HMAC object costs ten times more.)"""
+    return hmac.digest(secret.encode(), e164.encode(), "sha256").hex()
