@@ -5,9 +5,10 @@ allowed "from" states to its Lua scripts, so the rules live here once.
 """
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -61,7 +62,8 @@ def iso(ts: float | None) -> str | None:
     """Epoch seconds to an ISO 8601 UTC string, the only time format the API speaks."""
     if ts is None:
         return None
-    return datetime.fromtimestamp(ts, tz=UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    # time.gmtime costs a third of datetime.isoformat, and a list of 100 parties formats 300 times
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
 
 
 @dataclass(frozen=True)
