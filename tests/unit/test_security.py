@@ -98,6 +98,17 @@ def test_every_page_and_answer_carries_the_security_headers(app: Flask, client: 
     assert seen >= 25
 
 
+def test_a_view_that_sets_its_own_security_header_keeps_it_and_gets_the_others(app: Flask) -> None:
+    from flask import Response
+
+    from waitlist.pages import security_headers
+
+    with app.test_request_context("/api/v1/restaurants"):
+        response = security_headers(Response("{}", headers={"x-frame-options": "SAMEORIGIN"}))
+    assert response.headers.getlist("X-Frame-Options") == ["SAMEORIGIN"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff" and "Content-Security-Policy" in response.headers
+
+
 def test_staff_guest_and_lobby_pages_are_never_stored_by_a_browser_or_cache(app: Flask, client: FlaskClient,
                                                                             signed_in: dict[str, str]) -> None:
     private = ("/host/", "/owner/", "/s/", "/board/")
