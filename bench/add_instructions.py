@@ -16,7 +16,8 @@ run inside a C callback (libc's ``qsort`` calling a ctypes function) and callgri
 What the count leaves out: the WSGI server's work per request (gunicorn's, the same for both apps),
 system calls, and Redis's own CPU, which ``bench/add_cost.py`` measures. So the ratio here is stricter
 than the peak ratio over HTTP, where both apps also pay gunicorn's share. Each target uses its own
-Redis database (12, 13, then 15 for ``--compare-root``), flushed before and after.
+Redis database (7, 8, then 9 for ``--compare-root``; the other benchmarks use 12-14 and the tests 11),
+flushed before and after. Needs valgrind (Debian's package; it is on this machine).
 """
 from __future__ import annotations
 
@@ -162,11 +163,11 @@ def main(argv: list[str] | None = None) -> int:
     if shutil.which("valgrind") is None:
         print("valgrind is not installed (apt-get install valgrind)", file=sys.stderr)
         return 2
-    targets = [("service", "service", ROOT, 12), ("baseline (one Lua script)", "baseline", ROOT, 13)]
+    targets = [("service", "service", ROOT, 7), ("baseline (one Lua script)", "baseline", ROOT, 8)]
     if args.compare_root:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=args.compare_root, capture_output=True,
                                 text=True, check=False).stdout.strip() or str(args.compare_root)
-        targets.append((f"service at {commit}", "service", args.compare_root, 15))
+        targets.append((f"service at {commit}", "service", args.compare_root, 9))
     with ThreadPoolExecutor(max_workers=2) as pool:  # two cores
         counts = dict(zip([t[0] for t in targets],
                           pool.map(lambda t: count(t[0], t[1], t[2], t[3], args.adds), targets)))

@@ -269,7 +269,8 @@ if ARGV[8] == '1' and redis.call('SCARD', KEYS[7]) >= tonumber(ARGV[9]) then ret
 local last = 10 + tonumber(ARGV[10])
 redis.call('HSET', KEYS[1], 'status', ARGV[6], unpack(ARGV, 11, last))
 redis.call('HSET', KEYS[3], ARGV[2], ARGV[1])
-redis.call('HSET', KEYS[8], ARGV[1], redis.call('HGET', KEYS[1], 'party_size'))
+local size = redis.call('HGET', KEYS[1], 'party_size')
+redis.call('HSET', KEYS[8], ARGV[1], size)
 if ARGV[8] == '1' then redis.call('SADD', KEYS[7], ARGV[1]) end
 local position = 0
 if ARGV[6] == 'pending' then
@@ -282,7 +283,7 @@ else
   end
 end
 add_event(KEYS[4], 'type', 'status', 'party', ARGV[1], 'from', '', 'to', ARGV[6], 'at', ARGV[3],
-  'actor', ARGV[4], 'size', redis.call('HGET', KEYS[1], 'party_size'), 'remote', ARGV[8],
+  'actor', ARGV[4], 'size', size, 'remote', ARGV[8],
   'tags', redis.call('HGET', KEYS[1], 'tags') or '')
 local opted, first = 0, 0
 if KEYS[9] and tonumber(ARGV[last + 1]) == position then
