@@ -526,27 +526,30 @@ return out
 # zset, party key prefix, recent seatings, recent turns, recent drop-outs, notified zset, hour-of-week
 # history (see _HISTORY), sizes hash -> {waiting sizes (queue order), seatings, turns, drops, notified
 # sizes, history flat}. Reads only: the transition script keeps the history. Every add reads the whole
-# line, so sizes come from one HMGET per 500 parties rather than one HGET each; a party with no entry
-# (joined before the sizes hash existed) falls back to its own hash.
+# line, so sizes come from the sizes hash read whole (one HGETALL) rather than one HGET per party; a
+# party with no entry (joined before the sizes hash existed) falls back to its own hash.
 _READ_SNAPSHOT = """
-local function sizes_of(ids, sizes, prefix)
+-- id -> size from one HGETALL. Not HMGET: a hash under 128 fields is a listpack, which HMGET scans
+-- once per id asked (88 us of Redis for 100 ids, against a few for HGETALL).
+local function size_table(sizes)
+  local flat, known = redis.call('HGETALL', sizes), {}
+  for i = 1, #flat, 2 do known[flat[i]] = flat[i + 1] end
+  return known
+end
+local function sizes_of(ids, known, prefix)
   local out = {}
-  for from = 1, #ids, 500 do
-    local to = math.min(from + 499, #ids)
-    local got = redis.call('HMGET', sizes, unpack(ids, from, to))
-    for i = from, to do
-      local v = got[i - from + 1] or redis.call('HGET', prefix .. ids[i], 'party_size')
-      if v then out[#out + 1] = v end
-    end
+  for _, id in ipairs(ids) do
+    local v = known[id] or redis.call('HGET', prefix .. id, 'party_size')
+    if v then out[#out + 1] = v end
   end
   return out
 end
 local function read_snapshot(first)
-  local prefix, sizes = KEYS[first + 1], KEYS[first + 7]
-  return {sizes_of(redis.call('ZRANGE', KEYS[first], 0, -1), sizes, prefix),
+  local prefix, known = KEYS[first + 1], size_table(KEYS[first + 7])
+  return {sizes_of(redis.call('ZRANGE', KEYS[first], 0, -1), known, prefix),
           redis.call('LRANGE', KEYS[first + 2], 0, -1), redis.call('LRANGE', KEYS[first + 3], 0, -1),
           redis.call('LRANGE', KEYS[first + 4], 0, -1),
-          sizes_of(redis.call('ZRANGE', KEYS[first + 5], 0, -1), sizes, prefix),
+          sizes_of(redis.call('ZRANGE', KEYS[first + 5], 0, -1), known, prefix),
           redis.call('HGETALL', KEYS[first + 6])}
 end
 """
