@@ -1,0 +1,49 @@
+"""The list scripts answer in JSON built by the real Redis's cjson: what a host typed comes back exact."""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.conftest import auth, create_restaurant, make_config
+from tests.fakes import RecordingDispatcher
+from waitlist import create_app
+
+pytestmark = pytest.mark.integration
+
+AWKWARD = [
+    ('Zoë "Z" \\ 李/🍜', "tab\there, line\nthere <b>&amp;</b> ' \" \\ /"),
+    ("123", "0.5"),
+    ("李小龙", ""),
+    ("\u00a0Nbsp\u2028Sep", "\x7f del and \u200b zero width"),
+]
+
+
+def test_list_round_trips_awkward_text_in_queue_order(real_redis: Any) -> None:
+    app = create_app(make_config(), redis=real_redis, dispatcher=RecordingDispatcher())
+    client = app.test_client()
+    headers = auth(create_restaurant(client, slug="json-bar", sms_from="+14155550177")["api_key"])
+    url = "/api/v1/restaurants/json-bar/parties"
+
+    assert client.get(url, headers=headers).get_json() == {"parties": []}
+
+    ids = []
+    for n, (name, notes) in enumerate(AWKWARD):
+        response = client.post(url, headers=headers, json={"name": name, "phone": f"+1415555{2100 + n:04d}",
+                                                             "party_size": 2 + n, "notes": notes})
+        assert response.status_code == 201, response.get_json()
+        ids.append(response.get_json()["id"])
+    client.post(f"{url}/{ids[1]}/notify", headers=headers)
+    client.post(f"{url}/{ids[3]}/cancel", headers=headers)
+
+    listed = client.get(url, headers=headers).get_json()["parties"]
+    assert [p["id"] for p in listed] == [ids[0], ids[2], ids[1]]
+    assert [(p["status"], p["position"]) for p in listed] == [("waiting", 1), ("waiting", 2), ("notified", None)]
+    by_id = {p["id"]: p for p in listed}
+    for n in (0, 1, 2):
+        assert (by_id[ids[n]]["name"], by_id[ids[n]]["notes"], by_id[ids[n]]["party_size"]) == \
+            (AWKWARD[n][0].strip(), AWKWARD[n][1].strip(), 2 + n)
+
+    cancelled = client.get(f"{url}?status=cancelled", headers=headers).get_json()["parties"]
+    assert [(p["id"], p["name"], p["notes"]) for p in cancelled] == \
+        [(ids[3], AWKWARD[3][0].strip(), AWKWARD[3][1].strip())]
