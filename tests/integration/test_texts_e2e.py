@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -39,7 +40,8 @@ from waitlist.sms import OUTBOX_KEY, outbox_entries
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
-RQ = Path(os.environ.get("VIRTUAL_ENV", "/work/venv")) / "bin" / "rq"
+RQ = Path(sys.executable).parent / "rq"
+"""The rq command of the environment running the tests (.ci/run's .venv, or any other)."""
 SLUG = "noodle-bar"
 SMS_FROM = "+14155550100"
 PUBLIC_BASE_URL = "https://wait.example.com"
