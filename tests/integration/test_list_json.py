@@ -1,4 +1,5 @@
-"""The list scripts answer in JSON built by the real Redis's cjson: what a host typed comes back exact."""
+"""JSON through the real Redis's cjson, both ways: the join script decodes the fields it is sent, the list
+scripts encode their answer. What a host typed comes back exact."""
 from __future__ import annotations
 
 from typing import Any
@@ -7,7 +8,8 @@ import pytest
 
 from tests.conftest import auth, create_restaurant, make_config
 from tests.fakes import RecordingDispatcher
-from waitlist import create_app
+from waitlist import create_app, store, texts
+from waitlist.domain import quote_range_text
 
 pytestmark = pytest.mark.integration
 
@@ -47,3 +49,35 @@ def test_list_round_trips_awkward_text_in_queue_order(real_redis: Any) -> None:
     cancelled = client.get(f"{url}?status=cancelled", headers=headers).get_json()["parties"]
     assert [(p["id"], p["name"], p["notes"]) for p in cancelled] == \
         [(ids[3], AWKWARD[3][0].strip(), AWKWARD[3][1].strip())]
+
+
+def test_join_stores_awkward_fields_and_joined_text_exactly_as_sent(real_redis: Any) -> None:
+    """The join script takes the party's and the text's fields as JSON decoded by the real Redis's cjson:
+    every field must land byte for byte, with nothing added but what the script itself sets."""
+
+    dispatcher = RecordingDispatcher()
+    app = create_app(make_config(), redis=real_redis, dispatcher=dispatcher)
+    client = app.test_client()
+    name = 'Café "Ünïcode" \\ 麵/🍜'
+    headers = auth(create_restaurant(client, slug="json-join", name=name, sms_from="+14155550178")["api_key"])
+    guest, notes = AWKWARD[0]
+    response = client.post("/api/v1/restaurants/json-join/parties", headers=headers,
+                           json={"name": guest, "phone": "+14155552199", "party_size": 3, "notes": notes,
+                                 "tags": ["vip"]})
+    assert response.status_code == 201, response.get_json()
+    party = response.get_json()
+
+    stored = real_redis.hgetall(store.party_key("json-join", party["id"]))
+    assert (stored["name"], stored["notes"], stored["party_size"], stored["tags"]) == (guest, notes, "3", "vip")
+    assert stored["status"] == "waiting" and stored["almost_sent"] == "1"  # first in line: no "almost" text later
+    assert real_redis.hget(store.sizes_key("json-join"), party["id"]) == "3"
+    event = real_redis.xrange(store.events_key("json-join"))[-1][1]
+    assert (event["size"], event["tags"], event["to"]) == ("3", "vip", "waiting")
+
+    [(slug, message_id)] = dispatcher.sent
+    message = real_redis.hgetall(store.message_key(slug, message_id))
+    wait = quote_range_text(party["quote_low"], party["quote_high"])
+    assert message["body"] == texts.joined("en", name, 1, wait, party["status_url"], True)  # first contact
+    assert (message["id"], message["party"], message["to"], message["status"]) == \
+        (message_id, party["id"], "+14155552199", "queued")
+    assert real_redis.lrange(store.conversation_key(slug, party["id"]), 0, -1) == [message_id]
