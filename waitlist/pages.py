@@ -66,10 +66,12 @@ def init_app(app: Flask) -> None:
 
 class CookieSessions(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions, minus building a signer for a request without a session
-    cookie (every API call): such a session starts empty either way."""
+    cookie (every API call): such a session starts empty either way. A request whose Cookie header
+    does not even name the session cookie skips parsing the header too."""
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
-        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+        name = self.get_cookie_name(app)
+        if app.secret_key and (name not in request.environ.get("HTTP_COOKIE", "") or not request.cookies.get(name)):
             return self.session_class()
         return super().open_session(app, request)
 

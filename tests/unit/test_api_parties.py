@@ -170,8 +170,10 @@ def test_required_party_fields_are_named_when_missing(client: FlaskClient, heade
 @pytest.mark.parametrize(("data", "content_type"), [
     ("not json", "application/json"), ("{\"name\": ", "application/json"), ("[1, 2]", "application/json"),
     ("name=Ana", "application/x-www-form-urlencoded"), ("\"text\"", "application/json"),
+    ("null", "application/json"), (b"{\"name\": \"\xff\"}", "application/json"),  # not UTF-8
+    ("{\"name\": \"Ana\"} trailing", "application/json; charset=utf-8"),
 ])
-def test_bodies_that_are_not_a_json_object_get_400(client: FlaskClient, headers: dict[str, str], data: str,
+def test_bodies_that_are_not_a_json_object_get_400(client: FlaskClient, headers: dict[str, str], data: str | bytes,
                                                    content_type: str) -> None:
     response = client.post(BASE, data=data, content_type=content_type, headers=headers)
     assert response.status_code == 400
