@@ -101,12 +101,36 @@ def test_every_page_and_answer_carries_the_security_headers(app: Flask, client: 
 def test_a_view_that_sets_its_own_security_header_keeps_it_and_gets_the_others(app: Flask) -> None:
     from flask import Response
 
-    from waitlist.pages import security_headers
+    @app.get("/framed-on-purpose")
+    def framed() -> Response:
+        return Response("{}", headers={"x-frame-options": "SAMEORIGIN"})
 
-    with app.test_request_context("/api/v1/restaurants"):
-        response = security_headers(Response("{}", headers={"x-frame-options": "SAMEORIGIN"}))
+    response = app.test_client().get("/framed-on-purpose")
     assert response.headers.getlist("X-Frame-Options") == ["SAMEORIGIN"]
     assert response.headers["X-Content-Type-Options"] == "nosniff" and "Content-Security-Policy" in response.headers
+    assert "Cache-Control" not in response.headers
+
+
+@pytest.mark.parametrize(("path", "private"), [
+    ("/host/", True), ("/host", True), ("/s/abc", True), ("/s", True), ("/owner/x/dashboard", True),
+    ("/join/noodle-bar", True), ("/join/noodle-bar/qr.png", False), ("/join/noodle-bar/qr.svg", False),
+    ("/join/noodle-bar/qr.png/x", True), ("/api/v1/restaurants", False), ("/healthz", False), ("/", False),
+])
+def test_which_paths_are_never_stored(path: str, private: bool) -> None:
+    from waitlist.pages import is_private
+
+    assert is_private(path) is private
+
+
+def test_a_private_page_s_own_cache_control_is_replaced_by_no_store(app: Flask) -> None:
+    from flask import Response
+
+    @app.get("/host/cached-by-mistake")
+    def cached() -> Response:
+        return Response("<p>list</p>", headers={"Cache-Control": "public, max-age=600"})
+
+    response = app.test_client().get("/host/cached-by-mistake")
+    assert response.headers.getlist("Cache-Control") == ["no-store"]
 
 
 def test_staff_guest_and_lobby_pages_are_never_stored_by_a_browser_or_cache(app: Flask, client: FlaskClient,
