@@ -1080,11 +1080,6 @@ return {'updated', m[2] or '', m[3] or ''}
 """
 
 
-# KEYS[1] message hash, KEYS[2] conversation list ('' party: the message hash again), KEYS[3] opt-out set,
-# KEYS[4] first-contact latch (optional)
-# ARGV[1] keyed hash of the recipient, ARGV[2] message TTL, ARGV[3] latch TTL, ARGV[4] body to use on
-# the first contact, ARGV[5] '1' when KEYS[2] is a real conversation, ARGV[6..] field/value pairs
-# -> {opted out 0|1, first contact 0|1}
 # KEYS[1] message hash, KEYS[2] conversation list, KEYS[3] opt-out set, KEYS[4] outbox zset, KEYS[5] the
 # first-contact latch (optional); ARGV[1] recipient digest, ARGV[2] message TTL, ARGV[3] latch TTL,
 # ARGV[4] first-contact body, ARGV[5] '1' to join the party's conversation, ARGV[6] the slug to relay
