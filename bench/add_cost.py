@@ -177,9 +177,7 @@ def main(argv: list[str] | None = None) -> int:
                f"connections, gunicorn -w {hb.WORKERS} sync per variant, Redis on loopback, 2 cores shared by "
                f"all; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.")
     table = render(medians, context)
-    print(table)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(table + "\n")
+    hb.report(table, args.out)
     return 0
 
 

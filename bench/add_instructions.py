@@ -177,9 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     table = "\n".join(lines) + (f"\n\n{args.adds} counted adds per target after {WARMUP_PER_RESTAURANT} per restaurant "
                                 f"over {RESTAURANTS} restaurants; the app called as WSGI in one process; "
                                 "callgrind instruction counts (no server, no syscalls, no Redis CPU).")
-    print(table)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(table + "\n")
+    hb.report(table, args.out)
     return 0
 
 

@@ -67,6 +67,13 @@ PEAK_GOAL_RATIO = 0.5     # add-party peak at least 50 % of the baseline's
 # --- processes ---------------------------------------------------------------------------------------
 
 
+def report(table: str, out: Path) -> None:
+    """Print a benchmark's markdown table and keep it under bench/results (or ``out``)."""
+    print(table)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(table + "\n")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -18,15 +18,12 @@ and data suffer more than the baseline's, so the peak ratio over HTTP reads lowe
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -94,7 +91,8 @@ def count(target: str, adds: int) -> float:
             cwd=ROOT, env=hb.server_env(REDIS_URL, ROOT), stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True)
         try:
-            wait_answering(port, process)
+            # gunicorn under valgrind takes a while to import the app
+            hb.wait_healthy(hb.Server(target, port, process, Path(scratch) / "gunicorn.log"), timeout=120)
             worker = worker_pid(process.pid)
             add = service_adder(port, WARMUP_ADDS + adds) if target == "service" else baseline_adder(port)
             for i in range(WARMUP_ADDS):
@@ -114,21 +112,6 @@ def count(target: str, adds: int) -> float:
             Redis.from_url(REDIS_URL).flushdb()
 
 
-def wait_answering(port: int, process: subprocess.Popen[bytes], timeout: float = 120.0) -> None:
-    """gunicorn under valgrind takes a while to import the app."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("gunicorn exited under valgrind")
-        try:
-            if call(port, "GET", "/healthz")[0] == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.5)
-    raise RuntimeError("gunicorn under valgrind did not answer /healthz in time")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--adds", type=int, default=300, help="counted adds per target")
@@ -137,16 +120,12 @@ def main(argv: list[str] | None = None) -> int:
     if shutil.which("valgrind") is None:
         print("valgrind is not installed (apt-get install valgrind)", file=sys.stderr)
         return 2
-    with ThreadPoolExecutor(max_workers=1) as pool:  # one at a time: both would use database 6
-        counts = dict(zip(TARGETS, pool.map(lambda t: count(t, args.adds), TARGETS)))
+    counts = {target: count(target, args.adds) for target in TARGETS}  # one at a time: both use database 6
     table = "\n".join([
         "| target | instructions per add in the gunicorn worker | baseline ÷ target |", "|---|---:|---:|",
         *(f"| {name} | {value / 1e6:.3f} M | {counts['baseline'] / value:.1%} |" for name, value in counts.items()),
     ]) + f"\n\n{args.adds} counted adds per target after {WARMUP_ADDS}; gunicorn -w 1 sync under callgrind."
-    print(table)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(table + "\n")
-    print(json.dumps({k: round(v) for k, v in counts.items()}), file=sys.stderr)
+    hb.report(table, args.out)
     return 0
 
 

@@ -98,14 +98,16 @@ def test_every_page_and_answer_carries_the_security_headers(app: Flask, client: 
     assert seen >= 25
 
 
-def test_a_view_that_sets_its_own_security_header_keeps_it_and_gets_the_others(app: Flask) -> None:
+def served(app: Flask, path: str, headers: dict[str, str]) -> Any:
+    """What a client gets from a view at ``path`` that answers with ``headers`` of its own."""
     from flask import Response
 
-    @app.get("/framed-on-purpose")
-    def framed() -> Response:
-        return Response("{}", headers={"x-frame-options": "SAMEORIGIN"})
+    app.add_url_rule(path, "own_headers", lambda: Response("{}", headers=headers))
+    return app.test_client().get(path)
 
-    response = app.test_client().get("/framed-on-purpose")
+
+def test_a_view_that_sets_its_own_security_header_keeps_it_and_gets_the_others(app: Flask) -> None:
+    response = served(app, "/framed-on-purpose", {"x-frame-options": "SAMEORIGIN"})
     assert response.headers.getlist("X-Frame-Options") == ["SAMEORIGIN"]
     assert response.headers["X-Content-Type-Options"] == "nosniff" and "Content-Security-Policy" in response.headers
     assert "Cache-Control" not in response.headers
@@ -123,13 +125,7 @@ def test_which_paths_are_never_stored(path: str, private: bool) -> None:
 
 
 def test_a_private_page_s_own_cache_control_is_replaced_by_no_store(app: Flask) -> None:
-    from flask import Response
-
-    @app.get("/host/cached-by-mistake")
-    def cached() -> Response:
-        return Response("<p>list</p>", headers={"Cache-Control": "public, max-age=600"})
-
-    response = app.test_client().get("/host/cached-by-mistake")
+    response = served(app, "/host/cached-by-mistake", {"Cache-Control": "public, max-age=600"})
     assert response.headers.getlist("Cache-Control") == ["no-store"]
 
 
