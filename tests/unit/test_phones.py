@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import phonenumbers
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -33,6 +34,28 @@ def test_the_parser_never_crashes_on_any_text(raw: str) -> None:
     except InvalidInput:
         return
     assert result.startswith("+")
+
+
+@given(st.from_regex(r"\+?[0-9]{6,15}", fullmatch=True), st.sampled_from(["US", "CA", "GB", "GG", "CN", "HK", "FR"]))
+def test_a_number_is_accepted_exactly_when_phonenumbers_calls_it_valid(digits: str, region: str) -> None:
+    """The shortcut (valid for the host's region, else valid anywhere) accepts what is_valid_number does."""
+    try:
+        valid = phonenumbers.is_valid_number(phonenumbers.parse(digits, region))
+    except phonenumbers.NumberParseException:
+        valid = False
+    try:
+        normalize_phone(digits, region)
+        accepted = True
+    except InvalidInput:
+        accepted = False
+    assert accepted == valid
+
+
+@pytest.mark.parametrize(("country", "region"), [("CA", "US"), ("US", "CA"), ("GG", "GB"), ("GB", "US"), ("CN", "US")])
+def test_a_number_of_another_region_is_valid_too(country: str, region: str) -> None:
+    example = phonenumbers.example_number_for_type(country, phonenumbers.PhoneNumberType.MOBILE)
+    e164 = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164)
+    assert normalize_phone(e164, region) == e164
 
 
 def test_masking_keeps_only_the_country_code_and_last_four_digits() -> None:
