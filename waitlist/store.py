@@ -224,10 +224,10 @@ end
 """
 
 # Shared snippet: a JSON object of string fields (cjson) as HSET's field/value arguments. The hot scripts
-# (join, text record) take a hash's fields as one JSON argument rather than one argument per field and
-# value: redis-py packs each argument in Python (about 2,800 instructions each), and a join's 80
-# arguments, now 31, cost 6% of an add. Values must be strings: cjson would turn a number into a Lua
-# number, which HSET writes in its own format.
+# (join, text record) take their values as JSON objects rather than one argument per value: redis-py
+# packs each argument in Python (about 2,800 instructions each), and a join's 80 arguments, now 15 (13
+# of them keys), cost 8% of an add. A hash's values must be strings: cjson would turn a number into a
+# Lua number, which HSET writes in its own format; numbers are for comparisons and TTLs only.
 _FIELDS = """
 local function field_pairs(object)
   local flat = {}
@@ -242,16 +242,17 @@ end
 # Shared snippet: store an outbound text and append it to its conversation. An opted-out number's
 # text is kept as 'suppressed'; given a latch key, the restaurant's first text to the number takes
 # `first_body` instead. Given `relay_slug`, a text to send goes in the restaurant's outbox and the slug
-# is published, for a worker's relay to queue its send. `message` is the decoded table of its fields.
+# is published, for a worker's relay to queue its send. `text` is the decoded JSON argument built by
+# _record_text_params: {message = its fields, digest, ttl, latch_ttl, first_body, in_conv, relay_slug}.
 # -> opted out, first contact
 _RECORD_TEXT = _FIELDS + f"""
-local function record_text(msg, conv, optout, outbox, latch, digest, ttl, latch_ttl, first_body, in_conv,
-                           relay_slug, message)
-  local opted = redis.call('SISMEMBER', optout, digest)
+local function record_text(msg, conv, optout, outbox, latch, text)
+  local message, relay_slug = text.message, text.relay_slug
+  local opted = redis.call('SISMEMBER', optout, text.digest)
   local first = 0
-  if latch and redis.call('SET', latch, '1', 'NX', 'EX', tonumber(latch_ttl)) then
+  if latch and redis.call('SET', latch, '1', 'NX', 'EX', text.latch_ttl) then
     first = 1
-    message.body = first_body
+    message.body = text.first_body
   end
   if opted == 1 then message.status, message.error_code = 'suppressed', 'opted_out' end
   redis.call('HSET', msg, unpack(field_pairs(message)))
@@ -259,10 +260,10 @@ local function record_text(msg, conv, optout, outbox, latch, digest, ttl, latch_
     redis.call('ZADD', outbox, message.created_at, message.id)
     redis.call('PUBLISH', '{OUTBOX_CHANNEL}', relay_slug)
   end
-  redis.call('EXPIRE', msg, tonumber(ttl))
-  if in_conv == '1' then
+  redis.call('EXPIRE', msg, text.ttl)
+  if text.in_conv then
     if redis.call('RPUSH', conv, message.id) > 500 then redis.call('LTRIM', conv, -500, -1) end
-    redis.call('EXPIRE', conv, tonumber(ttl))
+    redis.call('EXPIRE', conv, text.ttl)
   end
   return opted, first
 end
@@ -271,37 +272,36 @@ end
 # KEYS[1] party hash, KEYS[2] waiting zset, KEYS[3] phones hash, KEYS[4] events stream, KEYS[5] seq,
 # KEYS[6] pending zset, KEYS[7] remote set, KEYS[8] sizes hash; with a joined text, KEYS[9..13] as
 # RECORD_OUTBOUND_LUA's
-# ARGV[1] party id, ARGV[2] phone, ARGV[3] now, ARGV[4] actor, ARGV[5] almost_ready_position,
-# ARGV[6] initial status ('waiting' | 'pending'), ARGV[7] when a pending join expires, ARGV[8] '1' for a
-# remote join, ARGV[9] most active remote parties, ARGV[10] the new party's fields (a JSON object of
-# strings, party_size and tags among them); with a joined text, ARGV[11] the position its body names,
-# then RECORD_OUTBOUND_LUA's ARGV[1..7] as ARGV[12..18]
+# ARGV[1] the join as JSON: id, phone, now, actor, status ('waiting' | 'pending'), pending_until (when a
+# pending join expires), remote ('1' | ''), remote_max_active, almost_ready_position, text_position (the
+# place the joined text's body names) and party (the new party's fields, all strings, party_size and
+# tags among them); with a joined text, ARGV[2] as RECORD_OUTBOUND_LUA's ARGV[1]
 # -> {'ok', position (0 while pending), text recorded 0|1, opted out 0|1, first contact 0|1}
 #    | {'already_waiting', existing id} | {'id_taken'} | {'remote_full'}
 JOIN_LUA = _XADD + _RECORD_TEXT + """
-local existing = redis.call('HGET', KEYS[3], ARGV[2])
+local join = cjson.decode(ARGV[1])
+local id, party = join.id, join.party
+local existing = redis.call('HGET', KEYS[3], join.phone)
 if existing then return {'already_waiting', existing} end
 if redis.call('EXISTS', KEYS[1]) == 1 then return {'id_taken'} end
-if ARGV[8] == '1' and redis.call('SCARD', KEYS[7]) >= tonumber(ARGV[9]) then return {'remote_full'} end
-local party = cjson.decode(ARGV[10])
-party.status = ARGV[6]
+if join.remote == '1' and redis.call('SCARD', KEYS[7]) >= join.remote_max_active then return {'remote_full'} end
+party.status = join.status
 local position = 0
-if ARGV[6] == 'pending' then
-  redis.call('ZADD', KEYS[6], ARGV[7], ARGV[1])
+if join.status == 'pending' then
+  redis.call('ZADD', KEYS[6], join.pending_until, id)
 else
-  redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[5]), ARGV[1])
-  position = redis.call('ZRANK', KEYS[2], ARGV[1]) + 1
-  if position <= tonumber(ARGV[5]) then party.almost_sent = '1' end
+  redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[5]), id)
+  position = redis.call('ZRANK', KEYS[2], id) + 1
+  if position <= join.almost_ready_position then party.almost_sent = '1' end
 end
 redis.call('HSET', KEYS[1], unpack(field_pairs(party)))
-redis.call('HSET', KEYS[3], ARGV[2], ARGV[1])
-redis.call('HSET', KEYS[8], ARGV[1], party.party_size)
-if ARGV[8] == '1' then redis.call('SADD', KEYS[7], ARGV[1]) end
-add_event(KEYS[4], 'type', 'status', 'party', ARGV[1], 'from', '', 'to', ARGV[6], 'at', ARGV[3],
-  'actor', ARGV[4], 'size', party.party_size, 'remote', ARGV[8], 'tags', party.tags or '')
-if KEYS[9] and tonumber(ARGV[11]) == position then
-  local opted, first = record_text(KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13], ARGV[12], ARGV[13], ARGV[14],
-    ARGV[15], ARGV[16], ARGV[17], cjson.decode(ARGV[18]))
+redis.call('HSET', KEYS[3], join.phone, id)
+redis.call('HSET', KEYS[8], id, party.party_size)
+if join.remote == '1' then redis.call('SADD', KEYS[7], id) end
+add_event(KEYS[4], 'type', 'status', 'party', id, 'from', '', 'to', join.status, 'at', join.now,
+  'actor', join.actor, 'size', party.party_size, 'remote', join.remote, 'tags', party.tags or '')
+if KEYS[9] and join.text_position == position then
+  local opted, first = record_text(KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13], cjson.decode(ARGV[2]))
   return {'ok', tostring(position), 1, opted, first}
 end
 return {'ok', tostring(position), 0, 0, 0}
@@ -585,8 +585,11 @@ return read_snapshot(1)
 # -> {restaurant fields flat, snapshot (_READ_SNAPSHOT's reply) or {} when the key is not the restaurant's}
 # A host's add needs both, and round trips are most of its cost; only a valid key reads the snapshot.
 RESTAURANT_AND_SNAPSHOT_LUA = _READ_SNAPSHOT + """
-local fields = redis.call('HGETALL', KEYS[1])
-if ARGV[1] == '' or redis.call('HGET', KEYS[1], 'api_key_hash') ~= ARGV[1] then return {fields, {}} end
+local fields, key_hash = redis.call('HGETALL', KEYS[1]), nil
+for i = 1, #fields, 2 do
+  if fields[i] == 'api_key_hash' then key_hash = fields[i + 1] end
+end
+if ARGV[1] == '' or key_hash ~= ARGV[1] then return {fields, {}} end
 return {fields, read_snapshot(2)}
 """
 
@@ -718,8 +721,11 @@ def _record_text_params(slug: str, text: OutboundText) -> tuple[list[str], list[
     keys = [message_key(slug, message["id"]), conv, optout_key(slug), outbox_key(slug)]
     if text.first_contact_body is not None:
         keys.append(f"{tag(slug)}:once:contacted:{text.recipient_digest}")
-    return keys, [text.recipient_digest, MESSAGE_TTL_SECONDS, text.latch_ttl, text.first_contact_body or "",
-                  "1" if message.get("party") else "", slug if text.relayed else "", orjson.dumps(message)]
+    return keys, [orjson.dumps({
+        "message": message, "digest": text.recipient_digest, "ttl": MESSAGE_TTL_SECONDS,
+        "latch_ttl": text.latch_ttl, "first_body": text.first_contact_body or "",
+        "in_conv": bool(message.get("party")), "relay_slug": slug if text.relayed else "",
+    })]
 
 
 @dataclass(frozen=True)
@@ -867,13 +873,16 @@ class Store:
         }
         keys = [party_key(slug, party.id), waiting_key(slug), phones_key(slug), events_key(slug), seq_key(slug),
                 pending_key(slug), remote_key(slug), sizes_key(slug)]
-        args = [party.id, party.phone, repr(now), actor, almost_ready_position,
-                "pending" if pending_until is not None else "waiting", repr(pending_until or 0),
-                "1" if party.remote else "", remote_max_active, orjson.dumps(fields)]
+        args = [orjson.dumps({
+            "id": party.id, "phone": party.phone, "now": repr(now), "actor": actor,
+            "status": "pending" if pending_until is not None else "waiting", "pending_until": repr(pending_until or 0),
+            "remote": "1" if party.remote else "", "remote_max_active": remote_max_active,
+            "almost_ready_position": almost_ready_position, "text_position": text_position, "party": fields,
+        })]
         if text is not None:
             text_keys, text_args = _record_text_params(slug, text)
             keys += text_keys
-            args += [text_position, *text_args]
+            args += text_args
         # The token is written before the party so a status link never points at nothing for long;
         # an orphan token (join refused) points at no party and answers 404.
         _token_set, result = one_round_trip(self.redis, [
@@ -1083,14 +1092,13 @@ return {'updated', m[2] or '', m[3] or ''}
 
 
 # KEYS[1] message hash, KEYS[2] conversation list, KEYS[3] opt-out set, KEYS[4] outbox zset, KEYS[5] the
-# first-contact latch (optional); ARGV[1] recipient digest, ARGV[2] message TTL, ARGV[3] latch TTL,
-# ARGV[4] first-contact body, ARGV[5] '1' to join the party's conversation, ARGV[6] the slug to relay
-# the text for ('' when the caller hands it over itself), ARGV[7] the message's fields (a JSON object of
-# strings, id and created_at among them)
+# first-contact latch (optional); ARGV[1] the text as JSON (see _RECORD_TEXT): the message's fields
+# (strings, id and created_at among them), the recipient's digest, the message's and the latch's TTLs,
+# the first-contact body, whether it joins the party's conversation, the slug to relay it for ('' when
+# the caller hands it over itself)
 # -> {opted out 0|1, first contact 0|1}
 RECORD_OUTBOUND_LUA = _RECORD_TEXT + """
-return {record_text(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5],
-  ARGV[6], cjson.decode(ARGV[7]))}
+return {record_text(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], cjson.decode(ARGV[1]))}
 """
 
 # KEYS[1] outbox zset; ARGV[1] now, ARGV[2] lease seconds, ARGV[3] most ids
