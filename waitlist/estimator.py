@@ -478,8 +478,10 @@ def _queue_length_minutes(snapshot: Snapshot, ahead: list[int], party_size: int,
     seats = table_class(party_size, table_sizes)
     per_seating = minutes_per_seating(snapshot, seats, table_sizes, tables, now)
     survivors = 0.0
+    # One turn per party ahead on every add: the constants are worked out once.
+    decay, stays, exp = -drops.hazard * per_seating, 1 - drops.no_show_rate, math.exp
     for _ in range(same_class_count(ahead, seats, table_sizes)):
-        survivors += math.exp(-drops.hazard * survivors * per_seating) * (1 - drops.no_show_rate)
+        survivors += exp(decay * survivors) * stays
     if survivors == 0 and not snapshot.waiting_sizes and not snapshot.notified_sizes:
         return 0.0
     return (survivors + 0.5) * per_seating
