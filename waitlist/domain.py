@@ -118,6 +118,11 @@ class Settings:
         return sorted(int(seats) for seats, count in self.tables.items() if count > 0)
 
 
+CODE_LENGTH = 3
+"""A restaurant's code starts each of its guest links, so a link names its restaurant (and the link's
+key lives in the restaurant's Redis slot): 62**3 codes, three characters of a text's 160."""
+
+
 @dataclass
 class Restaurant:
     slug: str
@@ -127,6 +132,7 @@ class Restaurant:
     language: str = "en"
     created_at: float = 0.0
     settings: Settings = field(default_factory=Settings)
+    code: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {

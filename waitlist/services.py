@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import logging
 import secrets
+import string
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from waitlist import texts
 from waitlist.commands import rating_of
 from waitlist.dispatch import Dispatcher
 from waitlist.domain import (
+    CODE_LENGTH,
     Party,
     Restaurant,
     Settings,
@@ -65,9 +67,16 @@ def new_api_key() -> str:
     return "wlk_" + secrets.token_urlsafe(24)
 
 
-def new_token() -> str:
-    """144 random bits: a guest link nobody can guess."""
-    return secrets.token_urlsafe(18)
+def new_token(code: str) -> str:
+    """The restaurant's code, then 128 random bits: a guest link nobody can guess."""
+    return code + secrets.token_urlsafe(16)
+
+
+CODE_ALPHABET = string.ascii_letters + string.digits
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
 def new_id() -> str:
@@ -107,14 +116,30 @@ class Waitlist:
         if owner is not None:
             raise InvalidInput("that number already sends for another restaurant",
                                fields={"sms_from": ["already used by another restaurant"]})
+        code = self._claim_code(slug)
         restaurant = Restaurant(slug=slug, name=name, sms_from=sms_from, timezone=timezone, language=language,
-                                created_at=self.clock(), settings=Settings(language=language))
+                                created_at=self.clock(), settings=Settings(language=language), code=code)
         api_key = new_api_key()
         if not self.store.create_restaurant(restaurant, hash_api_key(api_key)):
             self.store.release_sms_from(sms_from, slug)
+            self.store.release_code(code, slug)
             raise SlugTaken(f"the slug {slug!r} is taken")
         log.info("restaurant created slug=%s sms_from=%s", slug, mask_phone(sms_from))
         return restaurant, api_key
+
+    def _claim_code(self, slug: str) -> str:
+        """A free code for the restaurant's guest links (taken ones are a few in 238,328)."""
+        for _attempt in range(50):
+            code = new_code()
+            if self.store.claim_code(code, slug):
+                return code
+        raise LimitReached("no free restaurant code; raise CODE_LENGTH")
+
+    def _ensure_code(self, restaurant: Restaurant) -> str:
+        """Restaurants created before guest links carried a code get one at their first join."""
+        if not restaurant.code:
+            restaurant.code = self.store.set_code(restaurant.slug, self._claim_code(restaurant.slug))
+        return restaurant.code
 
     def rotate_key(self, slug: str) -> str:
         _restaurant, old_hash = self._load(slug)
@@ -188,7 +213,7 @@ class Waitlist:
             snapshot = self.store.snapshot(restaurant.slug)
         quote = estimate_wait(snapshot, party_size, tables=restaurant.settings.tables, now=now)
         party = Party(id=new_id(), restaurant=restaurant.slug, name=name, phone=phone, party_size=party_size,
-                      notes=notes, seating=seating, language=language, token=new_token(),
+                      notes=notes, seating=seating, language=language, token=new_token(self._ensure_code(restaurant)),
                       quote_minutes=quote.minutes, quote_low=quote.low, quote_high=quote.high, joined_at=now,
                       remote=remote, tags=sorted(set(tags)))
         pending_until = now + CONFIRM_WINDOW_SECONDS if not confirmed else None

@@ -3,7 +3,8 @@
 Key schema (``{slug}`` is a Redis Cluster hash tag, so one restaurant's keys share one slot and every
 script stays single-slot):
 
-    wl:{slug}:restaurant        hash   restaurant fields, settings (JSON), api_key_hash
+    wl:{slug}:restaurant        hash   restaurant fields, settings (JSON), api_key_hash, code
+    wl:{slug}:token:<token>     string id of the party behind a guest status link (set by the join)
     wl:{slug}:party:<id>        hash   one party; expires some time after it leaves the list
     wl:{slug}:waiting           zset   waiting party ids, score = queue order
     wl:{slug}:notified          zset   notified party ids, score = first notified time
@@ -28,7 +29,8 @@ script stays single-slot):
     wl:restaurants              set    every slug (admin listing)
     wl:apikey:<sha256>          string slug owning that key (tells 403 from 401)
     wl:smsfrom:<e164>           string slug texting from that number (routes inbound texts)
-    wl:token:<token>            string "<slug>/<party id>" behind a guest status link
+    wl:code:<code>              string slug of the restaurant whose guest links start with that code
+    wl:token:<token>            string "<slug>/<party id>": links given before they carried a code (read only)
     wl:{slug}:stats:cursor      string id of the last event folded into the stats (the fold's version)
     wl:{slug}:stats:day:<date>  hash   one service day's anonymous counters and wait histograms (kept)
     wl:{slug}:stats:month:<YYYY-MM> hash the same counters summed over a calendar month (long ranges)
@@ -37,8 +39,9 @@ script stays single-slot):
     wl:{slug}:visits:<date>     hash   party id -> visit record (JSON, name and phone): the CSV export;
                                        expires retention_days after the day
 
-Global keys are only ever touched one at a time, never inside a script with tagged keys. A batch
-that sends them together with a restaurant's (``one_round_trip``) goes command by command on a cluster.
+Global keys are only ever touched one at a time, never inside a script with tagged keys. A guest
+link's token starts with its restaurant's code, so the link's key lives in the restaurant's slot and
+the join script writes it with the party.
 Scripts that put a text in an outbox also PUBLISH the restaurant's slug on ``wl:outbox`` (a channel,
 not a key), which wakes the workers' relays (workers.relay).
 """
@@ -52,10 +55,8 @@ from typing import Any
 
 import orjson
 from redis import Redis
-from redis.cluster import RedisCluster
-from redis.commands.core import Script
 
-from waitlist.domain import Party, Restaurant, Settings, Status
+from waitlist.domain import CODE_LENGTH, Party, Restaurant, Settings, Status
 from waitlist.estimator import Snapshot
 
 FINISHED_KEEP_SECONDS = 36 * 3600
@@ -166,7 +167,16 @@ def sms_from_key(e164: str) -> str:
     return f"wl:smsfrom:{e164}"
 
 
-def token_key(token: str) -> str:
+def code_key(code: str) -> str:
+    return f"wl:code:{code}"
+
+
+def token_key(slug: str, token: str) -> str:
+    return f"{tag(slug)}:token:{token}"
+
+
+def legacy_token_key(token: str) -> str:
+    """Where links given before tokens carried their restaurant's code point (they expire in 3 days)."""
     return f"wl:token:{token}"
 
 
@@ -225,7 +235,7 @@ end
 
 # Shared snippet: a JSON object of string fields (cjson) as HSET's field/value arguments. The hot scripts
 # (join, text record) take their values as JSON objects rather than one argument per value: redis-py
-# packs each argument in Python (about 2,800 instructions each), and a join's 80 arguments, now 15 (13
+# packs each argument in Python (about 2,800 instructions each), and a join's 80 arguments, now 16 (14
 # of them keys), cost 8% of an add. A hash's values must be strings: cjson would turn a number into a
 # Lua number, which HSET writes in its own format; numbers are for comparisons and TTLs only.
 _FIELDS = """
@@ -270,12 +280,12 @@ end
 """
 
 # KEYS[1] party hash, KEYS[2] waiting zset, KEYS[3] phones hash, KEYS[4] events stream, KEYS[5] seq,
-# KEYS[6] pending zset, KEYS[7] remote set, KEYS[8] sizes hash; with a joined text, KEYS[9..13] as
-# RECORD_OUTBOUND_LUA's
+# KEYS[6] pending zset, KEYS[7] remote set, KEYS[8] sizes hash, KEYS[9] the guest link's token; with a
+# joined text, KEYS[10..14] as RECORD_OUTBOUND_LUA's
 # ARGV[1] the join as JSON: id, phone, now, actor, status ('waiting' | 'pending'), pending_until (when a
-# pending join expires), remote ('1' | ''), remote_max_active, almost_ready_position, text_position (the
-# place the joined text's body names) and party (the new party's fields, all strings, party_size and
-# tags among them); with a joined text, ARGV[2] as RECORD_OUTBOUND_LUA's ARGV[1]
+# pending join expires), remote ('1' | ''), remote_max_active, almost_ready_position, token_ttl,
+# text_position (the place the joined text's body names) and party (the new party's fields, all
+# strings, party_size and tags among them); with a joined text, ARGV[2] as RECORD_OUTBOUND_LUA's ARGV[1]
 # -> {'ok', position (0 while pending), text recorded 0|1, opted out 0|1, first contact 0|1}
 #    | {'already_waiting', existing id} | {'id_taken'} | {'remote_full'}
 JOIN_LUA = _XADD + _RECORD_TEXT + """
@@ -297,11 +307,12 @@ end
 redis.call('HSET', KEYS[1], unpack(field_pairs(party)))
 redis.call('HSET', KEYS[3], join.phone, id)
 redis.call('HSET', KEYS[8], id, party.party_size)
+redis.call('SET', KEYS[9], id, 'EX', join.token_ttl)
 if join.remote == '1' then redis.call('SADD', KEYS[7], id) end
 add_event(KEYS[4], 'type', 'status', 'party', id, 'from', '', 'to', join.status, 'at', join.now,
   'actor', join.actor, 'size', party.party_size, 'remote', join.remote, 'tags', party.tags or '')
-if KEYS[9] and join.text_position == position then
-  local opted, first = record_text(KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13], cjson.decode(ARGV[2]))
+if KEYS[10] and join.text_position == position then
+  local opted, first = record_text(KEYS[10], KEYS[11], KEYS[12], KEYS[13], KEYS[14], cjson.decode(ARGV[2]))
   return {'ok', tostring(position), 1, opted, first}
 end
 return {'ok', tostring(position), 0, 0, 0}
@@ -692,6 +703,7 @@ def _restaurant_from_hash(slug: str, data: dict[str, str]) -> tuple[Restaurant, 
         language=data.get("language", "en"),
         created_at=float(data.get("created_at", "0")),
         settings=settings_from_json(data.get("settings") or "{}"),
+        code=data.get("code", ""),
     )
     return restaurant, data.get("api_key_hash", "")
 
@@ -728,40 +740,13 @@ def _record_text_params(slug: str, text: OutboundText) -> tuple[list[str], list[
     })]
 
 
-@dataclass(frozen=True)
-class ScriptCall:
-    script: Script
-    keys: list[str]
-    args: list[Any]
-
-
-def one_round_trip(redis: Any, commands: Sequence[tuple[Any, ...] | ScriptCall]) -> list[Any]:
-    """Run ``commands`` (plain commands as tuples, or script calls) in order, in one round trip, and
-    return their replies; a failed command raises.
-
-    Scripts go as EVAL with their text, not EVALSHA: redis-py's pipeline would first ask SCRIPT
-    EXISTS (a second round trip). Redis still compiles a script once; hashing its text costs it a few
-    microseconds. redis-py refuses scripts in a cluster pipeline, so on a cluster the commands go one
-    by one.
-    """
-    if isinstance(redis, RedisCluster):
-        return [c.script(keys=c.keys, args=c.args) if isinstance(c, ScriptCall) else redis.execute_command(*c)
-                for c in commands]
-    pipe = redis.pipeline(transaction=False)
-    for command in commands:
-        if isinstance(command, ScriptCall):
-            pipe.execute_command("EVAL", command.script.script, len(command.keys), *command.keys, *command.args)
-        else:
-            pipe.execute_command(*command)
-    return list(pipe.execute())
-
-
 class Store:
     """Reads and atomic writes of waitlist state. Raises nothing Redis-specific for domain outcomes:
     it returns sentinels the service layer turns into ``WaitlistError``s."""
 
     def __init__(self, redis: Redis):
         self.redis: Any = redis  # decoded replies (str), which redis-py's stubs cannot express
+        self._slugs_by_code: dict[str, str] = {}
         self._join = redis.register_script(JOIN_LUA)
         self._transition = redis.register_script(TRANSITION_LUA)
         self._move = redis.register_script(MOVE_LUA)
@@ -786,6 +771,10 @@ class Store:
         if self.redis.get(sms_from_key(e164)) == slug:
             self.redis.delete(sms_from_key(e164))
 
+    def release_code(self, code: str, slug: str) -> None:
+        if self.redis.get(code_key(code)) == slug:
+            self.redis.delete(code_key(code))
+
     def create_restaurant(self, restaurant: Restaurant, api_key_hash: str) -> bool:
         """False when the slug is taken. The restaurant hash is written first and alone decides."""
         key = restaurant_key(restaurant.slug)
@@ -807,6 +796,7 @@ class Store:
             "created_at": repr(restaurant.created_at),
             "settings": json.dumps(restaurant.settings.to_dict()),
             "api_key_hash": api_key_hash,
+            "code": restaurant.code,
         }
 
     def load_restaurant(self, slug: str) -> tuple[Restaurant, str] | None:
@@ -872,25 +862,20 @@ class Store:
             "tags": ",".join(party.tags),
         }
         keys = [party_key(slug, party.id), waiting_key(slug), phones_key(slug), events_key(slug), seq_key(slug),
-                pending_key(slug), remote_key(slug), sizes_key(slug)]
+                pending_key(slug), remote_key(slug), sizes_key(slug), token_key(slug, party.token)]
         args = [orjson.dumps({
             "id": party.id, "phone": party.phone, "now": repr(now), "actor": actor,
             "status": "pending" if pending_until is not None else "waiting", "pending_until": repr(pending_until or 0),
             "remote": "1" if party.remote else "", "remote_max_active": remote_max_active,
-            "almost_ready_position": almost_ready_position, "text_position": text_position, "party": fields,
+            "almost_ready_position": almost_ready_position, "token_ttl": TOKEN_TTL_SECONDS,
+            "text_position": text_position, "party": fields,
         })]
         if text is not None:
             text_keys, text_args = _record_text_params(slug, text)
             keys += text_keys
             args += text_args
-        # The token is written before the party so a status link never points at nothing for long;
-        # an orphan token (join refused) points at no party and answers 404.
-        _token_set, result = one_round_trip(self.redis, [
-            ("SET", token_key(party.token), f"{slug}/{party.id}", "EX", TOKEN_TTL_SECONDS),
-            ScriptCall(self._join, keys, args),
-        ])
+        result = self._join(keys=keys, args=args)
         if result[0] != "ok":
-            self.redis.delete(token_key(party.token))
             return result[0], result[1] if len(result) > 1 else None
         recorded = RecordedText(opted_out=bool(result[3]), first_contact=bool(result[4])) if result[2] else None
         return "ok", Joined(position=int(result[1]), text=recorded)
@@ -1024,11 +1009,37 @@ class Store:
         return int(count)
 
     def resolve_token(self, token: str) -> tuple[str, str] | None:
-        value = self.redis.get(token_key(token))
+        """The restaurant and party behind a guest link: its first characters name the restaurant."""
+        slug = self.slug_for_code(token[:CODE_LENGTH])
+        party_id = self.redis.get(token_key(slug, token)) if slug else None
+        if slug and party_id:
+            return slug, party_id
+        value = self.redis.get(legacy_token_key(token))
         if not value or "/" not in value:
             return None
-        slug, party_id = value.split("/", 1)
-        return slug, party_id
+        legacy_slug, party_id = value.split("/", 1)
+        return legacy_slug, party_id
+
+    def slug_for_code(self, code: str) -> str | None:
+        """A code names its restaurant for good, so each process asks Redis once per code."""
+        slug = self._slugs_by_code.get(code)
+        if slug is None:
+            slug = self.redis.get(code_key(code))
+            if slug and len(self._slugs_by_code) < 100_000:
+                self._slugs_by_code[code] = slug
+        return slug
+
+    def claim_code(self, code: str, slug: str) -> bool:
+        """Reserve a guest-link code for a restaurant; False when another restaurant has it."""
+        return bool(self.redis.set(code_key(code), slug, nx=True))
+
+    def set_code(self, slug: str, code: str) -> str:
+        """Give a restaurant created before codes existed its (claimed) code, unless another process
+        just gave it one; returns the code it has."""
+        if self.redis.hsetnx(restaurant_key(slug), "code", code):
+            return code
+        self.release_code(code, slug)
+        return str(self.redis.hget(restaurant_key(slug), "code"))
 
     def events(self, slug: str, after: str = "-", count: int = 100) -> list[tuple[str, dict[str, str]]]:
         start = "-" if after in ("-", "") else f"({after}"
@@ -1461,7 +1472,7 @@ class StatsStore:
                 erased += int(self.redis.delete(key))
                 self.redis.zrem(finished_key(slug), key[len(party_prefix(slug)):])
                 if token:
-                    self.redis.delete(token_key(token))
+                    self.redis.delete(token_key(slug, token), legacy_token_key(token))
         return erased
 
     def erase_old_comments(self, slug: str, cutoff: float) -> int:
@@ -1494,7 +1505,7 @@ class StatsStore:
             erased["parties"] += int(self.redis.delete(party_key(slug, party_id)))
             self.redis.zrem(finished_key(slug), party_id)
             if token:
-                self.redis.delete(token_key(token))
+                self.redis.delete(token_key(slug, token), legacy_token_key(token))
         for key in self.redis.scan_iter(match=f"{message_prefix(slug)}*", count=500):
             to, from_ = self.redis.hmget(key, "to", "from")
             if phone in (to, from_):

@@ -302,8 +302,9 @@ def test_a_killed_primary_fails_over_its_restaurants_see_503s_then_recover_and_o
         assert {c for c, _ in codes[victim]} <= {201, 503}, report
         assert outage and min(outage) >= killed_at, report
         assert any(code == 201 and at > max(outage) for code, at in codes[victim]), report  # recovered
-        # The bystander's own keys are on a live primary; only its requests that touch a global index key
-        # (status-link token, API key) living on the failed primary get a 503, and only during the failover.
+        # The bystander's own keys are on a live primary (its guest links' keys too, in its own slot); only
+        # its requests that touch a global index key (an API key's) living on the failed primary get a 503,
+        # and only during the failover.
         assert {c for c, _ in codes[bystander]} <= {201, 503}, report
         during = [c for c, at in codes[bystander] if killed_at <= at <= max(outage)]
         assert all(killed_at <= at <= max(outage) + 2 for c, at in codes[bystander] if c == 503), report

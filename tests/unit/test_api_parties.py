@@ -315,17 +315,55 @@ def test_health_answers_ok_when_redis_answers(client: FlaskClient) -> None:
     assert client.get("/healthz").get_json() == {"status": "ok"}
 
 
-def test_a_failed_command_in_the_joins_batch_is_not_swallowed(redis: Any) -> None:
-    """The token and the join go in one round trip; a failed command in it raises (a 503 to the host)
-    rather than leaving a half-made party that the host was told is on the list."""
-    from redis.exceptions import ResponseError
+def token_of(party: dict[str, Any]) -> str:
+    return str(party["status_url"].rsplit("/", 1)[1])
 
-    from waitlist.store import one_round_trip
 
-    redis.hset("a-hash", "field", "1")
-    with pytest.raises(ResponseError):
-        one_round_trip(redis, [("SET", "a-string", "v"), ("INCR", "a-hash")])
-    assert one_round_trip(redis, [("INCR", "a-counter"), ("INCR", "a-counter")]) == [1, 2]
+def test_a_guest_link_names_its_restaurant_and_lives_in_its_slot(client: FlaskClient, headers: dict[str, str],
+                                                                  redis: Any) -> None:
+    """The token is the restaurant's code and 128 random bits; the join writes its key with the party, in
+    the restaurant's hash slot, so a refused join leaves no link behind."""
+    from redis.cluster import key_slot
+
+    from waitlist.store import restaurant_key, token_key
+
+    party = add_party(client, headers, phone="+14155550134")
+    token, code = token_of(party), redis.hget(restaurant_key("noodle-bar"), "code")
+    assert len(code) == 3 and token.startswith(code) and len(token) == 3 + 22
+    assert redis.get(token_key("noodle-bar", token)) == party["id"]
+    assert key_slot(token_key("noodle-bar", token).encode()) == key_slot(restaurant_key("noodle-bar").encode())
+    assert redis.get(f"wl:code:{code}") == "noodle-bar"
+    before = set(redis.scan_iter(match="wl:*token*"))
+    refused = client.post(BASE, json={"name": "Again", "phone": "+14155550134", "party_size": 2}, headers=headers)
+    assert refused.status_code == 409 and set(redis.scan_iter(match="wl:*token*")) == before
+
+
+def test_a_forged_or_foreign_link_finds_nothing(client: FlaskClient, headers: dict[str, str]) -> None:
+    token = token_of(add_party(client, headers))
+    assert client.get(f"/api/v1/status/{token}").status_code == 200
+    other_code = "zzz" if token[:3] != "zzz" else "yyy"
+    for forged in (token[:3] + "A" * 22, other_code + token[3:], token[:-1], token[:3], ""):
+        assert client.get(f"/api/v1/status/{forged}").status_code == 404, forged
+
+
+def test_links_given_before_tokens_carried_a_code_still_work(client: FlaskClient, headers: dict[str, str],
+                                                             redis: Any) -> None:
+    party = add_party(client, headers)
+    redis.set("wl:token:OldStyleToken0123456789ab", f"noodle-bar/{party['id']}", ex=60)
+    status = client.get("/api/v1/status/OldStyleToken0123456789ab")
+    assert status.status_code == 200 and status.get_json()["position"] == 1
+
+
+def test_a_restaurant_made_before_codes_gets_one_at_its_first_join(client: FlaskClient, headers: dict[str, str],
+                                                                   redis: Any) -> None:
+    from waitlist.store import restaurant_key
+
+    redis.hdel(restaurant_key("noodle-bar"), "code")
+    first, second = add_party(client, headers), add_party(client, headers)
+    code = redis.hget(restaurant_key("noodle-bar"), "code")
+    assert code and token_of(first)[:3] == token_of(second)[:3] == code
+    assert redis.get(f"wl:code:{code}") == "noodle-bar"
+    assert client.get(f"/api/v1/status/{token_of(first)}").get_json()["position"] == 1
 
 
 def test_the_line_read_for_every_quote_keeps_each_party_size_as_it_changes(client: FlaskClient,
