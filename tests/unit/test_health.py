@@ -3,6 +3,7 @@ from __future__ import annotations
 import socket
 
 import pytest
+from flask import Flask
 
 from tests.conftest import ADMIN_TOKEN, make_config
 from tests.fakes import RecordingDispatcher
@@ -35,3 +36,20 @@ def test_requests_answer_503_in_the_json_shape_while_redis_is_down(down_client, 
     assert response.status_code == 503
     assert response.get_json()["error"]["code"] == "store_unavailable"
     assert int(response.headers["Retry-After"]) >= 1
+
+
+def test_json_answers_are_the_bytes_flasks_own_encoder_would_send(app: Flask) -> None:
+    """The orjson provider writes its bytes straight into the response; they must match what Flask's
+    encoder makes of the same value, and what orjson cannot encode still goes through Flask's."""
+    import json
+    from decimal import Decimal
+
+    from flask.json.provider import DefaultJSONProvider
+
+    payload = {"name": "Zoë \"Z\" 王", "sizes": [2, 4], "quote": None, "remote": False, "at": 1.5}
+    with app.app_context():
+        ours = app.json.response(payload)
+        assert ours.get_data() == (json.dumps(payload, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+        assert ours.mimetype == "application/json"
+        odd = {"price": Decimal("1.50")}
+        assert app.json.response(odd).get_data() == DefaultJSONProvider(app).response(odd).get_data()
