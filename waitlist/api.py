@@ -56,9 +56,11 @@ def update_settings(slug: str) -> Any:
 @bp.post("/restaurants/<slug>/parties")
 def add_party(slug: str) -> Any:
     """A host adds a party; the guest is texted their place, quote and status link."""
-    restaurant, snapshot = get_waitlist().authenticate_for_join(slug, bearer_token())
+    waitlist = get_waitlist()
+    restaurant, snapshot = waitlist.authenticate_for_join(slug, bearer_token())
     data = schemas.load(schemas.PartyCreateSchema, json_body())
-    return created(party_json(get_waitlist().join(restaurant, snapshot=snapshot, **data)))
+    party = waitlist.join(restaurant, snapshot=snapshot, **data)
+    return created(party.to_dict(waitlist.status_url(party)))
 
 
 @bp.get("/restaurants/<slug>/parties")
