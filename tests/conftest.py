@@ -111,6 +111,11 @@ def add_party(client: FlaskClient, headers: dict[str, str], slug: str = "noodle-
     return response.get_json()
 
 
+def guest_token(party: dict[str, Any]) -> str:
+    """The token at the end of a party's guest link."""
+    return str(party["status_url"].rsplit("/", 1)[1])
+
+
 @pytest.fixture(autouse=True)
 def _warnings_are_errors() -> Iterator[None]:
     with warnings.catch_warnings():

@@ -768,12 +768,15 @@ class Store:
         return None if owner == slug else owner
 
     def release_sms_from(self, e164: str, slug: str) -> None:
-        if self.redis.get(sms_from_key(e164)) == slug:
-            self.redis.delete(sms_from_key(e164))
+        self._release(sms_from_key(e164), slug)
 
     def release_code(self, code: str, slug: str) -> None:
-        if self.redis.get(code_key(code)) == slug:
-            self.redis.delete(code_key(code))
+        self._release(code_key(code), slug)
+
+    def _release(self, key: str, slug: str) -> None:
+        """Drop a global claim (a sending number, a link code) if this restaurant still holds it."""
+        if self.redis.get(key) == slug:
+            self.redis.delete(key)
 
     def create_restaurant(self, restaurant: Restaurant, api_key_hash: str) -> bool:
         """False when the slug is taken. The restaurant hash is written first and alone decides."""
@@ -1009,25 +1012,22 @@ class Store:
         return int(count)
 
     def resolve_token(self, token: str) -> tuple[str, str] | None:
-        """The restaurant and party behind a guest link: its first characters name the restaurant."""
-        slug = self.slug_for_code(token[:CODE_LENGTH])
+        """The restaurant and party behind a guest link: its first characters name the restaurant.
+
+        A code found with a link is cached for the process: that restaurant holds it for good. (A code
+        merely claimed may still be released, by a create that lost its slug, and claimed again.)"""
+        code = token[:CODE_LENGTH]
+        slug = self._slugs_by_code.get(code) or self.redis.get(code_key(code))
         party_id = self.redis.get(token_key(slug, token)) if slug else None
         if slug and party_id:
+            if len(self._slugs_by_code) < 100_000:
+                self._slugs_by_code[code] = slug
             return slug, party_id
         value = self.redis.get(legacy_token_key(token))
         if not value or "/" not in value:
             return None
         legacy_slug, party_id = value.split("/", 1)
         return legacy_slug, party_id
-
-    def slug_for_code(self, code: str) -> str | None:
-        """A code names its restaurant for good, so each process asks Redis once per code."""
-        slug = self._slugs_by_code.get(code)
-        if slug is None:
-            slug = self.redis.get(code_key(code))
-            if slug and len(self._slugs_by_code) < 100_000:
-                self._slugs_by_code[code] = slug
-        return slug
 
     def claim_code(self, code: str, slug: str) -> bool:
         """Reserve a guest-link code for a restaurant; False when another restaurant has it."""

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from tests.conftest import add_party, next_phone
+from tests.conftest import add_party, guest_token, next_phone
 from tests.fakes import Clock, RecordingDispatcher
 
 BASE = "/api/v1/restaurants/noodle-bar/parties"
@@ -218,7 +218,7 @@ def test_the_guest_status_shows_no_phone_and_leave_takes_the_party_off(client: F
                                                                        headers: dict[str, str]) -> None:
     add_party(client, headers)
     party = add_party(client, headers, phone="+14155550166", name="Bo")
-    token = party["status_url"].rsplit("/", 1)[1]
+    token = guest_token(party)
     status = client.get(f"/api/v1/status/{token}")
     assert status.status_code == 200
     body = status.get_json()
@@ -315,10 +315,6 @@ def test_health_answers_ok_when_redis_answers(client: FlaskClient) -> None:
     assert client.get("/healthz").get_json() == {"status": "ok"}
 
 
-def token_of(party: dict[str, Any]) -> str:
-    return str(party["status_url"].rsplit("/", 1)[1])
-
-
 def test_a_guest_link_names_its_restaurant_and_lives_in_its_slot(client: FlaskClient, headers: dict[str, str],
                                                                   redis: Any) -> None:
     """The token is the restaurant's code and 128 random bits; the join writes its key with the party, in
@@ -328,7 +324,7 @@ def test_a_guest_link_names_its_restaurant_and_lives_in_its_slot(client: FlaskCl
     from waitlist.store import restaurant_key, token_key
 
     party = add_party(client, headers, phone="+14155550134")
-    token, code = token_of(party), redis.hget(restaurant_key("noodle-bar"), "code")
+    token, code = guest_token(party), redis.hget(restaurant_key("noodle-bar"), "code")
     assert len(code) == 3 and token.startswith(code) and len(token) == 3 + 22
     assert redis.get(token_key("noodle-bar", token)) == party["id"]
     assert key_slot(token_key("noodle-bar", token).encode()) == key_slot(restaurant_key("noodle-bar").encode())
@@ -339,7 +335,7 @@ def test_a_guest_link_names_its_restaurant_and_lives_in_its_slot(client: FlaskCl
 
 
 def test_a_forged_or_foreign_link_finds_nothing(client: FlaskClient, headers: dict[str, str]) -> None:
-    token = token_of(add_party(client, headers))
+    token = guest_token(add_party(client, headers))
     assert client.get(f"/api/v1/status/{token}").status_code == 200
     other_code = "zzz" if token[:3] != "zzz" else "yyy"
     for forged in (token[:3] + "A" * 22, other_code + token[3:], token[:-1], token[:3], ""):
@@ -361,9 +357,23 @@ def test_a_restaurant_made_before_codes_gets_one_at_its_first_join(client: Flask
     redis.hdel(restaurant_key("noodle-bar"), "code")
     first, second = add_party(client, headers), add_party(client, headers)
     code = redis.hget(restaurant_key("noodle-bar"), "code")
-    assert code and token_of(first)[:3] == token_of(second)[:3] == code
+    assert code and guest_token(first)[:3] == guest_token(second)[:3] == code
     assert redis.get(f"wl:code:{code}") == "noodle-bar"
-    assert client.get(f"/api/v1/status/{token_of(first)}").get_json()["position"] == 1
+    assert client.get(f"/api/v1/status/{guest_token(first)}").get_json()["position"] == 1
+
+
+def test_a_link_code_released_after_a_lookup_still_finds_its_next_restaurant(redis: Any) -> None:
+    """A create that loses its slug releases the code it claimed; a lookup in that window must not
+    leave the process pointing the code at the wrong restaurant."""
+    from waitlist.store import Store, token_key
+
+    store, token = Store(redis), "Abc" + "x" * 22
+    assert store.claim_code("Abc", "lost-slug")
+    assert store.resolve_token(token) is None
+    store.release_code("Abc", "lost-slug")
+    assert store.claim_code("Abc", "noodle-bar")
+    redis.set(token_key("noodle-bar", token), "p1")
+    assert store.resolve_token(token) == ("noodle-bar", "p1")
 
 
 def test_the_line_read_for_every_quote_keeps_each_party_size_as_it_changes(client: FlaskClient,
