@@ -59,8 +59,7 @@ def add_party(slug: str) -> Any:
     waitlist = get_waitlist()
     restaurant, snapshot = waitlist.authenticate_for_join(slug, bearer_token())
     data = schemas.load(schemas.PartyCreateSchema, json_body())
-    party = waitlist.join(restaurant, snapshot=snapshot, **data)
-    return created(party.to_dict(waitlist.status_url(party)))
+    return created(party_json(waitlist.join(restaurant, snapshot=snapshot, **data)))
 
 
 @bp.get("/restaurants/<slug>/parties")

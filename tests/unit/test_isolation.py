@@ -16,7 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.routing import Rule
 
-from tests.conftest import add_party, auth, create_restaurant
+from tests.conftest import add_party, auth, create_restaurant, guest_token
 from tests.fakes import RecordingDispatcher
 
 A_SLUG, B_SLUG = "noodle-bar", "taco-stand"
@@ -40,11 +40,7 @@ class Tenants:
     @property
     def a_secrets(self) -> tuple[str, ...]:
         """What must never appear in anything B sees: A's guest, her number (any form) and her link."""
-        return (A_NAME, A_PHONE, A_PHONE[2:], "0911", A_NOTES, token(self.a_party), self.a_party["id"])
-
-
-def token(party: dict[str, Any]) -> str:
-    return str(party["status_url"].rsplit("/", 1)[1])
+        return (A_NAME, A_PHONE, A_PHONE[2:], "0911", A_NOTES, guest_token(self.a_party), self.a_party["id"])
 
 
 @pytest.fixture
@@ -84,11 +80,11 @@ def requests_for(app: Flask, rule: Rule, values: dict[str, str]) -> Iterator[tup
 
 
 def a_values(tenants: Tenants) -> dict[str, str]:
-    return {"slug": A_SLUG, "party_id": tenants.a_party["id"], "token": token(tenants.a_party)}
+    return {"slug": A_SLUG, "party_id": tenants.a_party["id"], "token": guest_token(tenants.a_party)}
 
 
 def b_values(tenants: Tenants) -> dict[str, str]:
-    return {"slug": B_SLUG, "party_id": tenants.b_party["id"], "token": token(tenants.b_party)}
+    return {"slug": B_SLUG, "party_id": tenants.b_party["id"], "token": guest_token(tenants.b_party)}
 
 
 def text_of(response: Any) -> str:
