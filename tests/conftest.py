@@ -139,10 +139,11 @@ def redis_test_url() -> str:
 
 @pytest.fixture
 def real_redis() -> Iterator[Any]:
-    """A decoded client on the test database, emptied before and after the test."""
-    from redis import Redis
+    """The service's own client (``waitlist_redis``: per-thread connections, fail-fast retries) on the
+    test database, emptied before and after the test."""
+    from waitlist.connections import waitlist_redis
 
-    client = Redis.from_url(redis_test_url(), decode_responses=True)
+    client = waitlist_redis(redis_test_url())
     try:
         client.ping()
     except Exception as exc:  # pragma: no cover - a broken environment, not a test outcome

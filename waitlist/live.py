@@ -14,6 +14,7 @@ from typing import Any
 from flask import Response, current_app
 from redis import ConnectionPool, Redis
 
+from waitlist.connections import ThreadConnectionRedis
 from waitlist.store import events_key
 
 HEARTBEAT_SECONDS = 15.0
@@ -35,7 +36,7 @@ def blocking_client(redis: Any) -> tuple[Any, float]:
     the connections that requests need).
     """
     pool = getattr(redis, "connection_pool", None)
-    plain = type(redis) is Redis and type(pool) is ConnectionPool
+    plain = type(redis) in (Redis, ThreadConnectionRedis) and type(pool) is ConnectionPool
     if not plain:
         return redis, SHORT_BLOCK_SECONDS
     kwargs = {**pool.connection_kwargs, "socket_timeout": HEARTBEAT_SECONDS + 5.0}  # type: ignore[union-attr]
