@@ -13,7 +13,7 @@ from tests.fakes import RecordingDispatcher
 from waitlist.domain import Status
 from waitlist.errors import WaitlistError
 from waitlist.services import Waitlist
-from waitlist.store import MessageStore, Store, finished_key, notified_key, phones_key, sizes_key, waiting_key
+from waitlist.store import MessageStore, Store, finished_key, line_key, notified_key, phones_key, sizes_key, waiting_key
 
 pytestmark = pytest.mark.integration
 SLUG = "race-house"
@@ -73,6 +73,11 @@ def check_invariants(redis: Any, service: Waitlist) -> dict[str, int]:
     assert set(sizes) == active
     for party_id, size in sizes.items():
         assert redis.hget(f"wl:{{{SLUG}}}:party:{party_id}", "party_size") == size
+    kept = service.store.snapshot(SLUG)  # the line key, as the race left it (see store.line_key)
+    redis.delete(line_key(SLUG))
+    fresh = service.store.snapshot(SLUG)
+    assert (kept.waiting_sizes, kept.notified_sizes) == (fresh.waiting_sizes, fresh.notified_sizes)
+    assert fresh.waiting_sizes == [int(sizes[party_id]) for party_id in waiting]
     return Counter(redis.hget(f"wl:{{{SLUG}}}:party:{pid}", "status") for pid in active | set(finished))
 
 

@@ -380,7 +380,7 @@ def test_the_line_read_for_every_quote_keeps_each_party_size_as_it_changes(clien
                                                                         headers: dict[str, str],
                                                                         redis: Any) -> None:
     """Quotes read the line's sizes from one hash (store.sizes_key), which every change must keep true."""
-    from waitlist.store import Store, party_key, sizes_key
+    from waitlist.store import Store, line_key, party_key, sizes_key
 
     store = Store(redis)
     first, second, third = (add_party(client, headers, party_size=2) for _ in range(3))
@@ -393,8 +393,64 @@ def test_the_line_read_for_every_quote_keeps_each_party_size_as_it_changes(clien
     assert redis.hgetall(sizes_key("noodle-bar")) == {first["id"]: "2", second["id"]: "6"}
     action(client, headers, third["id"], "undo")
     assert store.snapshot("noodle-bar").waiting_sizes == [6, 2]
-    # A party that joined before the hash existed is read from its own record.
+    # A party that joined before the hash existed is read from its own record (when the line is
+    # worked out again: no script wrote these changes, so the line key is dropped by hand).
     redis.hdel(sizes_key("noodle-bar"), second["id"])
+    redis.delete(line_key("noodle-bar"))
     assert store.snapshot("noodle-bar").waiting_sizes == [6, 2]
-    redis.delete(party_key("noodle-bar", second["id"]))
+    redis.delete(party_key("noodle-bar", second["id"]), line_key("noodle-bar"))
     assert store.snapshot("noodle-bar").waiting_sizes == [2]
+
+
+def test_the_line_key_always_matches_the_line_worked_out_afresh(client: FlaskClient, headers: dict[str, str],
+                                                                 redis: Any) -> None:
+    """The snapshot reads the sizes in line order from one key (store.line_key) that joins extend and
+    every other change drops; after each kind of change it must equal the line worked out from the
+    waiting and notified sets."""
+    from waitlist.store import Store, line_key
+
+    store = Store(redis)
+
+    def check() -> None:
+        kept = store.snapshot("noodle-bar")
+        assert redis.exists(line_key("noodle-bar"))
+        redis.delete(line_key("noodle-bar"))
+        fresh = store.snapshot("noodle-bar")
+        assert (kept.waiting_sizes, kept.notified_sizes) == (fresh.waiting_sizes, fresh.notified_sizes)
+
+    a, b, c, d, e = (add_party(client, headers, party_size=size) for size in (2, 4, 6, 3, 5))
+    check()
+    changes = [
+        lambda: add_party(client, headers, party_size=7),                                  # join at the end
+        lambda: client.patch(f"{BASE}/{b['id']}", json={"party_size": 8}, headers=headers),  # a size changes
+        lambda: client.post(f"{BASE}/{d['id']}/move", json={"position": 1}, headers=headers),
+        lambda: action(client, headers, a["id"], "notify"),
+        lambda: action(client, headers, a["id"], "notify"),                                # notified again
+        lambda: action(client, headers, a["id"], "seat"),
+        lambda: action(client, headers, c["id"], "cancel"),
+        lambda: action(client, headers, c["id"], "undo"),
+        lambda: action(client, headers, e["id"], "no-show"),
+        lambda: action(client, headers, a["id"], "complete"),
+        lambda: add_party(client, headers, party_size=1),
+    ]
+    for change in changes:
+        store.snapshot("noodle-bar")  # the key is there before each change, so each must keep it true
+        change()
+        check()
+    assert store.snapshot("noodle-bar").waiting_sizes == [3, 8, 6, 7, 1]
+
+
+def test_a_join_behind_a_party_moved_to_the_end_still_extends_the_line_right(client: FlaskClient,
+                                                                             headers: dict[str, str],
+                                                                             redis: Any) -> None:
+    """A join appends its size only when it lands last; here the moved party keeps a score above
+    the next join's, so the join lands before it and the line key is dropped instead."""
+    from waitlist.store import Store, line_key, waiting_key
+
+    store = Store(redis)
+    first, _second = add_party(client, headers, party_size=2), add_party(client, headers, party_size=4)
+    redis.zadd(waiting_key("noodle-bar"), {first["id"]: 1000})  # as if moved far back by hand
+    redis.delete(line_key("noodle-bar"))
+    assert store.snapshot("noodle-bar").waiting_sizes == [4, 2]
+    add_party(client, headers, party_size=6)
+    assert store.snapshot("noodle-bar").waiting_sizes == [4, 6, 2]
