@@ -13,7 +13,9 @@ script stays single-slot):
     wl:{slug}:joins:<digest>:<day> string joins by one number that day (daily cap), expires
     wl:{slug}:phones            hash   E.164 phone -> id of its party on the list
     wl:{slug}:sizes             hash   party id -> party size, for every party on the list (pending,
-                                       waiting, notified): the estimator's read of the line is one HMGET
+                                       waiting, notified): one HGETALL when the line key below is missing
+    wl:{slug}:line              string the sizes of the waiting and notified parties in order, "2 4|6",
+                                       as the snapshot reads them (joins extend it, other changes drop it)
     wl:{slug}:finished          zset   ids of parties that left the list, score = time (trimmed to 36 h)
     wl:{slug}:events            stream audit trail of every change (trimmed to ~10,000 entries)
     wl:{slug}:seq               string join counter giving queue order
