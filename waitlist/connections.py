@@ -53,7 +53,7 @@ class ThreadConnectionRedis(Redis):
 
     def _thread_client(self) -> Redis:
         own = self._threads
-        if getattr(own, "pid", None) != os.getpid():
+        if getattr(own, "pid", None) != os.getpid():  # not self.client(): that would be another of this class
             own.client = Redis(connection_pool=self.connection_pool, single_connection_client=True)
             own.pid = os.getpid()
         return own.client  # type: ignore[no-any-return]

@@ -244,7 +244,7 @@ end
 
 # Shared snippet: a JSON object of string fields (cjson) as HSET's field/value arguments. The hot scripts
 # (join, text record) take their values as JSON objects rather than one argument per value: redis-py
-# packs each argument in Python (about 2,800 instructions each), and a join's 80 arguments, now 16 (14
+# packs each argument in Python (about 2,800 instructions each), and a join's 80 arguments, now 17 (15
 # of them keys), cost 8% of an add. A hash's values must be strings: cjson would turn a number into a
 # Lua number, which HSET writes in its own format; numbers are for comparisons and TTLs only.
 _FIELDS = """
@@ -1512,8 +1512,14 @@ class StatsStore:
                 erased += int(self.redis.delete(key))
                 self.redis.zrem(finished_key(slug), key[len(party_prefix(slug)):])
                 if token:
-                    self.redis.delete(token_key(slug, token), legacy_token_key(token))
+                    self._forget_link(slug, token)
         return erased
+
+    def _forget_link(self, slug: str, token: str) -> None:
+        """A guest link stops resolving: its key, and its key from before links carried a code (a
+        global key, so a command of its own)."""
+        self.redis.delete(token_key(slug, token))
+        self.redis.delete(legacy_token_key(token))
 
     def erase_old_comments(self, slug: str, cutoff: float) -> int:
         """Guests' feedback comments are their own words: drop them from the stream once folded and old."""
@@ -1545,7 +1551,7 @@ class StatsStore:
             erased["parties"] += int(self.redis.delete(party_key(slug, party_id)))
             self.redis.zrem(finished_key(slug), party_id)
             if token:
-                self.redis.delete(token_key(slug, token), legacy_token_key(token))
+                self._forget_link(slug, token)
         for key in self.redis.scan_iter(match=f"{message_prefix(slug)}*", count=500):
             to, from_ = self.redis.hmget(key, "to", "from")
             if phone in (to, from_):

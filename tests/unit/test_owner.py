@@ -13,7 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from rq.registry import ScheduledJobRegistry
 
-from tests.conftest import add_party, auth, create_restaurant
+from tests.conftest import add_party, auth, create_restaurant, guest_token
 from tests.fakes import Clock
 from waitlist import stats
 from waitlist.store import (
@@ -21,6 +21,7 @@ from waitlist.store import (
     events_key,
     message_prefix,
     stats_cursor_key,
+    token_key,
     visits_key,
 )
 from workers import jobs
@@ -307,6 +308,10 @@ def test_forget_erases_a_guest_everywhere_and_takes_an_active_party_off_the_list
     assert phone not in dump and "Forget Me" not in dump and "call me at home" not in dump
     assert "Keep Me" in dump
     assert not redis.exists(f"wl:{{{SLUG}}}:party:{now_waiting['id']}")
+    for party in (earlier, now_waiting):  # their guest links are gone, not just leading nowhere
+        assert not redis.exists(token_key(SLUG, guest_token(party)))
+        assert client.get(f"/api/v1/status/{guest_token(party)}").status_code == 404
+    assert redis.exists(token_key(SLUG, guest_token(other)))
     assert stats_of(client, headers)["total"]["parties"]["joined"] == 3  # counters name nobody: they stay
 
 
