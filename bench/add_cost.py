@@ -53,15 +53,15 @@ BASELINE = "baseline (one Lua script)"
 
 def create_app(parts: str = "") -> Flask:
     """The service's app with the comma-separated ``parts`` switched off (see the module docstring)."""
-    from waitlist import create_app as create_service
-    from waitlist import services
-    from waitlist.estimator import Estimate
+    from waitlist.estimate.estimator import Estimate
+    from waitlist.services import waitlist as services
+    from waitlist.web.app import create_app as create_service
 
     app = create_service()
     waitlist = app.extensions["waitlist"]
     off = set(filter(None, parts.split(",")))
     if "nolog" in off:
-        logging.getLogger("waitlist.services").setLevel(logging.WARNING)
+        logging.getLogger("waitlist.services.waitlist").setLevel(logging.WARNING)
     if "notext" in off:
         waitlist._joined_text = lambda restaurant, party, position: None
         waitlist._text_joined = lambda restaurant, party: None

@@ -70,7 +70,7 @@ def call(app: Any, env: dict[str, Any]) -> tuple[str, bytes]:
 def service_adder(root: Path) -> Callable[[int], None]:
     """Adds through the service's app built from ``root`` (REDIS_URL etc. come from the environment)."""
     sys.path.insert(0, str(root))
-    from waitlist import create_app
+    from waitlist.web.app import create_app
 
     app = create_app()
     keys = []

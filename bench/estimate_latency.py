@@ -17,9 +17,9 @@ import fakeredis
 
 from bench.simulate import RESTAURANTS, simulate
 from config import Config
-from waitlist.backtest import EPOCH, Event
-from waitlist.estimator import Snapshot, estimate_wait
-from waitlist.services import Waitlist
+from waitlist.estimate.backtest import EPOCH, Event
+from waitlist.estimate.estimator import Snapshot, estimate_wait
+from waitlist.services.waitlist import Waitlist
 from waitlist.store import MessageStore, Store
 
 

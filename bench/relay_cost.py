@@ -25,8 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from config import Config  # noqa: E402
-from waitlist.dispatch import RQDispatcher  # noqa: E402
 from waitlist.store import MessageStore, OutboundText, Store, restaurants_key  # noqa: E402
+from waitlist.texting.dispatch import RQDispatcher  # noqa: E402
 from workers.relay import OutboxRelay  # noqa: E402
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/13"

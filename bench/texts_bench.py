@@ -42,9 +42,9 @@ from redis import Redis  # noqa: E402
 
 from config import Config  # noqa: E402
 from tests.twilio_server import TwilioServer  # noqa: E402
-from waitlist import create_app  # noqa: E402
-from waitlist.dispatch import TEXTS_QUEUE, TIMERS_QUEUE, RQDispatcher  # noqa: E402
 from waitlist.store import Store  # noqa: E402
+from waitlist.texting.dispatch import TEXTS_QUEUE, TIMERS_QUEUE, RQDispatcher  # noqa: E402
+from waitlist.web.app import create_app  # noqa: E402
 from workers.relay import OutboxRelay  # noqa: E402
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/12"

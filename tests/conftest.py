@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from config import Config
 from tests.fakes import Clock, FakeSender, RecordingDispatcher
 from tests.twilio_server import twilio_server  # noqa: F401  (a fixture for every test module)
-from waitlist import create_app
+from waitlist.web.app import create_app
 from workers import context as job_context
 
 ADMIN_TOKEN = "admin-test-token"
@@ -141,7 +141,7 @@ def redis_test_url() -> str:
 def real_redis() -> Iterator[Any]:
     """The service's own client (``waitlist_redis``: per-thread connections, fail-fast retries) on the
     test database, emptied before and after the test."""
-    from waitlist.connections import waitlist_redis
+    from waitlist.store.connections import waitlist_redis
 
     client = waitlist_redis(redis_test_url())
     try:

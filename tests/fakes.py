@@ -5,7 +5,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from waitlist.sms import PermanentSendError, Sent
+from waitlist.texting.sms import PermanentSendError, Sent
 
 
 class RecordingDispatcher:

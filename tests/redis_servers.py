@@ -191,7 +191,7 @@ class RedisCluster3:
 
     @property
     def url(self) -> str:
-        """The waitlist's cluster URL (waitlist.connections understands the ``redis+cluster`` scheme)."""
+        """The waitlist's cluster URL (waitlist.store.connections understands the ``redis+cluster`` scheme)."""
         return f"redis+cluster://127.0.0.1:{self.ports[0]}/0"
 
     def start(self, timeout: float = 30.0) -> Self:

@@ -1,7 +1,7 @@
 """A Twilio-compatible Messages API on loopback, for end-to-end tests and the benchmark.
 
 It speaks just enough of Twilio's REST API for the official ``twilio`` client, pointed at it with
-TWILIO_API_URL (``waitlist.sms.BaseUrlHttpClient``), to send and list messages:
+TWILIO_API_URL (``waitlist.texting.sms.BaseUrlHttpClient``), to send and list messages:
 
     POST /2010-04-01/Accounts/{sid}/Messages.json   records the form (To, From, Body, StatusCallback,
                                                      ValidityPeriod...) and answers 201 + the message

@@ -18,7 +18,7 @@ import time
 from urllib.parse import urlparse
 
 from config import Config
-from waitlist.connections import embedded_pair, redis_answers
+from waitlist.store.connections import embedded_pair, redis_answers
 
 DEV_ADMIN_TOKEN = "dev-admin-token"
 DEMO_SLUG = "demo"
@@ -79,8 +79,8 @@ def run_processes(config: Config, port: int) -> int:
 
 
 def run_embedded(config: Config, port: int) -> int:
-    from waitlist import create_app
-    from waitlist.sms import OutboxSender
+    from waitlist.texting.sms import OutboxSender
+    from waitlist.web.app import create_app
     from workers import context
 
     redis, rq_connection = embedded_pair()
@@ -99,7 +99,7 @@ def start_embedded_worker(rq_connection: object) -> None:
     from rq.scheduler import RQScheduler
     from rq.timeouts import TimerDeathPenalty
 
-    from waitlist.dispatch import QUEUES
+    from waitlist.texting.dispatch import QUEUES
     from workers.worker import TextWorker
 
     class ThreadWorker(TextWorker):
@@ -128,8 +128,8 @@ def start_embedded_worker(rq_connection: object) -> None:
 
 def create_demo_restaurant(config: Config, app: object, port: int) -> None:
     """A ready-made restaurant so a newcomer can sign in at once; its key is printed."""
-    from waitlist import create_app
-    from waitlist.errors import SlugTaken, WaitlistError
+    from waitlist.domain.errors import SlugTaken, WaitlistError
+    from waitlist.web.app import create_app
 
     app = app or create_app(config)
     service = app.extensions["waitlist"]  # type: ignore[attr-defined]

@@ -7,11 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from config import Config
-from waitlist.connections import rq_redis, waitlist_redis
-from waitlist.dispatch import RQDispatcher
-from waitlist.services import Waitlist
-from waitlist.sms import OutboxSender, Sender, TwilioSender
+from waitlist.services.waitlist import Waitlist
 from waitlist.store import MessageStore, Store
+from waitlist.store.connections import rq_redis, waitlist_redis
+from waitlist.texting.dispatch import RQDispatcher
+from waitlist.texting.sms import OutboxSender, Sender, TwilioSender
 
 
 @dataclass

@@ -6,8 +6,8 @@ import logging
 import time
 from typing import Any
 
-from waitlist.phones import mask_phone, phone_digest
-from waitlist.sms import (
+from waitlist.domain.phones import mask_phone, phone_digest
+from waitlist.texting.sms import (
     OPT_OUT_CODE,
     AmbiguousSendError,
     PermanentSendError,
@@ -113,7 +113,7 @@ PERIODIC_QUEUE = "timers"
 
 
 def _owner_stats() -> Any:
-    from waitlist.stats import OwnerStats
+    from waitlist.services.stats import OwnerStats
     from waitlist.store import StatsStore
 
     waitlist = current().waitlist

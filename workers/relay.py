@@ -21,8 +21,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from waitlist.dispatch import Dispatcher
 from waitlist.store import MessageStore, Store
+from waitlist.texting.dispatch import Dispatcher
 
 log = logging.getLogger(__name__)
 

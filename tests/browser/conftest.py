@@ -18,7 +18,7 @@ from redis import Redis
 from werkzeug.serving import make_server
 
 from tests.conftest import make_config, redis_test_url
-from waitlist import create_app
+from waitlist.web.app import create_app
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

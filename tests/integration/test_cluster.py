@@ -36,9 +36,9 @@ from tests.integration.test_concurrency import (  # noqa: F401  (re-run here aga
 from tests.integration.test_texts_e2e import WorkerProcess, eventually, worker_env
 from tests.redis_servers import RedisCluster3, RedisServer
 from tests.twilio_server import TwilioServer
-from waitlist import create_app
-from waitlist.connections import waitlist_redis
-from waitlist.dispatch import TEXTS_QUEUE, TIMERS_QUEUE
+from waitlist.store.connections import waitlist_redis
+from waitlist.texting.dispatch import TEXTS_QUEUE, TIMERS_QUEUE
+from waitlist.web.app import create_app
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -242,7 +242,7 @@ def test_rate_limits_count_in_the_cluster_shared_by_every_web_process(cluster: R
 
 
 def test_rq_refuses_a_cluster_url_with_a_message_naming_rq_redis_url(cluster: RedisCluster3) -> None:
-    from waitlist.connections import rq_redis
+    from waitlist.store.connections import rq_redis
 
     with pytest.raises(ValueError, match="RQ_REDIS_URL"):
         rq_redis(cluster.url)

@@ -10,9 +10,9 @@ import pytest
 
 from tests.conftest import make_config
 from tests.fakes import RecordingDispatcher
-from waitlist.domain import Status
-from waitlist.errors import WaitlistError
-from waitlist.services import Waitlist
+from waitlist.domain.errors import WaitlistError
+from waitlist.domain.model import Status
+from waitlist.services.waitlist import Waitlist
 from waitlist.store import MessageStore, Store, finished_key, line_key, notified_key, phones_key, sizes_key, waiting_key
 
 pytestmark = pytest.mark.integration

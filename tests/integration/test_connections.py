@@ -1,12 +1,12 @@
 """The waitlist's client on a real Redis: every thread talks over a connection of its own (see
-``waitlist.connections.ThreadConnectionRedis``), and nothing else about the client changes."""
+``waitlist.store.connections.ThreadConnectionRedis``), and nothing else about the client changes."""
 from __future__ import annotations
 
 import os
 import threading
 from typing import Any
 
-from waitlist.connections import ThreadConnectionRedis
+from waitlist.store.connections import ThreadConnectionRedis
 
 
 def client_id(redis: Any) -> int:

@@ -3,7 +3,7 @@
 
 The Redis is the test's own (tests/redis_servers.py), with the documented production settings: AOF with
 ``appendfsync everysec`` and ``maxmemory-policy noeviction``. The app is built exactly as production
-builds its client (``waitlist.connections.waitlist_redis``: fail-fast retries, short timeouts). Texts go
+builds its client (``waitlist.store.connections.waitlist_redis``: fail-fast retries, short timeouts). Texts go
 to a recording dispatcher: RQ's own Redis is not the subject here.
 """
 from __future__ import annotations
@@ -21,8 +21,8 @@ from flask import Flask
 from tests.conftest import auth, create_restaurant, make_config
 from tests.fakes import RecordingDispatcher
 from tests.redis_servers import PRODUCTION_SETTINGS, RedisServer
-from waitlist import create_app
-from waitlist.connections import waitlist_redis
+from waitlist.store.connections import waitlist_redis
+from waitlist.web.app import create_app
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

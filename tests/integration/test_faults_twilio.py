@@ -27,10 +27,10 @@ from tests.integration.test_faults_worker import RQWorker
 from tests.integration.test_texts_e2e import eventually, worker_env
 from tests.redis_servers import RedisServer
 from tests.twilio_server import AUTH_TOKEN, Reply, TwilioServer, html_error, server_error
-from waitlist import create_app
-from waitlist.connections import rq_redis, waitlist_redis
-from waitlist.dispatch import RQDispatcher
 from waitlist.store import STATUS_RANK
+from waitlist.store.connections import rq_redis, waitlist_redis
+from waitlist.texting.dispatch import RQDispatcher
+from waitlist.web.app import create_app
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -28,9 +28,9 @@ from tests.conftest import auth, create_restaurant, make_config
 from tests.integration.test_texts_e2e import ROOT, RQ, WorkerProcess, eventually, worker_env
 from tests.redis_servers import RedisServer
 from tests.twilio_server import TwilioServer
-from waitlist import create_app
-from waitlist.connections import rq_redis, waitlist_redis
-from waitlist.dispatch import TEXTS_QUEUE, TIMERS_QUEUE, RQDispatcher
+from waitlist.store.connections import rq_redis, waitlist_redis
+from waitlist.texting.dispatch import TEXTS_QUEUE, TIMERS_QUEUE, RQDispatcher
+from waitlist.web.app import create_app
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

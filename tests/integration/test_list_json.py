@@ -8,8 +8,10 @@ import pytest
 
 from tests.conftest import auth, create_restaurant, make_config
 from tests.fakes import RecordingDispatcher
-from waitlist import create_app, store, texts
-from waitlist.domain import quote_range_text
+from waitlist import store
+from waitlist.domain.model import quote_range_text
+from waitlist.texting import texts
+from waitlist.web.app import create_app
 
 pytestmark = pytest.mark.integration
 

@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import ADMIN_TOKEN, add_party, auth, create_restaurant, make_config
-from waitlist import create_app
+from waitlist.web.app import create_app
 from workers.relay import OutboxRelay
 
 pytestmark = pytest.mark.integration

@@ -38,8 +38,8 @@ from tests.integration.test_texts_e2e import (  # noqa: F401  (fixtures, used by
     worker,
 )
 from tests.twilio_server import TwilioServer
-from waitlist import texts
-from waitlist.dispatch import TIMERS_QUEUE
+from waitlist.texting import texts
+from waitlist.texting.dispatch import TIMERS_QUEUE
 
 pytestmark = pytest.mark.integration
 

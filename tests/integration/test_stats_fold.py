@@ -9,8 +9,9 @@ import pytest
 
 from tests.conftest import make_config
 from tests.fakes import RecordingDispatcher
-from waitlist import create_app, stats
+from waitlist.services import stats
 from waitlist.store import StatsStore
+from waitlist.web.app import create_app
 
 pytestmark = pytest.mark.integration
 

@@ -33,9 +33,10 @@ from tests.twilio_server import (
     stalled,
     twilio_error,
 )
-from waitlist import create_app, texts
-from waitlist.dispatch import TEXTS_QUEUE, TIMERS_QUEUE, RQDispatcher
-from waitlist.sms import OUTBOX_KEY, outbox_entries
+from waitlist.texting import texts
+from waitlist.texting.dispatch import TEXTS_QUEUE, TIMERS_QUEUE, RQDispatcher
+from waitlist.texting.sms import OUTBOX_KEY, outbox_entries
+from waitlist.web.app import create_app
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

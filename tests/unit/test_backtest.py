@@ -7,7 +7,7 @@ import click
 import pytest
 from flask import Flask
 
-from waitlist.backtest import (
+from waitlist.estimate.backtest import (
     Event,
     Quote,
     accuracy,

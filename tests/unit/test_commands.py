@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from waitlist.commands import Intent, parse, rating_of
+from waitlist.texting.commands import Intent, parse, rating_of
 
 TABLE = [
     ("9", Intent.LEAVE), ("leave", Intent.LEAVE), (" Leave. ", Intent.LEAVE), ("x", Intent.LEAVE),

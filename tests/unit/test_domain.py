@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from waitlist.domain import (
+from waitlist.domain.model import (
     ACTIVE,
     FINISHED,
     Settings,

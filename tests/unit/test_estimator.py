@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from waitlist.domain import Party, Status
-from waitlist.estimator import (
+from waitlist.domain.model import Party, Status
+from waitlist.estimate.estimator import (
     DEFAULT_DINING_MINUTES,
     MAX_MINUTES,
     DiningModel,

@@ -7,7 +7,7 @@ from flask import Flask
 
 from tests.conftest import ADMIN_TOKEN, make_config
 from tests.fakes import RecordingDispatcher
-from waitlist import create_app
+from waitlist.web.app import create_app
 
 
 @pytest.fixture
@@ -16,7 +16,7 @@ def down_client():  # type: ignore[no-untyped-def]
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    from waitlist.connections import waitlist_redis
+    from waitlist.store.connections import waitlist_redis
 
     redis = waitlist_redis(f"redis://127.0.0.1:{port}/0")
     app = create_app(make_config(), redis=redis, dispatcher=RecordingDispatcher())

@@ -12,8 +12,8 @@ from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from config import Config
 from tests.conftest import add_party, make_config
 from tests.fakes import FakeSender, RecordingDispatcher
-from waitlist.phones import phone_digest
-from waitlist.sms import (
+from waitlist.domain.phones import phone_digest
+from waitlist.texting.sms import (
     AmbiguousSendError,
     PermanentSendError,
     TransientSendError,

@@ -173,7 +173,7 @@ def test_a_pending_party_confirms_by_replying_one(client: FlaskClient, headers: 
                                                   app: Flask) -> None:
     remote_on(client, headers)
     join_form(client, phone="+14155550187")
-    from waitlist.inbound import InboundHandler
+    from waitlist.services.inbound import InboundHandler
 
     result = InboundHandler(app.extensions["waitlist"]).handle(to="+14155550100", from_="+14155550187", body="1",
                                                                message_sid="SMconfirm")

@@ -32,7 +32,8 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.conftest import ADMIN_TOKEN, add_party, auth, create_restaurant, make_config
 from tests.fakes import Clock, RecordingDispatcher
-from waitlist import create_app, openapi
+from waitlist.web import openapi
+from waitlist.web.app import create_app
 
 EXAMPLES_PER_OPERATION = int(os.environ.get("FUZZ_EXAMPLES", "10"))  # FUZZ_EXAMPLES=500 for a deep run
 PHONES = [f"+1415555{n:04d}" for n in range(3000, 3040)]
@@ -234,7 +235,7 @@ def _bounds(field: Any) -> dict[str, Any]:
     ("Move", "MoveSchema"), ("MessageCreate", "MessageSchema"),
 ])
 def test_each_request_body_mirrors_its_marshmallow_schema(component: str, schema_name: str) -> None:
-    from waitlist import schemas as input_schemas
+    from waitlist.web import schemas as input_schemas
 
     loader = getattr(input_schemas, schema_name)()
     described = openapi.description()["components"]["schemas"][component]
@@ -254,7 +255,7 @@ def test_each_request_body_mirrors_its_marshmallow_schema(component: str, schema
 
 
 def test_the_query_parameters_mirror_their_marshmallow_schemas() -> None:
-    from waitlist import schemas as input_schemas
+    from waitlist.web import schemas as input_schemas
 
     paths = openapi.description()["paths"]
     size = paths["/api/v1/restaurants/{slug}/estimate"]["get"]["parameters"][0]["schema"]
@@ -265,7 +266,7 @@ def test_the_query_parameters_mirror_their_marshmallow_schemas() -> None:
 
 
 def test_each_answer_schema_lists_exactly_what_to_dict_returns(world: World) -> None:
-    from waitlist.domain import Party, Settings
+    from waitlist.domain.model import Party, Settings
 
     components = openapi.description()["components"]["schemas"]
     waitlist = world.app.extensions["waitlist"]

@@ -15,7 +15,7 @@ from rq.registry import ScheduledJobRegistry
 
 from tests.conftest import add_party, auth, create_restaurant, guest_token
 from tests.fakes import Clock
-from waitlist import stats
+from waitlist.services import stats
 from waitlist.store import (
     StatsStore,
     events_key,
@@ -250,7 +250,7 @@ def test_charts_say_so_when_there_is_nothing_to_draw(client: FlaskClient, restau
     (0, 1.0, 0.25), (3, 3, 1), (17, 20, 5), (42, 60, 20), (130, 150, 50), (0.33, 0.4, 0.1),
 ])
 def test_chart_axes_end_on_a_round_number(value: float, top: float, step: float) -> None:
-    from waitlist.owner import nice_max
+    from waitlist.web.owner import nice_max
 
     assert nice_max(value) == pytest.approx((top, step))
 

@@ -13,14 +13,15 @@ from flask.testing import FlaskClient
 
 from tests.conftest import add_party, auth, create_restaurant, make_config
 from tests.fakes import Clock, RecordingDispatcher
-from waitlist import create_app, live, page_models
-from waitlist.pages_dev import REPLIES_KEY
-from waitlist.sms import OUTBOX_KEY
 from waitlist.store import events_key
+from waitlist.texting.sms import OUTBOX_KEY
+from waitlist.web import live, page_models
+from waitlist.web.app import create_app
+from waitlist.web.dev import REPLIES_KEY
 
 XSS = "<script>alert(1)</script>"
 HTML = {"Accept": "text/html"}
-TEMPLATES = Path(__file__).resolve().parents[2] / "waitlist" / "templates"
+TEMPLATES = Path(__file__).resolve().parents[2] / "waitlist" / "web" / "templates"
 
 
 def csrf_of(html: str) -> str:

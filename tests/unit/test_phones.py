@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from waitlist.errors import InvalidInput
-from waitlist.phones import mask_phone, normalize_phone, phone_digest
+from waitlist.domain.errors import InvalidInput
+from waitlist.domain.phones import mask_phone, normalize_phone, phone_digest
 
 
 @pytest.mark.parametrize(("raw", "region", "e164"), [

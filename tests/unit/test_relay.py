@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 
 from tests.conftest import add_party, wait_until
 from tests.fakes import Clock, RecordingDispatcher
-from waitlist.phones import phone_digest
+from waitlist.domain.phones import phone_digest
 from waitlist.store import OUTBOX_CHANNEL, outbox_key
 from workers.relay import LEASE_SECONDS, OutboxRelay
 

@@ -24,8 +24,8 @@ from tests.conftest import ADMIN_TOKEN, add_party, auth, create_restaurant, make
 from tests.fakes import Clock, FakeSender, RecordingDispatcher
 from tests.twilio_server import ACCOUNT_SID, TwilioServer
 from tests.unit.test_isolation import csrf_of, requests_for, sign_in
-from waitlist import create_app
-from waitlist.commands import (
+from waitlist.domain.phones import mask_phone, normalize_phone, phone_digest
+from waitlist.texting.commands import (
     HELP_WORDS,
     LEAVE_WORDS,
     START_WORDS,
@@ -34,8 +34,8 @@ from waitlist.commands import (
     parse,
     rating_of,
 )
-from waitlist.phones import mask_phone, normalize_phone, phone_digest
-from waitlist.sms import OutboxSender, PermanentSendError, TwilioSender
+from waitlist.texting.sms import OutboxSender, PermanentSendError, TwilioSender
+from waitlist.web.app import create_app
 from workers import context as job_context
 from workers import jobs
 
@@ -119,7 +119,7 @@ def test_a_view_that_sets_its_own_security_header_keeps_it_and_gets_the_others(a
     ("/join/noodle-bar/qr.png/x", True), ("/api/v1/restaurants", False), ("/healthz", False), ("/", False),
 ])
 def test_which_paths_are_never_stored(path: str, private: bool) -> None:
-    from waitlist.pages import is_private
+    from waitlist.web.pages import is_private
 
     assert is_private(path) is private
 

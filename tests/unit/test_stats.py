@@ -1,4 +1,4 @@
-"""The aggregation rules of waitlist.stats over hand-made event lists: no Redis, no app."""
+"""The aggregation rules of waitlist.services.stats over hand-made event lists: no Redis, no app."""
 from __future__ import annotations
 
 from collections import Counter
@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from waitlist import stats
+from waitlist.services import stats
 
 ZONE = ZoneInfo("America/New_York")
 

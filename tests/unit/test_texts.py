@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from waitlist import texts
+from waitlist.texting import texts
 
 NAME = "The Golden Dragon Noodle House"  # 30 characters, the longest name we design for
 STATUS_URL = "https://waitlist.example.com/s/" + "A1b2C3d4E5f6G7h8I9j0K1l2"  # a 24-character token

@@ -271,7 +271,7 @@ def test_a_status_callback_needs_a_valid_signature(client: FlaskClient) -> None:
 def test_webhooks_refuse_everything_without_a_twilio_token(restaurant: dict[str, Any]) -> None:
     import fakeredis
 
-    from waitlist import create_app
+    from waitlist.web.app import create_app
 
     app = create_app(make_config(), redis=fakeredis.FakeRedis(decode_responses=True),
                      dispatcher=RecordingDispatcher())

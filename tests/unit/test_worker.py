@@ -10,9 +10,9 @@ from rq.registry import ScheduledJobRegistry
 
 from tests.conftest import make_config, wait_until
 from tests.fakes import FakeSender
-from waitlist.dispatch import TEXTS_QUEUE, TIMERS_QUEUE, RQDispatcher
-from waitlist.services import Waitlist
+from waitlist.services.waitlist import Waitlist
 from waitlist.store import MessageStore, OutboundText, Store, outbox_key, restaurants_key
+from waitlist.texting.dispatch import TEXTS_QUEUE, TIMERS_QUEUE, RQDispatcher
 from workers import context
 from workers.worker import TextWorker
 

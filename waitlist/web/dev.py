@@ -15,12 +15,12 @@ from typing import Any
 
 from flask import Blueprint, current_app, render_template, request
 
-from waitlist.errors import InvalidInput
-from waitlist.http import get_waitlist
-from waitlist.inbound import InboundHandler
-from waitlist.pages import back_to, check_csrf, from_script, no_content
-from waitlist.phones import normalize_phone
-from waitlist.sms import OUTBOX_MAX, outbox_entries
+from waitlist.domain.errors import InvalidInput
+from waitlist.domain.phones import normalize_phone
+from waitlist.services.inbound import InboundHandler
+from waitlist.texting.sms import OUTBOX_MAX, outbox_entries
+from waitlist.web.http import get_waitlist
+from waitlist.web.pages import back_to, check_csrf, from_script, no_content
 
 bp = Blueprint("dev_phone", __name__, url_prefix="/dev/phone")
 

@@ -23,8 +23,8 @@ from redis.exceptions import (
 from werkzeug.exceptions import HTTPException
 from werkzeug.sansio.response import Response as BaseResponse
 
-from waitlist.errors import InvalidInput, StoreUnavailable, WaitlistError
-from waitlist.services import Waitlist
+from waitlist.domain.errors import InvalidInput, StoreUnavailable, WaitlistError
+from waitlist.services.waitlist import Waitlist
 
 log = logging.getLogger(__name__)
 

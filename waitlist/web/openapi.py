@@ -16,7 +16,7 @@ bp = Blueprint("openapi", __name__, url_prefix="/api/v1")
 
 @cache
 def description() -> dict[str, Any]:
-    text = resources.files("waitlist").joinpath("openapi.yaml").read_text(encoding="utf-8")
+    text = resources.files("waitlist.web").joinpath("openapi.yaml").read_text(encoding="utf-8")
     return yaml.safe_load(text)  # type: ignore[no-any-return]
 
 

@@ -18,21 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from config import Config
-from waitlist import texts
-from waitlist.commands import rating_of
-from waitlist.dispatch import Dispatcher
-from waitlist.domain import (
-    CODE_LENGTH,
-    Party,
-    Restaurant,
-    Settings,
-    Status,
-    allowed_from,
-    open_now,
-    quote_range_text,
-    validate_settings_patch,
-)
-from waitlist.errors import (
+from waitlist.domain.errors import (
     AlreadyWaiting,
     Forbidden,
     InvalidInput,
@@ -44,9 +30,23 @@ from waitlist.errors import (
     Unauthorized,
     WaitlistClosed,
 )
-from waitlist.estimator import Estimate, Snapshot, estimate_wait, estimate_waits
-from waitlist.phones import mask_phone, normalize_phone, phone_digest
+from waitlist.domain.model import (
+    CODE_LENGTH,
+    Party,
+    Restaurant,
+    Settings,
+    Status,
+    allowed_from,
+    open_now,
+    quote_range_text,
+    validate_settings_patch,
+)
+from waitlist.domain.phones import mask_phone, normalize_phone, phone_digest
+from waitlist.estimate.estimator import Estimate, Snapshot, estimate_wait, estimate_waits
 from waitlist.store import MessageStore, OutboundText, RecordedText, Store
+from waitlist.texting import texts
+from waitlist.texting.commands import rating_of
+from waitlist.texting.dispatch import Dispatcher
 
 log = logging.getLogger(__name__)
 

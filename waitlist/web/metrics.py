@@ -12,7 +12,7 @@ from flask import Blueprint, Response, current_app
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 from rq.worker import Worker
 
-from waitlist.http import bearer_token, get_waitlist
+from waitlist.web.http import bearer_token, get_waitlist
 
 bp = Blueprint("metrics", __name__)
 

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from waitlist.domain import Party, Restaurant, Status, quote_range_text
-from waitlist.services import UNDO_WINDOW_SECONDS, Waitlist
+from waitlist.domain.model import Party, Restaurant, Status, quote_range_text
+from waitlist.services.waitlist import UNDO_WINDOW_SECONDS, Waitlist
 
 LATE_MINUTES = 10
 BOARD_SIZES = ((2, "1–2"), (4, "3–4"), (6, "5–6"), (8, "7+"))

@@ -27,9 +27,9 @@ from flask import (
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from werkzeug.wrappers import Response as BaseResponse
 
-from waitlist import live, page_models
-from waitlist.errors import Forbidden
-from waitlist.http import get_waitlist
+from waitlist.domain.errors import Forbidden
+from waitlist.web import live, page_models
+from waitlist.web.http import get_waitlist
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
        "font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
@@ -51,7 +51,8 @@ board_bp = Blueprint("board", __name__, url_prefix="/board")
 
 def init_app(app: Flask) -> None:
     """Register the pages, their session settings, security headers and friendly HTML errors."""
-    from waitlist import pages_dev, pages_host
+    from waitlist.web import dev, host
+
 
     config = app.config["WAITLIST"]
     app.config["SESSION_COOKIE_HTTPONLY"] = True
@@ -60,10 +61,10 @@ def init_app(app: Flask) -> None:
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=float(getattr(config, "session_hours", 12.0)))
     app.session_interface = CookieSessions()
     app.jinja_env.globals["csrf_token"] = csrf_token
-    app.register_blueprint(pages_host.bp)
+    app.register_blueprint(host.bp)
     app.register_blueprint(guest_bp)
     app.register_blueprint(board_bp)
-    app.register_blueprint(pages_dev.bp)
+    app.register_blueprint(dev.bp)
     app.extensions["html_error_renderer"] = render_error
     app.wsgi_app = SecurityHeaders(app.wsgi_app)  # type: ignore[method-assign]
 

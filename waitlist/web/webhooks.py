@@ -12,10 +12,10 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from twilio.request_validator import RequestValidator
 
 from config import Config
-from waitlist.errors import Forbidden
-from waitlist.http import get_waitlist
-from waitlist.inbound import InboundHandler
-from waitlist.sms import outbox_entries
+from waitlist.domain.errors import Forbidden
+from waitlist.services.inbound import InboundHandler
+from waitlist.texting.sms import outbox_entries
+from waitlist.web.http import get_waitlist
 
 bp = Blueprint("webhooks", __name__)
 

@@ -14,8 +14,8 @@ from typing import Any
 from flask import Response, current_app
 from redis import ConnectionPool, Redis
 
-from waitlist.connections import ThreadConnectionRedis
 from waitlist.store import events_key
+from waitlist.store.connections import ThreadConnectionRedis
 
 HEARTBEAT_SECONDS = 15.0
 """A comment line at least this often keeps proxies from closing an idle stream."""

@@ -23,8 +23,8 @@ import fakeredis
 from flask.cli import AppGroup
 
 from config import Config
-from waitlist.errors import WaitlistError
-from waitlist.services import Waitlist
+from waitlist.domain.errors import WaitlistError
+from waitlist.services.waitlist import Waitlist
 from waitlist.store import MessageStore, Store
 
 EPOCH = datetime(2026, 1, 5, tzinfo=UTC).timestamp()

@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from waitlist.errors import InvalidInput
+from waitlist.domain.errors import InvalidInput
 
 
 class Status(StrEnum):

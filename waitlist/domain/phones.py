@@ -5,7 +5,7 @@ import hmac
 
 import phonenumbers
 
-from waitlist.errors import InvalidInput
+from waitlist.domain.errors import InvalidInput
 
 
 def normalize_phone(raw: str, region: str = "US", *, field: str = "phone") -> str:

@@ -12,13 +12,13 @@ from typing import Any
 
 from flask import Blueprint, jsonify, render_template, request, session, url_for
 
-from waitlist import live, page_models, schemas
-from waitlist.domain import LANGUAGES, SEATING_CHOICES, Restaurant
-from waitlist.errors import AlreadyWaiting, Forbidden, InvalidInput, Unauthorized
-from waitlist.http import get_waitlist
-from waitlist.pages import back_to, check_csrf, form_values, from_script, no_content
-from waitlist.services import hash_api_key
+from waitlist.domain.errors import AlreadyWaiting, Forbidden, InvalidInput, Unauthorized
+from waitlist.domain.model import LANGUAGES, SEATING_CHOICES, Restaurant
+from waitlist.services.waitlist import hash_api_key
 from waitlist.store import Store
+from waitlist.web import live, page_models, schemas
+from waitlist.web.http import get_waitlist
+from waitlist.web.pages import back_to, check_csrf, form_values, from_script, no_content
 
 bp = Blueprint("host", __name__, url_prefix="/host/<slug>")
 

@@ -16,14 +16,15 @@ from typing import Any
 import click
 from flask import Blueprint, Flask, Response, jsonify, render_template, request
 
-from waitlist import api, stats
-from waitlist.cli import restaurant_cli
-from waitlist.domain import Restaurant
-from waitlist.errors import InvalidInput, Unauthorized, WaitlistError
-from waitlist.http import get_waitlist
-from waitlist.pages import back_to, check_csrf
-from waitlist.pages_host import sign_in_page, signed_in, start_session
+from waitlist.domain.errors import InvalidInput, Unauthorized, WaitlistError
+from waitlist.domain.model import Restaurant
+from waitlist.services import stats
 from waitlist.store import StatsStore
+from waitlist.web import api
+from waitlist.web.cli import restaurant_cli
+from waitlist.web.host import sign_in_page, signed_in, start_session
+from waitlist.web.http import get_waitlist
+from waitlist.web.pages import back_to, check_csrf
 
 api_bp = Blueprint("owner_api", __name__, url_prefix="/api/v1/restaurants/<slug>")
 bp = Blueprint("owner", __name__, url_prefix="/owner/<slug>")

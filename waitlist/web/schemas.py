@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
 
-from waitlist.domain import LANGUAGES, SEATING_CHOICES, TAGS, WEEKDAYS
-from waitlist.errors import InvalidInput
+from waitlist.domain.errors import InvalidInput
+from waitlist.domain.model import LANGUAGES, SEATING_CHOICES, TAGS, WEEKDAYS
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,38}[a-z0-9]\Z")  # \Z: "$" would let "ab\n" through
 

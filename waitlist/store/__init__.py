@@ -58,8 +58,8 @@ from typing import Any
 import orjson
 from redis import Redis
 
-from waitlist.domain import CODE_LENGTH, Party, Restaurant, Settings, Status
-from waitlist.estimator import Snapshot
+from waitlist.domain.model import CODE_LENGTH, Party, Restaurant, Settings, Status
+from waitlist.estimate.estimator import Snapshot
 
 FINISHED_KEEP_SECONDS = 36 * 3600
 """Finished parties stay listable for "today" plus a margin for late-night services."""
@@ -582,7 +582,7 @@ emit(KEYS[2], redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[1], '+inf'), false)
 return encoded()
 """
 
-# Shared snippet: what the estimator reads (waitlist.estimator.Snapshot). KEYS[first..first+8]: waiting
+# Shared snippet: what the estimator reads (waitlist.estimate.estimator.Snapshot). KEYS[first..first+8]: waiting
 # zset, party key prefix, recent seatings, recent turns, recent drop-outs, notified zset, hour-of-week
 # history (see _HISTORY), sizes hash, line -> {waiting sizes (queue order, one string: "2 4 2"), seatings,
 # turns, drops, notified sizes (one string), history flat}. The transition script keeps the history.
@@ -1294,7 +1294,7 @@ class MessageStore:
 
 
 # --- Owner's stats, visit records and erasure -------------------------------------------------------
-# Events fold into per-day counter hashes (rules in waitlist.stats). The stream cursor is the fold's
+# Events fold into per-day counter hashes (rules in waitlist.services.stats). The stream cursor is the fold's
 # version: a fold WATCHes it, reads, and writes its increments and the new cursor in one MULTI, so two
 # folders never count an event twice (the loser retries from the winner's cursor). Anything else that
 # rewrites fold output (forget) also rewrites the cursor in its transaction.
@@ -1352,7 +1352,7 @@ class StatsStore:
         ``attempts`` lost races: another folder is then doing the same work."""
         from redis.exceptions import WatchError
 
-        from waitlist import stats
+        from waitlist.services import stats
 
         folded, lost = 0, 0
         while lost < attempts:
@@ -1403,7 +1403,7 @@ class StatsStore:
     @staticmethod
     def _write_fold(pipe: Any, slug: str, zone: Any, retention_days: int, result: Any,
                     updates: dict[tuple[str, str], dict[str, Any]]) -> None:
-        from waitlist import stats
+        from waitlist.services import stats
 
         for day, counter in result.counters.items():
             for name, value in counter.items():
@@ -1428,7 +1428,7 @@ class StatsStore:
 
     def days(self, slug: str, days: Sequence[str]) -> list[tuple[str, Any]]:
         """Each day's counters (empty for a day without any), in the order asked."""
-        from waitlist import stats
+        from waitlist.services import stats
 
         pipe = self.redis.pipeline(transaction=False)
         for day in days:
@@ -1439,7 +1439,7 @@ class StatsStore:
         """Each day's counters and the range's total. Broken down, every day is read whole; otherwise
         each day only its DAY_FIELDS, and the total comes from the months the range covers completely
         plus its other days: a year reads 12 rollups instead of 365 whole days."""
-        from waitlist import stats
+        from waitlist.services import stats
 
         if breakdown:
             return self.days(slug, days), None
@@ -1471,7 +1471,7 @@ class StatsStore:
 
     def expire_visits(self, slug: str, zone: Any, retention_days: int, now: float) -> int:
         """Re-apply the retention to every kept day (the setting may have changed); returns days erased."""
-        from waitlist import stats
+        from waitlist.services import stats
 
         erased = 0
         prefix = visits_key(slug, "")

@@ -8,10 +8,10 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from waitlist import schemas
-from waitlist.backtest import estimate_cli
-from waitlist.errors import WaitlistError
-from waitlist.http import get_waitlist
+from waitlist.domain.errors import WaitlistError
+from waitlist.estimate.backtest import estimate_cli
+from waitlist.web import schemas
+from waitlist.web.http import get_waitlist
 
 restaurant_cli = AppGroup("restaurant", help="Create restaurants and manage their staff keys.")
 

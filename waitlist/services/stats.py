@@ -42,12 +42,12 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from waitlist.domain import Restaurant
-from waitlist.errors import InvalidInput, InvalidTransition, PartyNotFound
-from waitlist.phones import mask_phone, normalize_phone
+from waitlist.domain.errors import InvalidInput, InvalidTransition, PartyNotFound
+from waitlist.domain.model import Restaurant
+from waitlist.domain.phones import mask_phone, normalize_phone
 
 if TYPE_CHECKING:
-    from waitlist.services import Waitlist
+    from waitlist.services.waitlist import Waitlist
     from waitlist.store import StatsStore
 
 log = logging.getLogger(__name__)

@@ -14,12 +14,12 @@ import segno
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 from marshmallow import fields, validate
 
-from waitlist import schemas
-from waitlist.domain import LANGUAGES, Restaurant, quote_range_text
-from waitlist.errors import InvalidInput, WaitlistError
-from waitlist.http import get_waitlist
-from waitlist.pages import check_csrf
-from waitlist.phones import mask_phone, normalize_phone
+from waitlist.domain.errors import InvalidInput, WaitlistError
+from waitlist.domain.model import LANGUAGES, Restaurant, quote_range_text
+from waitlist.domain.phones import mask_phone, normalize_phone
+from waitlist.web import schemas
+from waitlist.web.http import get_waitlist
+from waitlist.web.pages import check_csrf
 
 bp = Blueprint("join", __name__)
 

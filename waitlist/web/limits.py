@@ -16,7 +16,7 @@ from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
 from config import Config
-from waitlist.http import error_response
+from waitlist.web.http import error_response
 
 PUBLIC_LIMITS: dict[str, str] = {
     # endpoint name -> limit per client IP

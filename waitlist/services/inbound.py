@@ -7,12 +7,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from waitlist import texts
-from waitlist.commands import Command, Intent, parse, squeeze
-from waitlist.domain import Party, Restaurant, Status, quote_range_text
-from waitlist.errors import AlreadyWaiting, LimitReached, WaitlistClosed, WaitlistError
-from waitlist.phones import mask_phone, normalize_phone
-from waitlist.services import Waitlist, new_id
+from waitlist.domain.errors import AlreadyWaiting, LimitReached, WaitlistClosed, WaitlistError
+from waitlist.domain.model import Party, Restaurant, Status, quote_range_text
+from waitlist.domain.phones import mask_phone, normalize_phone
+from waitlist.services.waitlist import Waitlist, new_id
+from waitlist.texting import texts
+from waitlist.texting.commands import Command, Intent, parse, squeeze
 
 log = logging.getLogger(__name__)
 

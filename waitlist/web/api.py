@@ -5,10 +5,10 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from waitlist import schemas
-from waitlist.domain import Party, Restaurant, iso
-from waitlist.http import bearer_token, get_waitlist, json_body
-from waitlist.services import GuestView
+from waitlist.domain.model import Party, Restaurant, iso
+from waitlist.services.waitlist import GuestView
+from waitlist.web import schemas
+from waitlist.web.http import bearer_token, get_waitlist, json_body
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 

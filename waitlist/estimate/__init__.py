@@ -1,0 +1,1 @@
+"""Wait estimates (plain Python) and the backtest that replays past evenings through them."""

@@ -1,0 +1,1 @@
+"""The HTTP layer: the app factory, thin views, pages, errors, rate limits and metrics."""

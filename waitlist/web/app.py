@@ -1,0 +1,72 @@
+"""The restaurant waitlist service: a Flask app keeping live waitlists in Redis."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, jsonify
+
+from config import Config
+from waitlist.services.waitlist import Waitlist
+from waitlist.store import MessageStore, Store
+from waitlist.store.connections import rq_redis, waitlist_redis
+from waitlist.texting.dispatch import Dispatcher, RQDispatcher
+from waitlist.web.http import MAX_BODY_BYTES, FastJSONProvider, register_error_handlers
+
+
+def create_app(config: Config | None = None, redis: Any = None, rq_connection: Any = None,
+               dispatcher: Dispatcher | None = None, clock: Any = None) -> Flask:
+    """Build the app. Tests hand in their own Redis, dispatcher and clock; nothing connects here."""
+    config = config or Config.from_env()
+    app = Flask(__name__)
+    app.json = FastJSONProvider(app)
+    app.config.update(SECRET_KEY=config.secret_key, MAX_CONTENT_LENGTH=MAX_BODY_BYTES, JSON_SORT_KEYS=False)
+    app.config["WAITLIST"] = config
+    logging.basicConfig(level=config.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # That format names no thread, process or source line: skip collecting them for every record
+    # (the logging HOWTO's "Optimization" switches; an add logs one line).
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
+    logging._srcfile = None
+
+    redis = redis if redis is not None else waitlist_redis(config.redis_url, config.redis_cluster)
+    if dispatcher is None:
+        connection = rq_connection if rq_connection is not None else rq_redis(config.rq_redis_url or config.redis_url)
+        dispatcher = RQDispatcher(connection, config)
+    extra = {"clock": clock} if clock is not None else {}
+    app.extensions["redis"] = redis
+    app.extensions["dispatcher"] = dispatcher
+    app.extensions["waitlist"] = Waitlist(Store(redis), MessageStore(redis), dispatcher, config, **extra)
+
+    if config.trust_proxy_hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.trust_proxy_hops,  # type: ignore[method-assign]
+                                x_proto=config.trust_proxy_hops, x_host=config.trust_proxy_hops)
+
+    register_error_handlers(app)
+    from waitlist.web import api, cli, join, limits, metrics, openapi, pages, webhooks
+
+    app.register_blueprint(api.bp)
+    app.register_blueprint(webhooks.bp)
+    app.register_blueprint(metrics.bp)
+    app.register_blueprint(openapi.bp)  # GET /api/v1/openapi.json
+    pages.init_app(app)  # host stand, guest page, lobby screen, dev phone; security headers
+    app.register_blueprint(join.bp)
+    cli.init_app(app)
+    from waitlist.web import owner
+
+    owner.init_app(app)  # owner's stats API, visits CSV and dashboard
+
+    @app.get("/healthz")
+    def healthz() -> Any:
+        """200 when Redis answers; 503 otherwise (the error handler turns Redis errors into 503)."""
+        app.extensions["waitlist"].store.ping()
+        return jsonify({"status": "ok"})
+
+    limits.init_app(app, config, embedded=_is_embedded(redis))
+    return app
+
+
+def _is_embedded(redis: Any) -> bool:
+    """An in-process store (fakeredis) cannot hold rate-limit counters shared between processes."""
+    return type(redis).__module__.startswith("fakeredis")
