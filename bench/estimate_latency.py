@@ -38,8 +38,6 @@ def percentiles(fn: Callable[[], object], runs: int) -> tuple[float, float, floa
 
 
 class _Quiet:
-    relays_texts = False
-
     def send_texts(self, *args: object) -> None:
         pass
 

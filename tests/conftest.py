@@ -16,6 +16,7 @@ from tests.fakes import Clock, FakeSender, RecordingDispatcher
 from tests.twilio_server import twilio_server  # noqa: F401  (a fixture for every test module)
 from waitlist.web.app import create_app
 from workers import context as job_context
+from workers.relay import OutboxRelay
 
 ADMIN_TOKEN = "admin-test-token"
 
@@ -50,6 +51,8 @@ def config() -> Config:
 def app(redis: fakeredis.FakeRedis, dispatcher: RecordingDispatcher, clock: Clock, config: Config) -> Flask:
     app = create_app(config, redis=redis, dispatcher=dispatcher, clock=clock)
     app.testing = True
+    waitlist = app.extensions["waitlist"]
+    dispatcher.relay = OutboxRelay(waitlist.messages, waitlist.store, dispatcher, clock=clock)
     return app
 
 

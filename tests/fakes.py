@@ -9,19 +9,28 @@ from waitlist.texting.sms import PermanentSendError, Sent
 
 
 class RecordingDispatcher:
-    """Takes each text from the service as it is recorded (no outbox, no relay)."""
+    """Records the sends and timers it is asked to queue.
 
-    relays_texts = False
+    As in production, the service records each text in its restaurant's outbox and only a relay asks
+    for its send. Given ``relay`` (a ``workers.relay.OutboxRelay`` over the app's stores, which the app
+    fixture sets), reading ``sent`` first runs that relay's own synchronous sweep, as a worker's relay
+    would have done by then; without one (tests of the relay itself) ``sent`` is what relays asked."""
 
     def __init__(self) -> None:
-        self.sent: list[tuple[str, str]] = []
+        self.relay: Any = None
+        self._sent: list[tuple[str, str]] = []
         self.holds: list[tuple[str, str, str, float]] = []
         self.feedback: list[tuple[str, str, float]] = []
         self.pending: list[tuple[str, str, float]] = []
 
-    def send_texts(self, slug: str, message_ids: Iterable[str]) -> None:
-        self.sent.extend((slug, message_id) for message_id in message_ids)
+    @property
+    def sent(self) -> list[tuple[str, str]]:
+        if self.relay is not None:
+            self.relay.sweep()
+        return self._sent
 
+    def send_texts(self, slug: str, message_ids: Iterable[str]) -> None:
+        self._sent.extend((slug, message_id) for message_id in message_ids)
 
     def expire_hold_at(self, slug: str, party_id: str, hold_version: str, at: float) -> None:
         self.holds.append((slug, party_id, hold_version, at))

@@ -17,20 +17,11 @@ from workers.relay import LEASE_SECONDS, OutboxRelay
 SLUG = "noodle-bar"
 
 
-class RelayedDispatcher(RecordingDispatcher):
-    """Like the RQ dispatcher: the service leaves recorded texts to the relay, so every send recorded
-    here came from a relay."""
-
-    relays_texts = True
-
-
-@pytest.fixture
-def dispatcher() -> RecordingDispatcher:
-    return RelayedDispatcher()
-
-
 @pytest.fixture
 def relay(app: Flask, dispatcher: RecordingDispatcher, clock: Clock) -> OutboxRelay:
+    """The relay under test. The dispatcher's own sweep is switched off, so every send it records
+    here came from this relay (or the relays a test starts)."""
+    dispatcher.relay = None
     waitlist = app.extensions["waitlist"]
     return OutboxRelay(waitlist.messages, waitlist.store, dispatcher, clock=clock)
 

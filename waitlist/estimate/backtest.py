@@ -62,8 +62,6 @@ class Accuracy:
 class _NoDispatch:
     """Texts and timers are not sent in a replay: the events file says what happened."""
 
-    relays_texts = False
-
     def send_texts(self, slug: str, message_ids: Iterable[str]) -> None:
         pass
 

@@ -491,15 +491,14 @@ class Waitlist:
             "from": restaurant.sms_from, "body": body, "status": "queued",
             "created_at": repr(now), "updated_at": repr(now), "attempts": "0",
         }
-        return OutboundText(message, self.digest(phone), first_contact_body, CONTACTED_TTL_SECONDS,
-                            relayed=self.dispatcher.relays_texts)
+        return OutboundText(message, self.digest(phone), first_contact_body, CONTACTED_TTL_SECONDS, relayed=True)
 
     def _record_and_send(self, restaurant: Restaurant, text: OutboundText) -> dict[str, str]:
         return self._after_recording(restaurant, text, self.messages.record_outbound(restaurant.slug, text))
 
     def _after_recording(self, restaurant: Restaurant, text: OutboundText, recorded: RecordedText) -> dict[str, str]:
-        """Hand a recorded text to a worker (unless the record put it in the outbox for the relay), or
-        flag its party opted out; returns the message as stored."""
+        """Flag the party of an opted-out number; returns the message as stored. A text to send is in its
+        restaurant's outbox already, where a worker's relay finds it (workers.relay)."""
         message = dict(text.message)
         if recorded.first_contact and text.first_contact_body is not None:
             message["body"] = text.first_contact_body
@@ -507,8 +506,6 @@ class Waitlist:
             message.update(status="suppressed", error_code="opted_out")
             if message["party"]:
                 self.set_flags(restaurant, message["party"], opted_out=True)
-        elif not text.relayed:
-            self.dispatcher.send_texts(restaurant.slug, [message["id"]])
         return message
 
     def set_flags(self, restaurant: Restaurant, party_id: str, actor: str = "system", **flags: bool) -> None:

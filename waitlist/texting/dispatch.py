@@ -25,9 +25,8 @@ SEND_TTL_SECONDS = 15 * 60
 
 
 class Dispatcher(Protocol):
-    relays_texts: bool
-    """True when recorded texts go through their restaurant's outbox to a worker's relay, which calls
-    ``send_texts``; False when the service calls it itself after recording each text (tests)."""
+    """Where work for the workers goes. The service never calls ``send_texts`` itself: a recorded text
+    waits in its restaurant's outbox until a worker's relay (workers.relay) calls it."""
 
     def send_texts(self, slug: str, message_ids: Iterable[str]) -> None: ...
 
@@ -39,11 +38,11 @@ class Dispatcher(Protocol):
 
 
 class RQDispatcher:
-    """The production dispatcher: RQ queues on their own Redis connection (RQ needs raw bytes)."""
+    """The production dispatcher: RQ queues on their own Redis connection (RQ needs raw bytes).
 
-    relays_texts = True
-    """Queueing an RQ job costs more CPU than anything else the host's add does for its text, and the
-    outbox makes recording a text and the promise to send it one atomic write wherever the queues are."""
+    Texts go through the outbox rather than straight to RQ: queueing an RQ job costs more CPU than
+    anything else the host's add does for its text, and the outbox makes recording a text and the
+    promise to send it one atomic write wherever the queues are."""
 
     def __init__(self, connection: object, config: Config | None = None):
         """``config`` sets the send retries and job timeout. Its defaults: about five more tries over
