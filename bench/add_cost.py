@@ -1,6 +1,6 @@
 """Where an add-party's cost goes: the service's peak against itself with parts switched off.
 
-    /work/venv/bin/python bench/add_cost.py [--rounds 3] [--duration 5]     # about 2 minutes
+    .venv/bin/python bench/add_cost.py [--rounds 3] [--duration 5]     # about 2 minutes
     git worktree add /tmp/before <commit> && python bench/add_cost.py --compare-root /tmp/before
 
 Issue 2 asks for an add-party peak of at least half the baseline's (``bench/baseline_app.py``: one Lua

@@ -1,7 +1,7 @@
 """Instructions per add-party, the service's against the baseline's, counted by valgrind: a ratio the
 machine's mood cannot move.
 
-    /work/venv/bin/python bench/add_instructions.py [--adds 200]          # about 2 minutes
+    .venv/bin/python bench/add_instructions.py [--adds 200]          # about 2 minutes
     git worktree add /tmp/before <commit> && python bench/add_instructions.py --compare-root /tmp/before
 
 Peak throughput on this shared two-core machine moves by a fifth from one run to the next, so an

@@ -7,7 +7,7 @@ from a plain replay of the same events. Only parties seated after actually waiti
     python -m bench.evaluate_estimator [--seeds 3] [--first-seed 1] [--days 7] [--types cafe,casual,dinner]
 
 Seeds first..first+N-1 run: the estimator's constants are fitted on seeds 4-6 (``--first-seed 4``) and
-the README reports seeds 1-3, which took no part in the fit.
+docs/estimator.md reports seeds 1-3, which took no part in the fit.
 
 Prints one markdown table per restaurant type plus a pooled one.
 """

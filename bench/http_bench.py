@@ -1,6 +1,6 @@
 """HTTP benchmark of the waitlist service against a minimal Flask + Redis app, on the real Redis.
 
-    /work/venv/bin/python bench/http_bench.py            # about 2.5 minutes; --quick for a 1-minute smoke run
+    .venv/bin/python bench/http_bench.py            # about 2.5 minutes; --quick for a 1-minute smoke run
 
 Starts two gunicorn servers (``wsgi:app`` and ``bench/baseline_app.py``, 4 sync workers each, free
 loopback ports) on one Redis database (default db 14, which it flushes before and after, and no other),

@@ -1,7 +1,7 @@
 """Friday-rush load test: 200 restaurants' hosts, guests and owners on one 2-core machine, texts really sent.
 
-    /work/venv/bin/python bench/load_test.py                      # 10 minutes (the figure of record)
-    /work/venv/bin/python bench/load_test.py --duration 60        # a development run
+    .venv/bin/python bench/load_test.py                      # 10 minutes (the figure of record)
+    .venv/bin/python bench/load_test.py --duration 60        # a development run
 
 Starts, on free loopback ports and in a temporary directory, everything production runs:
 

@@ -1,7 +1,7 @@
 """What handing a text to RQ costs: one enqueue per text, as the web request used to, against the
 workers' outbox relay, which queues them in batches.
 
-    /work/venv/bin/python bench/relay_cost.py [--texts 5000] [--rounds 3]
+    .venv/bin/python bench/relay_cost.py [--texts 5000] [--rounds 3]
 
 Both run in this one process against the real Redis (its own database, flushed before and after):
 texts are recorded in the outboxes of 50 restaurants, then either queued one ``send_text`` at a time

@@ -1,6 +1,6 @@
 """Texts benchmark: how fast a host's action reaches Twilio, and how many texts one worker sends.
 
-    /work/venv/bin/python bench/texts_bench.py            # about 1.5 minutes idle; --quick: 25 s
+    .venv/bin/python bench/texts_bench.py            # about 1.5 minutes idle; --quick: 25 s
 
 Runs the app in this process (Flask test client, real RQ dispatcher) on the real Redis, database 12 by
 default (flushed before, between phases and after; no other is touched), a Twilio-compatible server on

@@ -1,6 +1,6 @@
 """Instructions per add-party inside one gunicorn sync worker, the service's against the baseline's.
 
-    /work/venv/bin/python bench/worker_instructions.py [--adds 300]          # about 3 minutes
+    .venv/bin/python bench/worker_instructions.py [--adds 300]          # about 3 minutes
 
 ``bench/add_instructions.py`` counts the app alone, called as WSGI; this counts the whole request as
 gunicorn serves it: reading and parsing the HTTP request, the app, and building and writing the
@@ -13,7 +13,7 @@ restaurants are made before counting); the baseline's rotate over its 50 restaur
 What it leaves out: system calls (the kernel's side of the sockets), Redis's CPU, and how fast the
 instructions run (cache misses): on a machine shared with other tenants the service's larger code
 and data suffer more than the baseline's, so the peak ratio over HTTP reads lower than this ratio
-(see the README). Uses Redis database 6 (flushed before and after); needs valgrind.
+(see docs/performance.md). Uses Redis database 6 (flushed before and after); needs valgrind.
 """
 from __future__ import annotations
 

@@ -9,21 +9,23 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from waitlist.domain.model import Party, Status
-from waitlist.estimate.estimator import (
+from waitlist.estimate.dining import (
     DEFAULT_DINING_MINUTES,
-    MAX_MINUTES,
     DiningModel,
-    Snapshot,
-    calibrated_quote,
     drop_outs,
-    estimate_wait,
-    estimate_waits,
     hour_of_week,
-    queue_rule_minutes,
     remaining_fraction,
     seated_tables,
     table_class,
 )
+from waitlist.estimate.estimator import (
+    MAX_MINUTES,
+    calibrated_quote,
+    estimate_wait,
+    estimate_waits,
+    queue_rule_minutes,
+)
+from waitlist.estimate.snapshot import Snapshot
 from waitlist.store import Store, line_key
 
 NOW = 1_790_000_000.0

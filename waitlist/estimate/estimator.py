@@ -34,32 +34,31 @@ import heapq
 import itertools
 import math
 import random
-from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from statistics import NormalDist
 
-DEFAULT_DINING_MINUTES = {2: 45.0, 4: 60.0, 6: 75.0, 8: 90.0}
-DEFAULT_TABLE_CLASSES = sorted(DEFAULT_DINING_MINUTES)
+from waitlist.estimate.dining import (
+    DEFAULT_DINING_MINUTES,
+    DINING_SIGMA,
+    SHRINK_TURNS,
+    DiningModel,
+    DropOuts,
+    busy_tables,
+    drop_outs,
+    normal_cdf,
+    same_class_count,
+    still_dining,
+    table_class,
+)
+from waitlist.estimate.snapshot import Snapshot
+
 DEFAULT_TABLES_PER_CLASS = 4
 RATE_WINDOW_SECONDS = 90 * 60
 MIN_SEATINGS_FOR_RATE = 3
 MAX_MINUTES = 240.0
-DINING_CV = 0.35
-"""Spread of one party's dining time around its mean (lognormal); restaurants report 0.3-0.4."""
-SHRINK_TURNS = 5.0
-"""How many observed turns it takes for one level of history to outweigh the level above it."""
-PRIOR_PATIENCE_MINUTES = 120.0
-PRIOR_EXPOSURE_MINUTES = 240.0
-"""Before any drop-out was seen: parties give up after two hours on average, worth four hours of data."""
-PRIOR_NO_SHOW_RATE = 0.05
-PRIOR_CALLED = 20.0
 NO_SHOW_HOLD_MINUTES = 5.0
 """A no-show's table waits for them this long; hosts tend to give it away well before a hold runs out."""
-COMPLETES_RECENT_SECONDS = 4 * 3600
-"""Hosts "record completions" when one was recorded within this window."""
-STALE_FACTOR = 3.0
-"""A seating older than this many mean dining times was surely finished and not recorded."""
 ARRIVAL_WINDOW_SECONDS = 3600
 SAMPLES = 32
 """Replays per estimate: each draws dining times afresh, so the quote reads off a distribution. With 16 the
@@ -91,22 +90,11 @@ bring that back to 1 in 5, as a short wait's spread is narrow. The quantile, bot
 and power were fitted together by grid search on simulated days with seeds 4-6 (replays and waits at
 every scored join from bench/evaluate_estimator.py --first-seed 4): the lowest pooled MAE (6.90 minutes
 there) with at most 20% of parties waiting more than 5 minutes past the quote at every restaurant type
-(cafe 10.0%, casual 19.2%, dinner 19.8% there). The README reports seeds 1-3, which took no part in the
+(cafe 10.0%, casual 19.2%, dinner 19.8% there). docs/estimator.md reports seeds 1-3, which took no part in the
 fit."""
 
 
-@dataclass(frozen=True)
-class Snapshot:
-    """What the estimator may look at: the line as it stands plus bounded recent history."""
-
-    waiting_sizes: list[int] = field(default_factory=list)
-    notified_sizes: list[int] = field(default_factory=list)
-    seatings: list[tuple[float, int, float]] = field(default_factory=list)  # (seated_at, size, joined_at)
-    turns: list[tuple[float, float, int]] = field(default_factory=list)  # (seated_at, completed_at, size)
-    drops: list[tuple[float, int, float, str, str]] = field(default_factory=list)
-    """(left_at, size, joined_at, from status, to status: cancelled or no_show; '' when not recorded)."""
-    history: Mapping[str, str] = field(default_factory=dict)
-    """Raw ``h:<hour of week>`` fields of the store's history hash (see waitlist.store _HISTORY)."""
+_normal_inv = NormalDist().inv_cdf
 
 
 @dataclass(frozen=True)
@@ -115,245 +103,6 @@ class Estimate:
     low: int
     high: int
     parties_ahead: int
-
-
-def table_class(party_size: int, table_sizes: list[int]) -> int:
-    """The smallest table that seats the party; without an inventory, the usual 2/4/6/8+ tops."""
-    sizes = table_sizes or DEFAULT_TABLE_CLASSES
-    for seats in sizes:
-        if party_size <= seats:
-            return seats
-    return sizes[-1]
-
-
-def same_class_count(sizes: list[int], seats: int, table_sizes: list[int]) -> int:
-    """How many of ``sizes`` need tables of ``seats``. A line holds a few distinct sizes many times
-    over, and every add reads the whole line, so each distinct size is classed once."""
-    return sum(count for size, count in Counter(sizes).items() if table_class(size, table_sizes) == seats)
-
-
-def size_bucket(party_size: int) -> int:
-    """Dining times are learned per party size bucket (1-2, 3-4, 5-6, 7+), whatever the tables."""
-    return table_class(party_size, [])
-
-
-def hour_of_week(ts: float) -> int:
-    return int(ts // 3600) % 168
-
-
-_BUCKET_INDEX = {2: 0, 4: 2, 6: 4, 8: 6}
-
-
-def _history_numbers(history: Mapping[str, str], how: int) -> list[float]:
-    raw = history.get(f"h:{how}")
-    if not raw:
-        return []
-    try:
-        return [float(x) for x in raw.split()]
-    except ValueError:
-        return []
-
-
-_normal_inv = NormalDist().inv_cdf
-
-
-def _phi(z: float) -> float:
-    return 0.5 * math.erfc(-z / math.sqrt(2.0))
-
-
-_SIGMA = math.sqrt(math.log(1 + DINING_CV ** 2))
-
-
-def remaining_fraction(elapsed_fraction: float) -> float:
-    """E[D - x | D > x] for a lognormal dining time D of mean 1, x in mean dining times."""
-    if elapsed_fraction <= 0:
-        return 1.0
-    mu = -_SIGMA * _SIGMA / 2
-    log_x = math.log(elapsed_fraction)
-    survive = _phi((mu - log_x) / _SIGMA)
-    if survive < 1e-9:
-        return 0.05
-    partial = _phi((mu + _SIGMA * _SIGMA - log_x) / _SIGMA)
-    return max(0.05, partial / survive - elapsed_fraction)
-
-
-class DiningModel:
-    """Mean dining minutes by party size and seating time, from the restaurant's own data."""
-
-    def __init__(self, snapshot: Snapshot, still_dining: Sequence[tuple[float, int]] = (), now: float = 0.0):
-        """``still_dining``: (seated_at, size) of parties seated and not yet completed, when hosts record
-        completions. A table still busy after longer than the mean says the mean is too short (on a first
-        evening nothing has finished yet), so each such table counts as a turn of its expected length.
-        In the history of the hour it was seated, every table still busy counts so: an hour whose parties
-        are still at table has only its quickest finishers recorded, and alone they put its mean 5-15%
-        short (measured on the simulated days)."""
-        self.history = snapshot.history
-        sums: dict[int, list[float]] = {}
-        # Minutes dined against the defaults' minutes for the same parties (a prior of five 3-4 turns).
-        dined = by_default = SHRINK_TURNS * DEFAULT_DINING_MINUTES[4]
-        for seated_at, completed_at, size in snapshot.turns:
-            minutes = (completed_at - seated_at) / 60.0
-            if 0 < minutes < 600:
-                entry = sums.setdefault(size_bucket(size), [0.0, 0.0])
-                entry[0] += 1
-                entry[1] += minutes
-                dined += minutes
-                by_default += DEFAULT_DINING_MINUTES[size_bucket(size)]
-        # Parties dine longer or shorter than the defaults at every size alike (a cafe, a dinner house):
-        # a size seldom seen is shrunk towards its default scaled by how the others compare to theirs.
-        self.defaults = {bucket: minutes * dined / by_default for bucket, minutes in DEFAULT_DINING_MINUTES.items()}
-        first = {bucket: (total + SHRINK_TURNS * self.defaults[bucket]) / (n + SHRINK_TURNS)
-                 for bucket, (n, total) in sums.items()}
-        censored: dict[int, dict[int, list[float]]] = {}
-        for seated_at, size in still_dining:
-            bucket = size_bucket(size)
-            mean = first.get(bucket, self.defaults[bucket])
-            elapsed = (now - seated_at) / 60.0
-            if not 0 <= elapsed < 600:
-                continue
-            expected_minutes = elapsed + mean * remaining_fraction(elapsed / mean)
-            hour = censored.setdefault(hour_of_week(seated_at), {}).setdefault(bucket, [0.0, 0.0])
-            hour[0] += 1
-            hour[1] += expected_minutes
-            if mean < elapsed:
-                entry = sums.setdefault(bucket, [0.0, 0.0])
-                entry[0] += 1
-                entry[1] += expected_minutes
-        self.recent = sums
-        self.censored = censored
-        self._cache: dict[tuple[int, int], float] = {}
-
-    def mean(self, party_size: int, seated_at: float) -> float:
-        bucket = size_bucket(party_size)
-        how = hour_of_week(seated_at)
-        key = (bucket, how)
-        cached = self._cache.get(key)
-        if cached is not None:
-            return cached
-        n, total = self.recent.get(bucket, (0.0, 0.0))
-        prior = (total + SHRINK_TURNS * self.defaults[bucket]) / (n + SHRINK_TURNS)
-        i = _BUCKET_INDEX[bucket]
-        pooled_n = pooled_s = exact_n = exact_s = 0.0
-        for day in range(7):
-            numbers = _history_numbers(self.history, (how + 24 * day) % 168)
-            n_day, s_day = (numbers[i], numbers[i + 1]) if len(numbers) >= 8 else (0.0, 0.0)
-            dining = self.censored.get((how + 24 * day) % 168, {}).get(bucket)
-            if dining:
-                n_day, s_day = n_day + dining[0], s_day + dining[1]
-            pooled_n += n_day
-            pooled_s += s_day
-            if day == 0:
-                exact_n, exact_s = n_day, s_day
-        hour_mean = (pooled_s + SHRINK_TURNS * prior) / (pooled_n + SHRINK_TURNS)
-        value = (exact_s + SHRINK_TURNS * hour_mean) / (exact_n + SHRINK_TURNS)
-        self._cache[key] = value
-        return value
-
-    def remaining(self, party_size: int, seated_at: float, now: float) -> float:
-        mean = self.mean(party_size, seated_at)
-        return mean * remaining_fraction((now - seated_at) / 60.0 / mean)
-
-
-@dataclass(frozen=True)
-class DropOuts:
-    """How parties ahead leave without being seated: giving up while they wait (a hazard per minute
-    waited) and not showing up when called (a share of called parties, whose table then sits held)."""
-
-    hazard: float
-    no_show_rate: float
-
-
-def drop_outs(snapshot: Snapshot) -> DropOuts:
-    exposure = PRIOR_EXPOSURE_MINUTES
-    cancels = PRIOR_EXPOSURE_MINUTES / PRIOR_PATIENCE_MINUTES
-    called, no_shows = PRIOR_CALLED, PRIOR_CALLED * PRIOR_NO_SHOW_RATE
-    for seated_at, _size, joined_at in snapshot.seatings:
-        exposure += max(0.0, seated_at - joined_at) / 60.0
-        if seated_at - joined_at > 60:
-            called += 1
-    # The lists keep the last RECENT_MAXLEN entries each, so drop-outs reach much further back than
-    # seatings: count only those in the span the seatings cover, or the rates would creep up day by day.
-    since = min((seated_at for seated_at, _s, _j in snapshot.seatings), default=-math.inf)
-    for left_at, _size, joined_at, source, target in snapshot.drops:
-        if left_at < since:
-            continue
-        exposure += max(0.0, left_at - joined_at) / 60.0
-        if target == "no_show" or (not target and source == "notified"):
-            called += 1
-            no_shows += 1
-        else:
-            cancels += 1
-    return DropOuts(hazard=cancels / exposure, no_show_rate=no_shows / called)
-
-
-def completes_recorded(snapshot: Snapshot, now: float) -> bool:
-    return any(now - completed_at <= COMPLETES_RECENT_SECONDS for _s, completed_at, _z in snapshot.turns)
-
-
-def still_dining(snapshot: Snapshot, now: float) -> list[tuple[float, int]] | None:
-    """(seated_at, size) of seatings with no completion recorded, newest first; None when hosts do not
-    record completions (then nothing tells a finished table from a busy one)."""
-    if not completes_recorded(snapshot, now):
-        return None
-    done = Counter((seated_at, size) for seated_at, _c, size in snapshot.turns)
-    out = []
-    for seated_at, size, _joined in snapshot.seatings:  # newest first
-        if done[(seated_at, size)]:
-            done[(seated_at, size)] -= 1
-        elif seated_at <= now:
-            out.append((seated_at, size))
-    return out
-
-
-def busy_tables(snapshot: Snapshot, table_sizes: list[int], counts: dict[int, int], dining: DiningModel,
-                dining_now: list[tuple[float, int]] | None, now: float) -> dict[int, list[tuple[float, float]]]:
-    """(mean dining minutes, minutes seated so far) of each busy table, as a best guess of who sits where.
-
-    When hosts record completions (``dining_now`` given), ``seated_tables`` knows who sits where. When
-    they do not, nothing tells a finished table from a busy one: the most recent seatings of each class
-    that are younger than two mean dining times are taken to be at its tables."""
-    if dining_now is not None:
-        return seated_tables(snapshot, table_sizes, counts, dining, now)
-    by_class: dict[int, list[tuple[float, int]]] = {seats: [] for seats in table_sizes}
-    for seated_at, size, _joined in snapshot.seatings:
-        if seated_at <= now and now - seated_at <= 2.0 * 60 * dining.mean(size, seated_at):
-            by_class[table_class(size, table_sizes)].append((seated_at, size))
-    return {seats: [(dining.mean(size, seated_at), (now - seated_at) / 60.0)
-                    for seated_at, size in sorted(by_class[seats], reverse=True)[: counts[seats]]]
-            for seats in table_sizes}
-
-
-def seated_tables(snapshot: Snapshot, table_sizes: list[int], counts: dict[int, int], dining: DiningModel,
-                  now: float) -> dict[int, list[tuple[float, float]]]:
-    """Who sits at which class of table, when hosts record completions: the recent seatings and turns are
-    replayed in time order with the host's rule, each party taking the smallest free table that seats it.
-
-    A party of 2 seated while every 2-top was taken sits at a 4-top and frees a 4-top when it leaves; which
-    parties those are follows from when each was seated and when the others left, so no guess is needed.
-    A seating older than STALE_FACTOR mean dining times with no completion counts as finished then."""
-    ends: dict[tuple[float, int], list[float]] = {}
-    for seated_at, completed_at, size in snapshot.turns:
-        ends.setdefault((seated_at, size), []).append(completed_at)
-    in_use = dict.fromkeys(table_sizes, 0)
-    leaving: list[tuple[float, int]] = []  # (leaves at, table class), a heap
-    busy: dict[int, list[tuple[float, float]]] = {seats: [] for seats in table_sizes}
-    for seated_at, size in sorted((s, z) for s, z, _j in snapshot.seatings if s <= now):
-        while leaving and leaving[0][0] <= seated_at:
-            in_use[heapq.heappop(leaving)[1]] -= 1
-        own = table_class(size, table_sizes)
-        seats = next((t for t in table_sizes if t >= own and in_use[t] < counts[t]), own)
-        in_use[seats] += 1
-        done = ends.get((seated_at, size))
-        if done:
-            heapq.heappush(leaving, (done.pop(), seats))
-            continue
-        mean = dining.mean(size, seated_at)
-        if now - seated_at > STALE_FACTOR * 60 * mean:
-            heapq.heappush(leaving, (seated_at + STALE_FACTOR * 60 * mean, seats))
-        else:
-            busy[seats].append((mean, (now - seated_at) / 60.0))
-    # Seatings from before the window can make the replay put too many parties at one class: keep the newest.
-    return {seats: sorted(tables, key=lambda t: t[1])[: counts[seats]] for seats, tables in busy.items()}
 
 
 def _draws(seed: int, rows: int, cols: int) -> list[list[float]]:
@@ -366,7 +115,8 @@ def _draws(seed: int, rows: int, cols: int) -> list[list[float]]:
 def _dining_factors(seed: int) -> list[list[float]]:
     """Dining times of mean 1, exp(-sigma^2/2 + sigma z) for standard normal z: worked out once, not per
     replayed seating."""
-    return [[math.exp(-_SIGMA * _SIGMA / 2 + _SIGMA * _normal_inv(min(max(u, 1e-9), 1 - 1e-9))) for u in row]
+    sigma = DINING_SIGMA
+    return [[math.exp(-sigma * sigma / 2 + sigma * _normal_inv(min(max(u, 1e-9), 1 - 1e-9))) for u in row]
             for row in _draws(seed, SAMPLES, DRAW_COLUMNS)]
 
 
@@ -404,8 +154,8 @@ def replay_line(line: list[int], target: int, table_sizes: list[int], counts: di
     for seats in classes:
         seated = busy.get(seats, [])
         for mean, elapsed in seated:
-            mu = math.log(mean) - _SIGMA * _SIGMA / 2
-            done = _phi((math.log(elapsed) - mu) / _SIGMA) if elapsed > 0 else 0.0
+            mu = math.log(mean) - DINING_SIGMA * DINING_SIGMA / 2
+            done = normal_cdf((math.log(elapsed) - mu) / DINING_SIGMA) if elapsed > 0 else 0.0
             tables.append((mu, done, elapsed, seats != own))
         tables += [(0.0, -1.0, 0.0, seats != own)] * max(0, counts[seats] - len(seated))
     means = [dining.mean(line[i], now) for i in rivals]
@@ -424,7 +174,7 @@ def replay_line(line: list[int], target: int, table_sizes: list[int], counts: di
                 heap.append((0.0, n, is_upper))
                 continue
             p = min(done + table_u[n % DRAW_COLUMNS] * (1.0 - done), 1 - 1e-9)
-            heap.append((max(0.5, exp(mu + _SIGMA * _normal_inv(p)) - elapsed), n, is_upper))
+            heap.append((max(0.5, exp(mu + DINING_SIGMA * _normal_inv(p)) - elapsed), n, is_upper))
         heapq.heapify(heap)
         n = len(heap)
         seated_at = MAX_MINUTES

@@ -1,0 +1,267 @@
+"""What the restaurant's own data says: dining times by party size and hour of the week, how often
+parties ahead give up or do not show, and which tables are busy now.
+
+Each part is learned from the estimator's ``Snapshot`` (the recent seatings, turns and drop-outs and the
+hour-of-week history) and shrunk towards a default where the data is thin.
+"""
+from __future__ import annotations
+
+import heapq
+import math
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from waitlist.estimate.snapshot import Snapshot
+
+DEFAULT_DINING_MINUTES = {2: 45.0, 4: 60.0, 6: 75.0, 8: 90.0}
+DEFAULT_TABLE_CLASSES = sorted(DEFAULT_DINING_MINUTES)
+DINING_CV = 0.35
+"""Spread of one party's dining time around its mean (lognormal); restaurants report 0.3-0.4."""
+SHRINK_TURNS = 5.0
+"""How many observed turns it takes for one level of history to outweigh the level above it."""
+PRIOR_PATIENCE_MINUTES = 120.0
+PRIOR_EXPOSURE_MINUTES = 240.0
+"""Before any drop-out was seen: parties give up after two hours on average, worth four hours of data."""
+PRIOR_NO_SHOW_RATE = 0.05
+PRIOR_CALLED = 20.0
+COMPLETES_RECENT_SECONDS = 4 * 3600
+"""Hosts "record completions" when one was recorded within this window."""
+STALE_FACTOR = 3.0
+"""A seating older than this many mean dining times was surely finished and not recorded."""
+
+
+def table_class(party_size: int, table_sizes: list[int]) -> int:
+    """The smallest table that seats the party; without an inventory, the usual 2/4/6/8+ tops."""
+    sizes = table_sizes or DEFAULT_TABLE_CLASSES
+    for seats in sizes:
+        if party_size <= seats:
+            return seats
+    return sizes[-1]
+
+
+def same_class_count(sizes: list[int], seats: int, table_sizes: list[int]) -> int:
+    """How many of ``sizes`` need tables of ``seats``. A line holds a few distinct sizes many times
+    over, and every add reads the whole line, so each distinct size is classed once."""
+    return sum(count for size, count in Counter(sizes).items() if table_class(size, table_sizes) == seats)
+
+
+def size_bucket(party_size: int) -> int:
+    """Dining times are learned per party size bucket (1-2, 3-4, 5-6, 7+), whatever the tables."""
+    return table_class(party_size, [])
+
+
+def hour_of_week(ts: float) -> int:
+    return int(ts // 3600) % 168
+
+
+_BUCKET_INDEX = {2: 0, 4: 2, 6: 4, 8: 6}
+
+
+def _history_numbers(history: Mapping[str, str], how: int) -> list[float]:
+    raw = history.get(f"h:{how}")
+    if not raw:
+        return []
+    try:
+        return [float(x) for x in raw.split()]
+    except ValueError:
+        return []
+
+
+def normal_cdf(z: float) -> float:
+    return 0.5 * math.erfc(-z / math.sqrt(2.0))
+
+
+DINING_SIGMA = math.sqrt(math.log(1 + DINING_CV ** 2))
+
+
+def remaining_fraction(elapsed_fraction: float) -> float:
+    """E[D - x | D > x] for a lognormal dining time D of mean 1, x in mean dining times."""
+    if elapsed_fraction <= 0:
+        return 1.0
+    mu = -DINING_SIGMA * DINING_SIGMA / 2
+    log_x = math.log(elapsed_fraction)
+    survive = normal_cdf((mu - log_x) / DINING_SIGMA)
+    if survive < 1e-9:
+        return 0.05
+    partial = normal_cdf((mu + DINING_SIGMA * DINING_SIGMA - log_x) / DINING_SIGMA)
+    return max(0.05, partial / survive - elapsed_fraction)
+
+
+class DiningModel:
+    """Mean dining minutes by party size and seating time, from the restaurant's own data."""
+
+    def __init__(self, snapshot: Snapshot, still_dining: Sequence[tuple[float, int]] = (), now: float = 0.0):
+        """``still_dining``: (seated_at, size) of parties seated and not yet completed, when hosts record
+        completions. A table still busy after longer than the mean says the mean is too short (on a first
+        evening nothing has finished yet), so each such table counts as a turn of its expected length.
+        In the history of the hour it was seated, every table still busy counts so: an hour whose parties
+        are still at table has only its quickest finishers recorded, and alone they put its mean 5-15%
+        short (measured on the simulated days)."""
+        self.history = snapshot.history
+        sums: dict[int, list[float]] = {}
+        # Minutes dined against the defaults' minutes for the same parties (a prior of five 3-4 turns).
+        dined = by_default = SHRINK_TURNS * DEFAULT_DINING_MINUTES[4]
+        for seated_at, completed_at, size in snapshot.turns:
+            minutes = (completed_at - seated_at) / 60.0
+            if 0 < minutes < 600:
+                entry = sums.setdefault(size_bucket(size), [0.0, 0.0])
+                entry[0] += 1
+                entry[1] += minutes
+                dined += minutes
+                by_default += DEFAULT_DINING_MINUTES[size_bucket(size)]
+        # Parties dine longer or shorter than the defaults at every size alike (a cafe, a dinner house):
+        # a size seldom seen is shrunk towards its default scaled by how the others compare to theirs.
+        self.defaults = {bucket: minutes * dined / by_default for bucket, minutes in DEFAULT_DINING_MINUTES.items()}
+        first = {bucket: (total + SHRINK_TURNS * self.defaults[bucket]) / (n + SHRINK_TURNS)
+                 for bucket, (n, total) in sums.items()}
+        censored: dict[int, dict[int, list[float]]] = {}
+        for seated_at, size in still_dining:
+            bucket = size_bucket(size)
+            mean = first.get(bucket, self.defaults[bucket])
+            elapsed = (now - seated_at) / 60.0
+            if not 0 <= elapsed < 600:
+                continue
+            expected_minutes = elapsed + mean * remaining_fraction(elapsed / mean)
+            hour = censored.setdefault(hour_of_week(seated_at), {}).setdefault(bucket, [0.0, 0.0])
+            hour[0] += 1
+            hour[1] += expected_minutes
+            if mean < elapsed:
+                entry = sums.setdefault(bucket, [0.0, 0.0])
+                entry[0] += 1
+                entry[1] += expected_minutes
+        self.recent = sums
+        self.censored = censored
+        self._cache: dict[tuple[int, int], float] = {}
+
+    def mean(self, party_size: int, seated_at: float) -> float:
+        bucket = size_bucket(party_size)
+        how = hour_of_week(seated_at)
+        key = (bucket, how)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        n, total = self.recent.get(bucket, (0.0, 0.0))
+        prior = (total + SHRINK_TURNS * self.defaults[bucket]) / (n + SHRINK_TURNS)
+        i = _BUCKET_INDEX[bucket]
+        pooled_n = pooled_s = exact_n = exact_s = 0.0
+        for day in range(7):
+            numbers = _history_numbers(self.history, (how + 24 * day) % 168)
+            n_day, s_day = (numbers[i], numbers[i + 1]) if len(numbers) >= 8 else (0.0, 0.0)
+            dining = self.censored.get((how + 24 * day) % 168, {}).get(bucket)
+            if dining:
+                n_day, s_day = n_day + dining[0], s_day + dining[1]
+            pooled_n += n_day
+            pooled_s += s_day
+            if day == 0:
+                exact_n, exact_s = n_day, s_day
+        hour_mean = (pooled_s + SHRINK_TURNS * prior) / (pooled_n + SHRINK_TURNS)
+        value = (exact_s + SHRINK_TURNS * hour_mean) / (exact_n + SHRINK_TURNS)
+        self._cache[key] = value
+        return value
+
+    def remaining(self, party_size: int, seated_at: float, now: float) -> float:
+        mean = self.mean(party_size, seated_at)
+        return mean * remaining_fraction((now - seated_at) / 60.0 / mean)
+
+
+@dataclass(frozen=True)
+class DropOuts:
+    """How parties ahead leave without being seated: giving up while they wait (a hazard per minute
+    waited) and not showing up when called (a share of called parties, whose table then sits held)."""
+
+    hazard: float
+    no_show_rate: float
+
+
+def drop_outs(snapshot: Snapshot) -> DropOuts:
+    exposure = PRIOR_EXPOSURE_MINUTES
+    cancels = PRIOR_EXPOSURE_MINUTES / PRIOR_PATIENCE_MINUTES
+    called, no_shows = PRIOR_CALLED, PRIOR_CALLED * PRIOR_NO_SHOW_RATE
+    for seated_at, _size, joined_at in snapshot.seatings:
+        exposure += max(0.0, seated_at - joined_at) / 60.0
+        if seated_at - joined_at > 60:
+            called += 1
+    # The lists keep the last RECENT_MAXLEN entries each, so drop-outs reach much further back than
+    # seatings: count only those in the span the seatings cover, or the rates would creep up day by day.
+    since = min((seated_at for seated_at, _s, _j in snapshot.seatings), default=-math.inf)
+    for left_at, _size, joined_at, source, target in snapshot.drops:
+        if left_at < since:
+            continue
+        exposure += max(0.0, left_at - joined_at) / 60.0
+        if target == "no_show" or (not target and source == "notified"):
+            called += 1
+            no_shows += 1
+        else:
+            cancels += 1
+    return DropOuts(hazard=cancels / exposure, no_show_rate=no_shows / called)
+
+
+def completes_recorded(snapshot: Snapshot, now: float) -> bool:
+    return any(now - completed_at <= COMPLETES_RECENT_SECONDS for _s, completed_at, _z in snapshot.turns)
+
+
+def still_dining(snapshot: Snapshot, now: float) -> list[tuple[float, int]] | None:
+    """(seated_at, size) of seatings with no completion recorded, newest first; None when hosts do not
+    record completions (then nothing tells a finished table from a busy one)."""
+    if not completes_recorded(snapshot, now):
+        return None
+    done = Counter((seated_at, size) for seated_at, _c, size in snapshot.turns)
+    out = []
+    for seated_at, size, _joined in snapshot.seatings:  # newest first
+        if done[(seated_at, size)]:
+            done[(seated_at, size)] -= 1
+        elif seated_at <= now:
+            out.append((seated_at, size))
+    return out
+
+
+def busy_tables(snapshot: Snapshot, table_sizes: list[int], counts: dict[int, int], dining: DiningModel,
+                dining_now: list[tuple[float, int]] | None, now: float) -> dict[int, list[tuple[float, float]]]:
+    """(mean dining minutes, minutes seated so far) of each busy table, as a best guess of who sits where.
+
+    When hosts record completions (``dining_now`` given), ``seated_tables`` knows who sits where. When
+    they do not, nothing tells a finished table from a busy one: the most recent seatings of each class
+    that are younger than two mean dining times are taken to be at its tables."""
+    if dining_now is not None:
+        return seated_tables(snapshot, table_sizes, counts, dining, now)
+    by_class: dict[int, list[tuple[float, int]]] = {seats: [] for seats in table_sizes}
+    for seated_at, size, _joined in snapshot.seatings:
+        if seated_at <= now and now - seated_at <= 2.0 * 60 * dining.mean(size, seated_at):
+            by_class[table_class(size, table_sizes)].append((seated_at, size))
+    return {seats: [(dining.mean(size, seated_at), (now - seated_at) / 60.0)
+                    for seated_at, size in sorted(by_class[seats], reverse=True)[: counts[seats]]]
+            for seats in table_sizes}
+
+
+def seated_tables(snapshot: Snapshot, table_sizes: list[int], counts: dict[int, int], dining: DiningModel,
+                  now: float) -> dict[int, list[tuple[float, float]]]:
+    """Who sits at which class of table, when hosts record completions: the recent seatings and turns are
+    replayed in time order with the host's rule, each party taking the smallest free table that seats it.
+
+    A party of 2 seated while every 2-top was taken sits at a 4-top and frees a 4-top when it leaves; which
+    parties those are follows from when each was seated and when the others left, so no guess is needed.
+    A seating older than STALE_FACTOR mean dining times with no completion counts as finished then."""
+    ends: dict[tuple[float, int], list[float]] = {}
+    for seated_at, completed_at, size in snapshot.turns:
+        ends.setdefault((seated_at, size), []).append(completed_at)
+    in_use = dict.fromkeys(table_sizes, 0)
+    leaving: list[tuple[float, int]] = []  # (leaves at, table class), a heap
+    busy: dict[int, list[tuple[float, float]]] = {seats: [] for seats in table_sizes}
+    for seated_at, size in sorted((s, z) for s, z, _j in snapshot.seatings if s <= now):
+        while leaving and leaving[0][0] <= seated_at:
+            in_use[heapq.heappop(leaving)[1]] -= 1
+        own = table_class(size, table_sizes)
+        seats = next((t for t in table_sizes if t >= own and in_use[t] < counts[t]), own)
+        in_use[seats] += 1
+        done = ends.get((seated_at, size))
+        if done:
+            heapq.heappush(leaving, (done.pop(), seats))
+            continue
+        mean = dining.mean(size, seated_at)
+        if now - seated_at > STALE_FACTOR * 60 * mean:
+            heapq.heappush(leaving, (seated_at + STALE_FACTOR * 60 * mean, seats))
+        else:
+            busy[seats].append((mean, (now - seated_at) / 60.0))
+    # Seatings from before the window can make the replay put too many parties at one class: keep the newest.
+    return {seats: sorted(tables, key=lambda t: t[1])[: counts[seats]] for seats, tables in busy.items()}
