@@ -8,10 +8,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import add_party, wait_until
+from tests.conftest import add_party
 from tests.fakes import Clock, RecordingDispatcher
 from waitlist.domain.phones import phone_digest
-from waitlist.store import OUTBOX_CHANNEL, outbox_key
+from waitlist.store import outbox_key
 from workers.relay import LEASE_SECONDS, OutboxRelay
 
 SLUG = "noodle-bar"
@@ -113,22 +113,3 @@ def test_a_relay_queues_in_batches(client: FlaskClient, headers: dict[str, str],
     small = OutboxRelay(waitlist.messages, waitlist.store, dispatcher, clock=clock, batch=2)
     assert small.relay(SLUG) == 5
     assert len(set(dispatcher.sent)) == 5
-
-
-def test_a_running_relay_queues_an_announced_text_without_waiting_for_a_sweep(
-        client: FlaskClient, headers: dict[str, str], app: Flask, dispatcher: RecordingDispatcher,
-        clock: Clock, redis: Any) -> None:
-    waitlist = app.extensions["waitlist"]
-    relay = OutboxRelay(waitlist.messages, waitlist.store, dispatcher, clock=clock, sweep_seconds=3600)
-    thread, stop = relay.start()
-    try:
-        wait_until(lambda: redis.pubsub_numsub(OUTBOX_CHANNEL)[0][1] == 1)
-        add_party(client, headers)
-        wait_until(lambda: len(dispatcher.sent) == 1)  # announced, or found by the sweep a relay starts with
-        add_party(client, headers)
-        wait_until(lambda: len(dispatcher.sent) == 2)  # the next sweep is an hour away: announced
-    finally:
-        stop.set()
-        thread.join(timeout=5)
-    assert not thread.is_alive()
-

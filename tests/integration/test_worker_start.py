@@ -1,9 +1,11 @@
+"""A starting worker on the real Redis: it books the periodic jobs once and its relay thread queues
+
+texts recorded while no worker ran."""
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
 
-import fakeredis
 import pytest
 from rq import Queue
 from rq.registry import ScheduledJobRegistry
@@ -16,30 +18,26 @@ from waitlist.texting.dispatch import TEXTS_QUEUE, TIMERS_QUEUE, RQDispatcher
 from workers import context
 from workers.worker import TextWorker
 
-
-@pytest.fixture
-def server() -> fakeredis.FakeServer:
-    return fakeredis.FakeServer()
+pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def connection(server: fakeredis.FakeServer) -> fakeredis.FakeRedis:
-    """RQ's connection (bytes) to the same in-process server as the waitlist's."""
-    return fakeredis.FakeRedis(server=server)
+def connection(real_rq_redis: Any) -> Any:
+    """RQ's connection (bytes) to the same database as the waitlist's."""
+    return real_rq_redis
 
 
 @pytest.fixture
-def waitlist(server: fakeredis.FakeServer, connection: fakeredis.FakeRedis) -> Iterator[Waitlist]:
-    redis = fakeredis.FakeRedis(server=server, decode_responses=True)
+def waitlist(real_redis: Any, connection: Any) -> Iterator[Waitlist]:
     config = make_config()
-    service = Waitlist(Store(redis), MessageStore(redis), RQDispatcher(connection, config), config)
+    service = Waitlist(Store(real_redis), MessageStore(real_redis), RQDispatcher(connection, config), config)
     context.use(context.JobContext(waitlist=service, sender=FakeSender()))
     yield service
     context.use(None)
 
 
 def test_a_starting_worker_books_the_periodic_jobs_once_however_many_start(
-        connection: fakeredis.FakeRedis, waitlist: Waitlist) -> None:
+        connection: Any, waitlist: Waitlist) -> None:
     queue = Queue(TIMERS_QUEUE, connection=connection)
     workers = [TextWorker([queue], connection=connection) for _ in range(3)]
     for worker in workers:
@@ -47,11 +45,11 @@ def test_a_starting_worker_books_the_periodic_jobs_once_however_many_start(
     booked = ScheduledJobRegistry(queue=queue).get_job_ids()
     assert booked and all(job_id.startswith("periodic-") for job_id in booked)
     assert len(booked) == len(set(booked)) == len({job_id.rsplit("-", 1)[0] for job_id in booked})
-    stop_relays(workers)
+    stop_workers(workers)
 
 
 def test_a_starting_worker_relays_texts_recorded_while_no_worker_ran(
-        connection: fakeredis.FakeRedis, waitlist: Waitlist) -> None:
+        connection: Any, waitlist: Waitlist) -> None:
     waitlist.store.redis.sadd(restaurants_key(), "noodle-bar")
     message = {"id": "m1", "party": "", "to": "+14155552671", "from": "+14155550100", "body": "Hi",
                "created_at": "1.0", "status": "queued"}
@@ -63,13 +61,15 @@ def test_a_starting_worker_relays_texts_recorded_while_no_worker_ran(
 
     wait_until(lambda: texts.job_ids == ["send-noodle-bar-m1"])
     assert waitlist.store.redis.zcard(outbox_key("noodle-bar")) == 0
-    stop_relays([worker])
+    stop_workers([worker])
 
 
-def stop_relays(workers: list[Any]) -> None:
+def stop_workers(workers: list[Any]) -> None:
+    """End each worker as its main loop would: stop its relay, then RQ's own teardown (which ends the
+    pub/sub thread that listens for RQ's commands)."""
     for worker in workers:
         worker.relay_stop.set()
     for worker in workers:
         worker.relay_thread.join(timeout=5)
         assert not worker.relay_thread.is_alive()
-
+        worker.teardown()
