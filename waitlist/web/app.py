@@ -44,18 +44,21 @@ def create_app(config: Config | None = None, redis: Any = None, rq_connection: A
                                 x_proto=config.trust_proxy_hops, x_host=config.trust_proxy_hops)
 
     register_error_handlers(app)
-    from waitlist.web import api, cli, join, limits, metrics, openapi, pages, webhooks
+    from waitlist.web import api, cli, dev, host, join, limits, metrics, openapi, owner, pages, webhooks
 
     app.register_blueprint(api.bp)
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(metrics.bp)
     app.register_blueprint(openapi.bp)  # GET /api/v1/openapi.json
-    pages.init_app(app)  # host stand, guest page, lobby screen, dev phone; security headers
+    pages.init_app(app)  # sessions, security headers, friendly HTML errors
+    app.register_blueprint(host.bp)  # the host stand
+    app.register_blueprint(pages.guest_bp)  # the guest's page
+    app.register_blueprint(pages.board_bp)  # the lobby screen
+    app.register_blueprint(dev.bp)  # the development phone
     app.register_blueprint(join.bp)
     cli.init_app(app)
-    from waitlist.web import owner
-
-    owner.init_app(app)  # owner's stats API, visits CSV and dashboard
+    app.register_blueprint(owner.api_bp)  # the owner's stats API and visits CSV
+    app.register_blueprint(owner.bp)  # the owner's dashboard
 
     @app.get("/healthz")
     def healthz() -> Any:

@@ -19,8 +19,8 @@ from waitlist.domain.errors import InvalidInput
 from waitlist.domain.phones import normalize_phone
 from waitlist.services.inbound import InboundHandler
 from waitlist.texting.sms import OUTBOX_MAX, outbox_entries
+from waitlist.web.forms import back_to, check_csrf, from_script, no_content
 from waitlist.web.http import get_waitlist
-from waitlist.web.pages import back_to, check_csrf, from_script, no_content
 
 bp = Blueprint("dev_phone", __name__, url_prefix="/dev/phone")
 

@@ -17,8 +17,8 @@ from waitlist.domain.model import LANGUAGES, SEATING_CHOICES, Restaurant
 from waitlist.services.waitlist import hash_api_key
 from waitlist.store import Store
 from waitlist.web import live, page_models, schemas
+from waitlist.web.forms import back_to, check_csrf, form_values, from_script, no_content
 from waitlist.web.http import get_waitlist
-from waitlist.web.pages import back_to, check_csrf, form_values, from_script, no_content
 
 bp = Blueprint("host", __name__, url_prefix="/host/<slug>")
 

@@ -18,8 +18,8 @@ from waitlist.domain.errors import InvalidInput, WaitlistError
 from waitlist.domain.model import LANGUAGES, Restaurant, quote_range_text
 from waitlist.domain.phones import mask_phone, normalize_phone
 from waitlist.web import schemas
+from waitlist.web.forms import check_csrf
 from waitlist.web.http import get_waitlist
-from waitlist.web.pages import check_csrf
 
 bp = Blueprint("join", __name__)
 

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import click
-from flask import Blueprint, Flask, Response, jsonify, render_template, request
+from flask import Blueprint, Response, jsonify, render_template, request
 
 from waitlist.domain.errors import InvalidInput, Unauthorized, WaitlistError
 from waitlist.domain.model import Restaurant
@@ -22,20 +22,15 @@ from waitlist.services import stats
 from waitlist.store import StatsStore
 from waitlist.web import api
 from waitlist.web.cli import restaurant_cli
+from waitlist.web.forms import back_to, check_csrf
 from waitlist.web.host import sign_in_page, signed_in, start_session
 from waitlist.web.http import get_waitlist
-from waitlist.web.pages import back_to, check_csrf
 
 api_bp = Blueprint("owner_api", __name__, url_prefix="/api/v1/restaurants/<slug>")
 bp = Blueprint("owner", __name__, url_prefix="/owner/<slug>")
 
 FLAGGED_SHOWN = 20
 RANGES = ((7, "7 days"), (30, "30 days"), (90, "90 days"), (365, "1 year"))
-
-
-def init_app(app: Flask) -> None:
-    app.register_blueprint(api_bp)
-    app.register_blueprint(bp)
 
 
 def owner_stats() -> stats.OwnerStats:

@@ -6,29 +6,16 @@ same Waitlist use cases as the JSON API and hand plain read models (waitlist.vie
 """
 from __future__ import annotations
 
-import hmac
 import re
-import secrets
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
-from flask import (
-    Blueprint,
-    Flask,
-    Request,
-    Response,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
+from flask import Blueprint, Flask, Request, render_template, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
-from werkzeug.wrappers import Response as BaseResponse
 
-from waitlist.domain.errors import Forbidden
 from waitlist.web import live, page_models
+from waitlist.web.forms import back_to, csrf_token
 from waitlist.web.http import get_waitlist
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
@@ -50,10 +37,8 @@ board_bp = Blueprint("board", __name__, url_prefix="/board")
 
 
 def init_app(app: Flask) -> None:
-    """Register the pages, their session settings, security headers and friendly HTML errors."""
-    from waitlist.web import dev, host
-
-
+    """The pages' session settings, security headers and friendly HTML errors (app.py registers the
+    blueprints)."""
     config = app.config["WAITLIST"]
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
@@ -61,10 +46,6 @@ def init_app(app: Flask) -> None:
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=float(getattr(config, "session_hours", 12.0)))
     app.session_interface = CookieSessions()
     app.jinja_env.globals["csrf_token"] = csrf_token
-    app.register_blueprint(host.bp)
-    app.register_blueprint(guest_bp)
-    app.register_blueprint(board_bp)
-    app.register_blueprint(dev.bp)
     app.extensions["html_error_renderer"] = render_error
     app.wsgi_app = SecurityHeaders(app.wsgi_app)  # type: ignore[method-assign]
 
@@ -115,48 +96,6 @@ def render_error(status: int, message: str) -> tuple[str, int]:
     """A friendly page for errors on pages (the JSON API keeps its JSON errors)."""
     guest = request.path.startswith("/s/")
     return render_template("error.html", status=status, message=message, guest=guest), status
-
-
-# --- forms --------------------------------------------------------------------------------------------
-
-def csrf_token() -> str:
-    """The session's anti-forgery token, sent back by every form (hidden field) and fetch (header)."""
-    token = session.get("csrf")
-    if not token:
-        token = secrets.token_urlsafe(24)
-        session["csrf"] = token
-    return str(token)
-
-
-def check_csrf() -> None:
-    sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token", "")
-    expected = session.get("csrf", "")
-    if not sent or not expected or not hmac.compare_digest(str(sent), str(expected)):
-        raise Forbidden("this form has expired: reload the page and try again")
-
-
-def from_script() -> bool:
-    """Our own fetch() calls say so; plain form posts get a redirect instead of JSON."""
-    return request.headers.get("X-Requested-With") == "fetch"
-
-
-def form_values(names: tuple[str, ...], integers: tuple[str, ...] = ()) -> dict[str, Any]:
-    """The named, non-empty form fields; whole numbers typed into number fields become ints."""
-    values: dict[str, Any] = {}
-    for name in names:
-        raw = request.form.get(name, "")
-        if raw == "":
-            continue
-        values[name] = int(raw) if name in integers and raw.strip().isdigit() else raw
-    return values
-
-
-def back_to(endpoint: str, **values: Any) -> BaseResponse:
-    return redirect(url_for(endpoint, **values), code=303)
-
-
-def no_content() -> Response:
-    return Response(status=204)
 
 
 # --- the guest's page ----------------------------------------------------------------------------------
