@@ -23,10 +23,6 @@ def create_app(config: Config | None = None, redis: Any = None, rq_connection: A
     app.config.update(SECRET_KEY=config.secret_key, MAX_CONTENT_LENGTH=MAX_BODY_BYTES, JSON_SORT_KEYS=False)
     app.config["WAITLIST"] = config
     logging.basicConfig(level=config.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    # That format names no thread, process or source line: skip collecting them for every record
-    # (the logging HOWTO's "Optimization" switches; an add logs one line).
-    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
-    logging._srcfile = None
 
     redis = redis if redis is not None else waitlist_redis(config.redis_url, config.redis_cluster)
     if dispatcher is None:
