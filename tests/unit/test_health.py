@@ -53,3 +53,15 @@ def test_json_answers_are_the_bytes_flasks_own_encoder_would_send(app: Flask) ->
         assert ours.mimetype == "application/json"
         odd = {"price": Decimal("1.50")}
         assert app.json.response(odd).get_data() == DefaultJSONProvider(app).response(odd).get_data()
+
+
+def test_jsonify_takes_one_value_several_or_keywords_as_flask_documents(app: Flask) -> None:
+    """The provider reads jsonify's arguments itself (Flask's helper for it is private)."""
+    from flask.json.provider import DefaultJSONProvider
+
+    flask_own = DefaultJSONProvider(app)
+    with app.app_context():
+        for args, kwargs in (((), {}), (([1, 2],), {}), ((1, "a"), {}), ((), {"a": 1, "b": [2]})):
+            assert app.json.response(*args, **kwargs).get_data() == flask_own.response(*args, **kwargs).get_data()
+        with pytest.raises(TypeError):
+            app.json.response(1, a=2)

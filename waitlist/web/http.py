@@ -45,6 +45,10 @@ class FastJSONProvider(DefaultJSONProvider):
     """orjson for the API's plain dicts and lists: a list of 100 parties encodes in a fifth of the
     time. Anything orjson cannot encode falls back to Flask's encoder."""
 
+    def __init__(self, app: Flask) -> None:
+        super().__init__(app)
+        self.response_class = app.response_class
+
     def dumps(self, obj: Any, **kwargs: Any) -> str:
         try:
             return orjson.dumps(obj).decode()
@@ -56,13 +60,16 @@ class FastJSONProvider(DefaultJSONProvider):
 
     def response(self, *args: Any, **kwargs: Any) -> BaseResponse:
         """``jsonify``: orjson's bytes go straight into the response, the same bytes Flask's would
-        send after decoding them to text and encoding them again."""
-        obj = self._prepare_response_obj(args, kwargs)
+        send after decoding them to text and encoding them again. The arguments mean what Flask's
+        documentation says: one value, several (a list), or keywords (an object), never both."""
+        if args and kwargs:
+            raise TypeError("jsonify() takes either args or kwargs, not both")
+        obj = args[0] if len(args) == 1 else args or kwargs or None
         try:
             body = orjson.dumps(obj, option=orjson.OPT_APPEND_NEWLINE)
         except TypeError:
             return super().response(*args, **kwargs)
-        return self._app.response_class(body, mimetype=self.mimetype)  # type: ignore[arg-type]  # flask.Response takes a body
+        return self.response_class(body, mimetype=self.mimetype)
 
 
 def get_waitlist() -> Waitlist:
