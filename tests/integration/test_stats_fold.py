@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import make_config
 from tests.fakes import RecordingDispatcher
-from waitlist.services import stats
+from waitlist.domain import stats
 from waitlist.store import StatsStore
 from waitlist.web.app import create_app
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from waitlist.services import stats
+from waitlist.domain import stats
 
 ZONE = ZoneInfo("America/New_York")
 

@@ -56,9 +56,25 @@ class AlreadyWaiting(WaitlistError):
     status = 409
 
 
+class PartyIdTaken(InvalidInput):
+    """A new party's random id collided with an existing party's (the caller may simply retry)."""
+
+
+class PhoneTaken(AlreadyWaiting):
+    """An undo found the party's phone back on the list with another party."""
+
+
 class InvalidTransition(WaitlistError):
     code = "invalid_transition"
     status = 409
+
+
+class StaleHold(InvalidTransition):
+    """A hold timer fired for a hold that was since renewed or extended."""
+
+
+class UndoTooLate(InvalidTransition):
+    """The undo window passed."""
 
 
 class WaitlistClosed(WaitlistError):
@@ -74,6 +90,10 @@ class LimitReached(WaitlistError):
     code = "limit_reached"
     status = 429
     retry_after = 300
+
+
+class RemoteFull(LimitReached):
+    """The list holds as many remote parties as the restaurant takes."""
 
 
 class StoreUnavailable(WaitlistError):

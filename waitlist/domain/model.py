@@ -30,6 +30,18 @@ ACTIVE = frozenset({Status.WAITING, Status.NOTIFIED})
 
 
 FINISHED = frozenset({Status.SEATED, Status.COMPLETED, Status.CANCELLED, Status.NO_SHOW})
+"""Parties done with the list (the retention sweep may erase them)."""
+
+LEFT_LINE = frozenset({Status.SEATED, Status.CANCELLED, Status.NO_SHOW})
+"""The statuses a party leaves the list for: its outcome, as the owner's stats count it."""
+
+UNDOABLE = LEFT_LINE
+"""A host's undo takes a party from these back to where it was..."""
+UNDO_RESTORES = ACTIVE
+"""...which must be one of these: an unconfirmed join that lapsed is not put back."""
+
+MAY_RUN_LATE = ACTIVE
+"""A guest can say they are running late only while holding a place."""
 
 TRANSITIONS: Mapping[Status, frozenset[Status]] = {
     # A remote join counts in line only once the guest confirms it; unconfirmed, it expires.
@@ -42,6 +54,33 @@ TRANSITIONS: Mapping[Status, frozenset[Status]] = {
     Status.CANCELLED: frozenset(),
     Status.NO_SHOW: frozenset(),
 }
+
+
+
+class Effect(StrEnum):
+    """What a transition does to the list (the transition script acts on it)."""
+
+    ENTER_LINE = "enter_line"
+    """Take the last place in line (a confirmed remote join)."""
+    NOTIFY = "notify"
+    """Leave the waiting line for the notified ones and start (or restart) the hold."""
+    COMPLETE = "complete"
+    """A seated party's table turned: its dining time is recorded for the estimator."""
+    SEAT = "seat"
+    """Leave the list to a table: the wait is recorded for the estimator."""
+    DROP = "drop"
+    """Leave the list without a table: recorded as a drop-out unless it was never in line."""
+
+
+EFFECTS: Mapping[Status, Effect] = {
+    Status.WAITING: Effect.ENTER_LINE,
+    Status.NOTIFIED: Effect.NOTIFY,
+    Status.COMPLETED: Effect.COMPLETE,
+    Status.SEATED: Effect.SEAT,
+    Status.CANCELLED: Effect.DROP,
+    Status.NO_SHOW: Effect.DROP,
+}
+"""What a transition to each status does (a status no transition reaches has none)."""
 
 SEATING_CHOICES = ("any", "indoor", "outdoor", "bar")
 TAGS = ("accessible", "high_chair", "vip")
