@@ -22,7 +22,6 @@ from twilio.base.exceptions import (
 )
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
-from twilio.rest import Client
 
 from waitlist.domain.phones import mask_phone
 
@@ -99,6 +98,8 @@ def _code(exc: TwilioRestException | TwilioServiceException) -> int:
 
 class TwilioSender:
     def __init__(self, account_sid: str, auth_token: str, api_url: str = TWILIO_BASE, timeout: float = 10.0):
+        from twilio.rest import Client  # only a worker sends: the web process reads the outbox, never Twilio
+
         http_client = BaseUrlHttpClient(api_url, timeout) if api_url.rstrip("/") != TWILIO_BASE else \
             TwilioHttpClient(timeout=timeout)
         self.client = Client(account_sid, auth_token, http_client=http_client)

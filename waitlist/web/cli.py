@@ -9,7 +9,6 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from waitlist.domain.errors import WaitlistError
-from waitlist.estimate.backtest import estimate_cli
 from waitlist.web import schemas
 from waitlist.web.http import get_waitlist
 
@@ -52,6 +51,19 @@ def rotate_key(slug: str) -> None:
     click.echo(json.dumps({"slug": slug, "api_key": api_key}, indent=2))
 
 
+class EstimateCommands(click.Group):
+    """`flask estimate ...`, loaded when run: the backtest replays on an in-process fakeredis, which a
+    web process has no reason to import (click's documented lazy-loading pattern)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return ["backtest"]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        from waitlist.estimate.backtest import estimate_cli
+
+        return estimate_cli.get_command(ctx, cmd_name)
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(restaurant_cli)
-    app.cli.add_command(estimate_cli)
+    app.cli.add_command(EstimateCommands("estimate", help="Check wait quotes against a restaurant's history."))
