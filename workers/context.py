@@ -1,14 +1,15 @@
-"""What a job needs (the service and a sender), built once per worker process from the environment.
+"""What a job needs (the services and a sender), built once per worker process from the environment.
 
 Tests and the embedded development runner install their own with ``use()``.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from config import Config
+from waitlist.services.owner_stats import OwnerStats
 from waitlist.services.waitlist import Waitlist
-from waitlist.store import MessageStore, Store
+from waitlist.store import MessageStore, StatsStore, Store
 from waitlist.store.connections import rq_redis, waitlist_redis
 from waitlist.texting.dispatch import RQDispatcher
 from waitlist.texting.sms import OutboxSender, Sender, TwilioSender
@@ -18,6 +19,11 @@ from waitlist.texting.sms import OutboxSender, Sender, TwilioSender
 class JobContext:
     waitlist: Waitlist
     sender: Sender
+    owner_stats: OwnerStats = field(init=False)
+
+    def __post_init__(self) -> None:
+        """The periodic fold and sweep's service, over the waitlist's own Redis."""
+        self.owner_stats = OwnerStats(self.waitlist, StatsStore(self.waitlist.store.redis))
 
     @property
     def messages(self) -> MessageStore:

@@ -112,17 +112,9 @@ PERIODIC_SECONDS = {"fold_stats": 300, "retention_sweep": 3600}
 PERIODIC_QUEUE = "timers"
 
 
-def _owner_stats() -> Any:
-    from waitlist.services.stats import OwnerStats
-    from waitlist.store import StatsStore
-
-    waitlist = current().waitlist
-    return OwnerStats(waitlist, StatsStore(waitlist.store.redis))
-
-
 def fold_stats() -> int:
     """Fold every restaurant's new events into its daily stats before the stream is trimmed."""
-    owner, folded = _owner_stats(), 0
+    owner, folded = current().owner_stats, 0
     for slug in owner.waitlist.store.all_slugs():
         found = owner.waitlist.store.load_restaurant(slug)
         if found is not None:
@@ -132,7 +124,7 @@ def fold_stats() -> int:
 
 def retention_sweep() -> int:
     """Erase names, numbers and texts older than each restaurant's retention_days (counters stay)."""
-    owner, erased = _owner_stats(), 0
+    owner, erased = current().owner_stats, 0
     for slug in owner.waitlist.store.all_slugs():
         found = owner.waitlist.store.load_restaurant(slug)
         if found is not None:

@@ -7,8 +7,10 @@ from typing import Any
 from flask import Flask, jsonify
 
 from config import Config
+from waitlist.services.inbound import InboundHandler
+from waitlist.services.owner_stats import OwnerStats
 from waitlist.services.waitlist import Waitlist
-from waitlist.store import MessageStore, Store
+from waitlist.store import MessageStore, StatsStore, Store
 from waitlist.store.connections import rq_redis, waitlist_redis
 from waitlist.texting.dispatch import Dispatcher, RQDispatcher
 from waitlist.web.http import MAX_BODY_BYTES, FastJSONProvider, register_error_handlers
@@ -31,7 +33,10 @@ def create_app(config: Config | None = None, redis: Any = None, rq_connection: A
     extra = {"clock": clock} if clock is not None else {}
     app.extensions["redis"] = redis
     app.extensions["dispatcher"] = dispatcher
-    app.extensions["waitlist"] = Waitlist(Store(redis), MessageStore(redis), dispatcher, config, **extra)
+    waitlist = Waitlist(Store(redis), MessageStore(redis), dispatcher, config, **extra)
+    app.extensions["waitlist"] = waitlist  # the services, built once: views call them and nothing else
+    app.extensions["inbound"] = InboundHandler(waitlist)
+    app.extensions["owner_stats"] = OwnerStats(waitlist, StatsStore(redis))
 
     if config.trust_proxy_hops:
         from werkzeug.middleware.proxy_fix import ProxyFix

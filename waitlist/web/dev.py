@@ -17,10 +17,9 @@ from flask import Blueprint, current_app, render_template, request
 
 from waitlist.domain.errors import InvalidInput
 from waitlist.domain.phones import normalize_phone
-from waitlist.services.inbound import InboundHandler
 from waitlist.texting.sms import OUTBOX_MAX, outbox_entries
 from waitlist.web.forms import back_to, check_csrf, from_script, no_content
-from waitlist.web.http import get_waitlist
+from waitlist.web.http import get_inbound, get_waitlist
 
 bp = Blueprint("dev_phone", __name__, url_prefix="/dev/phone")
 
@@ -107,5 +106,5 @@ def reply() -> Any:
     redis = current_app.extensions["redis"]
     redis.lpush(REPLIES_KEY, json.dumps({"from": number, "to": to, "body": body, "at": time.time()}))
     redis.ltrim(REPLIES_KEY, 0, OUTBOX_MAX - 1)
-    InboundHandler(get_waitlist()).handle(to=to, from_=number, body=body, message_sid="SMdev" + secrets.token_hex(14))
+    get_inbound().handle(to=to, from_=number, body=body, message_sid="SMdev" + secrets.token_hex(14))
     return no_content() if from_script() else back_to("dev_phone.phone", number=number)

@@ -24,6 +24,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.sansio.response import Response as BaseResponse
 
 from waitlist.domain.errors import InvalidInput, StoreUnavailable, WaitlistError
+from waitlist.services.inbound import InboundHandler
 from waitlist.services.waitlist import Waitlist
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,11 @@ class FastJSONProvider(DefaultJSONProvider):
 
 def get_waitlist() -> Waitlist:
     return current_app.extensions["waitlist"]  # type: ignore[no-any-return]
+
+
+def get_inbound() -> InboundHandler:
+    """Texts from guests: Twilio's webhook and the development phone hand them to the same handler."""
+    return current_app.extensions["inbound"]  # type: ignore[no-any-return]
 
 
 def error_response(status: int, code: str, message: str, fields: dict[str, list[str]] | None = None,

@@ -14,17 +14,16 @@ from datetime import date, timedelta
 from typing import Any
 
 import click
-from flask import Blueprint, Response, jsonify, render_template, request
+from flask import Blueprint, Response, current_app, jsonify, render_template, request
 
+from waitlist.domain import stats
 from waitlist.domain.errors import InvalidInput, Unauthorized, WaitlistError
 from waitlist.domain.model import Restaurant
-from waitlist.services import stats
-from waitlist.store import StatsStore
+from waitlist.services.owner_stats import OwnerStats
 from waitlist.web import api
 from waitlist.web.cli import restaurant_cli
 from waitlist.web.forms import back_to, check_csrf
 from waitlist.web.host import sign_in_page, signed_in, start_session
-from waitlist.web.http import get_waitlist
 
 api_bp = Blueprint("owner_api", __name__, url_prefix="/api/v1/restaurants/<slug>")
 bp = Blueprint("owner", __name__, url_prefix="/owner/<slug>")
@@ -33,9 +32,9 @@ FLAGGED_SHOWN = 20
 RANGES = ((7, "7 days"), (30, "30 days"), (90, "90 days"), (365, "1 year"))
 
 
-def owner_stats() -> stats.OwnerStats:
-    waitlist = get_waitlist()
-    return stats.OwnerStats(waitlist, StatsStore(waitlist.store.redis))
+def owner_stats() -> OwnerStats:
+    """The one OwnerStats the app factory built."""
+    return current_app.extensions["owner_stats"]  # type: ignore[no-any-return]
 
 
 def _range(restaurant: Restaurant) -> tuple[str, str]:
@@ -108,7 +107,7 @@ def dashboard(slug: str) -> Any:
     first, last = _range(restaurant)
     service = owner_stats()
     data = service.report(restaurant, first, last, breakdown=False)
-    flagged = stats.low_ratings(service.store.visits(restaurant.slug, stats.days_between(first, last)))
+    flagged = stats.low_ratings(service.visits(restaurant, first, last))
     return render_template("owner.html", restaurant=restaurant, data=data, first=first, last=last,
                            today=service.today(restaurant), ranges=quick_ranges(service.today(restaurant)),
                            charts=charts(data), flagged=flagged[:FLAGGED_SHOWN], flagged_total=len(flagged),

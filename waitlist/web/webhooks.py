@@ -13,9 +13,8 @@ from twilio.request_validator import RequestValidator
 
 from config import Config
 from waitlist.domain.errors import Forbidden
-from waitlist.services.inbound import InboundHandler
 from waitlist.texting.sms import outbox_entries
-from waitlist.web.http import get_waitlist
+from waitlist.web.http import get_inbound, get_waitlist
 
 bp = Blueprint("webhooks", __name__)
 
@@ -48,8 +47,8 @@ def inbound() -> Any:
     """A guest texted the restaurant: act on it once and answer with empty TwiML."""
     check_signature()
     form = request.form
-    InboundHandler(get_waitlist()).handle(to=form.get("To", ""), from_=form.get("From", ""),
-                                          body=form.get("Body", ""), message_sid=form.get("MessageSid", ""))
+    get_inbound().handle(to=form.get("To", ""), from_=form.get("From", ""), body=form.get("Body", ""),
+                         message_sid=form.get("MessageSid", ""))
     return twiml()
 
 
