@@ -19,7 +19,6 @@ from zoneinfo import ZoneInfo
 
 from config import Config
 from waitlist.domain.errors import (
-    AlreadyWaiting,
     Forbidden,
     InvalidInput,
     InvalidTransition,
@@ -221,17 +220,10 @@ class Waitlist:
         # take: the end of the line just read. Atomic with the join, and one round trip fewer.
         expected_position = len(snapshot.waiting_sizes) + 1
         joined_text = self._joined_text(restaurant, party, expected_position) if confirmed else None
-        outcome, value = self.store.join(restaurant.slug, party, now=now, actor=actor,
-                                         almost_ready_position=restaurant.settings.almost_ready_position,
-                                         pending_until=pending_until,
-                                         remote_max_active=restaurant.settings.remote_max_active,
-                                         text=joined_text, text_position=expected_position)
-        if outcome == "already_waiting":
-            raise AlreadyWaiting("this phone already has a party on the list", party_id=value)
-        if outcome == "remote_full":
-            raise LimitReached("the waitlist takes no more remote joins right now; please see the host")
-        if outcome != "ok":
-            raise InvalidInput("could not add the party, please try again")
+        joined = self.store.join(restaurant.slug, party, now=now, actor=actor,
+                                 almost_ready_position=restaurant.settings.almost_ready_position,
+                                 pending_until=pending_until, remote_max_active=restaurant.settings.remote_max_active,
+                                 text=joined_text, text_position=expected_position)
         log.info("party joined slug=%s party=%s size=%d phone=%s remote=%s", restaurant.slug, party.id, party_size,
                  mask_phone(phone), remote)
         if pending_until is not None:
@@ -240,9 +232,9 @@ class Waitlist:
             self.text(restaurant, party, "confirm_join", texts.confirm_join(
                 self.lang(restaurant, party), restaurant.name, self.confirm_url(party)))
             return party
-        party.position = value.position
-        if joined_text is not None and value.text is not None:
-            self._after_recording(restaurant, joined_text, value.text)
+        party.position = joined.position
+        if joined_text is not None and joined.text is not None:
+            self._after_recording(restaurant, joined_text, joined.text)
         else:
             self._text_joined(restaurant, party)
         return party
@@ -294,16 +286,16 @@ class Waitlist:
     def expire_pending(self, slug: str, party_id: str) -> bool:
         """An unconfirmed remote join lapses quietly: never counted in line, never texted again."""
         restaurant = self.restaurant(slug)
-        outcome, _value = self.store.transition(
-            slug, party_id, Status.CANCELLED, allowed=[Status.PENDING], now=self.clock(), actor="timer",
-            almost_ready_position=restaurant.settings.almost_ready_position)
-        return outcome == "ok"
+        try:
+            self.store.transition(slug, party_id, Status.CANCELLED, allowed=[Status.PENDING], now=self.clock(),
+                                  actor="timer", almost_ready_position=restaurant.settings.almost_ready_position)
+        except (PartyNotFound, InvalidTransition):
+            return False
+        return True
 
     def check_in(self, restaurant: Restaurant, party_id: str, actor: str = "host") -> Party:
         """A remote party arrived at the door ("I'm here"): it may now be seated."""
-        self._expect_ok(self.store.update_party(restaurant.slug, party_id, {"f:checked_in": "1"},
-                                                now=self.clock(), actor=actor, allowed=ACTIVE_STATUSES,
-                                                event="check_in"), party_id)
+        self._update_active(restaurant, party_id, {"f:checked_in": "1"}, actor=actor, event="check_in")
         return self.party(restaurant, party_id)
 
     def pause(self, restaurant: Restaurant, message: str) -> Settings:
@@ -348,23 +340,21 @@ class Waitlist:
             self._check_party_size(restaurant, patch["party_size"])
         fields = {key: ",".join(sorted(set(value))) if key == "tags" else str(value) for key, value in patch.items()}
         if fields:
-            self._expect_ok(self.store.update_party(restaurant.slug, party_id, fields, now=self.clock(),
-                                                    actor=actor, allowed=ACTIVE_STATUSES), party_id)
+            self._update_active(restaurant, party_id, fields, actor=actor)
         return self.party(restaurant, party_id)
 
-    def _expect_ok(self, result: tuple[str, Any], party_id: str) -> Any:
-        outcome, value = result
-        if outcome == "not_found":
+    def _update_active(self, restaurant: Restaurant, party_id: str, fields: dict[str, str], *, actor: str,
+                       event: str = "update") -> None:
+        """Change a party on the list; raises PartyNotFound, or InvalidTransition once it left."""
+        if self.store.update_party(restaurant.slug, party_id, fields, now=self.clock(), actor=actor,
+                                   allowed=ACTIVE_STATUSES, event=event) is None:
             raise PartyNotFound(f"no party {party_id!r}")
-        if outcome in ("invalid", "stale"):
-            raise InvalidTransition(f"not possible while the party is {value}", current_status=value)
-        return value
 
     def _transition(self, restaurant: Restaurant, party_id: str, target: Status, actor: str,
                     **extra: Any) -> Party:
-        result = self._expect_ok(self.store.transition(
+        result = self.store.transition(
             restaurant.slug, party_id, target, allowed=allowed_from(target), now=self.clock(), actor=actor,
-            almost_ready_position=restaurant.settings.almost_ready_position, **extra), party_id)
+            almost_ready_position=restaurant.settings.almost_ready_position, **extra)
         log.info("party %s slug=%s party=%s by=%s", target.value, restaurant.slug, party_id, actor)
         self._text_almost_ready(restaurant, result.promoted)
         return self.party(restaurant, party_id)
@@ -404,20 +394,20 @@ class Waitlist:
         return self._transition(restaurant, party_id, Status.NO_SHOW, actor)
 
     def move(self, restaurant: Restaurant, party_id: str, position: int, actor: str = "host") -> Party:
-        _from, _to, promoted = self._expect_ok(self.store.move(
-            restaurant.slug, party_id, position, now=self.clock(), actor=actor,
-            almost_ready_position=restaurant.settings.almost_ready_position), party_id)
-        self._text_almost_ready(restaurant, promoted)
+        moved = self.store.move(restaurant.slug, party_id, position, now=self.clock(), actor=actor,
+                                almost_ready_position=restaurant.settings.almost_ready_position)
+        self._text_almost_ready(restaurant, moved.promoted)
         return self.party(restaurant, party_id)
 
     def expire_hold(self, slug: str, party_id: str, hold_version: str) -> bool:
         """The hold timer fired: release the table unless the party was seated, left or re-notified."""
         restaurant = self.restaurant(slug)
-        outcome, value = self.store.transition(
-            slug, party_id, Status.NO_SHOW, allowed=[Status.NOTIFIED], now=self.clock(), actor="timer",
-            almost_ready_position=restaurant.settings.almost_ready_position, hold_version=hold_version)
-        if outcome != "ok":
-            log.info("hold timer no-op slug=%s party=%s outcome=%s", slug, party_id, outcome)
+        try:
+            self.store.transition(slug, party_id, Status.NO_SHOW, allowed=[Status.NOTIFIED], now=self.clock(),
+                                  actor="timer", almost_ready_position=restaurant.settings.almost_ready_position,
+                                  hold_version=hold_version)
+        except (PartyNotFound, InvalidTransition) as exc:  # seated, left or notified again since
+            log.info("hold timer no-op slug=%s party=%s outcome=%s", slug, party_id, exc.code)
             return False
         party = self.party(restaurant, party_id)
         self.text(restaurant, party, "hold_expired", texts.hold_expired(self.lang(restaurant, party), restaurant.name))
@@ -528,29 +518,20 @@ class Waitlist:
 
     def running_late(self, restaurant: Restaurant, party_id: str, minutes: int, actor: str = "guest") -> Party:
         """Flag the party running late; a notified party's hold grows by ``minutes`` (30 at most in all)."""
-        outcome, value = self.store.extend_hold(restaurant.slug, party_id, minutes * 60, now=self.clock(),
-                                                actor=actor, most_seconds=MAX_LATE_SECONDS)
-        self._expect_ok((outcome, value), party_id)
-        status, hold_until, version = value
-        if status == Status.NOTIFIED and hold_until is not None and version:
-            self.dispatcher.expire_hold_at(restaurant.slug, party_id, version, hold_until)
+        hold = self.store.extend_hold(restaurant.slug, party_id, minutes * 60, now=self.clock(), actor=actor,
+                                      most_seconds=MAX_LATE_SECONDS)
+        if hold.status == Status.NOTIFIED and hold.hold_until is not None and hold.hold_version:
+            self.dispatcher.expire_hold_at(restaurant.slug, party_id, hold.hold_version, hold.hold_until)
         return self.party(restaurant, party_id)
 
     def on_the_way(self, restaurant: Restaurant, party_id: str, actor: str = "guest") -> Party:
-        self._expect_ok(self.store.update_party(restaurant.slug, party_id, {"f:on_the_way": "1"},
-                                                now=self.clock(), actor=actor, allowed=ACTIVE_STATUSES,
-                                                event="flag"), party_id)
+        self._update_active(restaurant, party_id, {"f:on_the_way": "1"}, actor=actor, event="flag")
         return self.party(restaurant, party_id)
 
     def undo(self, restaurant: Restaurant, party_id: str, actor: str = "host") -> Party:
         """Put back a party seated or removed by mistake, in its old place, within a minute."""
-        outcome, value = self.store.undo_finish(restaurant.slug, party_id, now=self.clock(),
-                                                window_seconds=UNDO_WINDOW_SECONDS, actor=actor)
-        if outcome == "too_late":
-            raise InvalidTransition("undo is only possible within a minute", current_status=value)
-        if outcome == "phone_taken":
-            raise AlreadyWaiting("this phone joined again in the meantime", current_status=value)
-        self._expect_ok((outcome, value), party_id)
+        self.store.undo_finish(restaurant.slug, party_id, now=self.clock(), window_seconds=UNDO_WINDOW_SECONDS,
+                               actor=actor)
         return self.party(restaurant, party_id)
 
     # --- feedback -------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 
 from waitlist.domain.phones import mask_phone
+from waitlist.store.keys import dev_outbox_key
 
 log = logging.getLogger(__name__)
 logging.getLogger("twilio.http_client").setLevel(logging.WARNING)  # it would log numbers and bodies
@@ -145,7 +146,7 @@ class TwilioSender:
         return None
 
 
-OUTBOX_KEY = "wl:dev:outbox"
+OUTBOX_KEY = dev_outbox_key()
 OUTBOX_MAX = 1000
 
 

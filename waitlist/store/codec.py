@@ -1,0 +1,207 @@
+"""Redis hashes and script replies <-> the domain's objects: Party, Restaurant, Settings, and the
+estimator's Snapshot, whose hour-of-week history format this module owns.
+
+Every value in a hash is a string; an absent field and an empty string both mean "none".
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from typing import Any
+
+import orjson
+
+from waitlist.domain.model import Party, Restaurant, Settings, Status
+from waitlist.estimate.estimator import Snapshot
+
+# --- the estimator's hour-of-week history ------------------------------------------------------------
+# One hash per restaurant (keys.history_key), field "h:<(epoch hour) mod 168>", each holding
+# HISTORY_LENGTH numbers separated by spaces, in this order (0-based positions):
+#
+#   0, 1  turns of parties of 1-2 (counted by the hour they were seated), their dining minutes summed
+#   2, 3  the same for parties of 3-4
+#   4, 5  the same for parties of 5-6
+#   6, 7  the same for parties of 7 and more
+#   8     seatings by the hour they left the line
+#   9     drop-outs (cancelled or no-show from the line) by the hour they left it
+#   10    minutes waited, summed over those seatings and drop-outs
+#
+# Counts fade: a turn count past HISTORY_HALVE_AT halves with its minutes, and seatings plus drop-outs
+# past twice that halve with the minutes waited. The writer is the transition script
+# (lua/includes/history.lua, which gets these numbers from scripts.py); the reader is the estimator.
+
+HISTORY_SIZE_LIMITS = (2, 4, 6)
+"""The largest party of each size bucket but the last: 1-2, 3-4, 5-6, then 7 and more (the
+estimator's size_bucket: its default table classes 2/4/6/8)."""
+HISTORY_TURN_FIELDS = 2 * (len(HISTORY_SIZE_LIMITS) + 1)
+HISTORY_SEATINGS = HISTORY_TURN_FIELDS
+HISTORY_DROPS = HISTORY_SEATINGS + 1
+HISTORY_WAITED = HISTORY_DROPS + 1
+HISTORY_LENGTH = HISTORY_WAITED + 1
+HISTORY_HALVE_AT = 200
+
+
+def history_field(hour_of_week: int) -> str:
+    return f"h:{hour_of_week}"
+
+
+def history_numbers(raw: str | None) -> list[float]:
+    """One history field's numbers ([] when missing or unreadable)."""
+    if not raw:
+        return []
+    try:
+        return [float(x) for x in raw.split()]
+    except ValueError:
+        return []
+
+
+def history_turns(numbers: Sequence[float], bucket: int) -> tuple[float, float]:
+    """(turns, dining minutes) of size bucket ``bucket`` (0 = 1-2, ... 3 = 7+) from history_numbers."""
+    if len(numbers) < HISTORY_TURN_FIELDS:
+        return 0.0, 0.0
+    return numbers[2 * bucket], numbers[2 * bucket + 1]
+
+
+def history_lua_constants() -> dict[str, str]:
+    """The format as the Lua writer reads it (1-based positions)."""
+    return {
+        "HISTORY_LENGTH": str(HISTORY_LENGTH),
+        "HISTORY_TURN_FIELDS": str(HISTORY_TURN_FIELDS),
+        "HISTORY_SEATINGS": str(HISTORY_SEATINGS + 1),
+        "HISTORY_DROPS": str(HISTORY_DROPS + 1),
+        "HISTORY_WAITED": str(HISTORY_WAITED + 1),
+        "HISTORY_HALVE_AT": str(HISTORY_HALVE_AT),
+        "HISTORY_SIZE_LIMITS": ", ".join(str(n) for n in HISTORY_SIZE_LIMITS),
+    }
+
+
+# --- parties ----------------------------------------------------------------------------------------
+
+def _float(value: str | None) -> float | None:
+    return float(value) if value not in (None, "") else None
+
+
+def _int(value: str | None) -> int | None:
+    return int(float(value)) if value not in (None, "") else None
+
+
+def _text(value: int | None) -> str:
+    return str(value) if value is not None else ""
+
+
+def party_from_hash(slug: str, party_id: str, data: Mapping[str, str], position: int | None) -> Party:
+    return Party(
+        id=party_id,
+        restaurant=slug,
+        name=data.get("name", ""),
+        phone=data.get("phone", ""),
+        party_size=int(data.get("party_size", "0")),
+        status=Status(data.get("status", "waiting")),
+        notes=data.get("notes", ""),
+        seating=data.get("seating", "any"),
+        language=data.get("language") or None,
+        token=data.get("token", ""),
+        quote_minutes=_int(data.get("quote_minutes")),
+        quote_low=_int(data.get("quote_low")),
+        quote_high=_int(data.get("quote_high")),
+        joined_at=float(data.get("joined_at", "0")),
+        notified_at=_float(data.get("notified_at")),
+        seated_at=_float(data.get("seated_at")),
+        completed_at=_float(data.get("completed_at")),
+        finished_at=_float(data.get("finished_at")),
+        hold_until=_float(data.get("hold_until")),
+        notify_count=int(data.get("notify_count", "0")),
+        hold_version=int(data.get("hold_version", "0")),
+        flags={name[2:] for name, value in data.items() if name.startswith("f:") and value},
+        position=position or None,
+        remote=bool(data.get("remote")),
+        tags=[t for t in data.get("tags", "").split(",") if t],
+    )
+
+
+def new_party_fields(party: Party) -> dict[str, str]:
+    """A joining party's hash (the join script adds its status, and almost_sent at the head)."""
+    return {
+        "id": party.id,
+        "name": party.name,
+        "phone": party.phone,
+        "party_size": str(party.party_size),
+        "notes": party.notes,
+        "seating": party.seating,
+        "language": party.language or "",
+        "token": party.token,
+        "quote_minutes": _text(party.quote_minutes),
+        "quote_low": _text(party.quote_low),
+        "quote_high": _text(party.quote_high),
+        "joined_at": repr(party.joined_at),
+        "remote": "1" if party.remote else "",
+        "tags": ",".join(party.tags),
+    }
+
+
+def parties_from_entries(slug: str, reply: str | bytes) -> list[Party]:
+    """Parties from a list script's JSON entries (lua/includes/list_entries.lua)."""
+    return [party_from_hash(slug, pid, fields, position) for pid, position, fields in orjson.loads(reply)]
+
+
+# --- restaurants and settings ---------------------------------------------------------------------
+
+@lru_cache(maxsize=1024)
+def settings_from_json(raw: str) -> Settings:
+    """Settings as stored. Every staff request reads them and they rarely change, so each distinct
+    JSON text is parsed once per process (Settings are frozen, so sharing one copy is safe)."""
+    return Settings.from_dict(json.loads(raw))
+
+
+def settings_to_json(settings: Settings) -> str:
+    return json.dumps(settings.to_dict())
+
+
+def restaurant_from_hash(slug: str, data: Mapping[str, str]) -> tuple[Restaurant, str] | None:
+    """The restaurant and its API key hash, or None when there is no such restaurant."""
+    if not data.get("name"):
+        return None
+    restaurant = Restaurant(
+        slug=slug,
+        name=data["name"],
+        sms_from=data.get("sms_from", ""),
+        timezone=data.get("timezone", "UTC"),
+        language=data.get("language", "en"),
+        created_at=float(data.get("created_at", "0")),
+        settings=settings_from_json(data.get("settings") or "{}"),
+        code=data.get("code", ""),
+    )
+    return restaurant, data.get("api_key_hash", "")
+
+
+def restaurant_fields(restaurant: Restaurant, api_key_hash: str) -> dict[str, str]:
+    return {
+        "slug": restaurant.slug,
+        "name": restaurant.name,
+        "sms_from": restaurant.sms_from,
+        "timezone": restaurant.timezone,
+        "language": restaurant.language,
+        "created_at": repr(restaurant.created_at),
+        "settings": settings_to_json(restaurant.settings),
+        "api_key_hash": api_key_hash,
+        "code": restaurant.code,
+    }
+
+
+# --- the estimator's snapshot -----------------------------------------------------------------------
+
+def snapshot_from_reply(reply: Sequence[Any]) -> Snapshot:
+    """The snapshot script's reply (lua/includes/snapshot.lua). A recent list's entry is a
+    colon-separated record: a seating "seated_at:size:joined_at", a turn "seated_at:completed_at:size",
+    a drop "left_at:size:joined_at:from:to" (the last two missing in old entries)."""
+    sizes, seatings, turns, drops, notified, history = reply
+    return Snapshot(
+        waiting_sizes=[int(s) for s in sizes.split()],
+        notified_sizes=[int(s) for s in notified.split()],
+        seatings=[(float(a), int(b), float(c)) for a, b, c in (s.split(":")[:3] for s in seatings)],
+        turns=[(float(a), float(b), int(c)) for a, b, c in (t.split(":")[:3] for t in turns)],
+        drops=[(float(a), int(b), float(c), d, e)
+               for a, b, c, d, e in ((x.split(":") + [""])[:5] for x in drops)],
+        history=dict(zip(history[0::2], history[1::2])),
+    )

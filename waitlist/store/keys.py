@@ -1,0 +1,322 @@
+"""Every Redis key the waitlist uses, built here and nowhere else.
+
+Key schema. ``{slug}`` is a Redis Cluster hash tag: one restaurant's keys share one slot, so every
+script stays single-slot. Global keys (``wl:<kind>:...`` without a tag) are only ever touched one at a
+time, never inside a script with tagged keys.
+
+    wl:{slug}:restaurant        hash   restaurant fields, settings (JSON), api_key_hash, code
+    wl:{slug}:token:<token>     string id of the party behind a guest status link (set by the join)
+    wl:{slug}:party:<id>        hash   one party; expires some time after it leaves the list
+    wl:{slug}:waiting           zset   waiting party ids, score = queue order
+    wl:{slug}:notified          zset   notified party ids, score = first notified time
+    wl:{slug}:pending           zset   remote joins awaiting the guest's confirmation, score = expiry
+    wl:{slug}:remote            set    ids of remote parties on the list (capped by remote_max_active)
+    wl:{slug}:joins:<digest>:<day> string joins by one number that day (daily cap), expires in 2 days
+    wl:{slug}:phones            hash   E.164 phone -> id of its party on the list
+    wl:{slug}:sizes             hash   party id -> party size, for every party on the list (pending,
+                                       waiting, notified): one HGETALL when the line key below is missing
+    wl:{slug}:line              string the sizes of the waiting and notified parties in order, "2 4|6",
+                                       as the snapshot reads them (see line_key)
+    wl:{slug}:finished          zset   ids of parties that left the list, score = time (trimmed to 36 h)
+    wl:{slug}:events            stream audit trail of every change (trimmed to ~10,000 entries)
+    wl:{slug}:seq               string join counter giving queue order
+    wl:{slug}:recent:<kind>     list   last 200 seatings / turns / drops, for the estimator
+    wl:{slug}:history           hash   the estimator's hour-of-week history: at most 168 "h:<hour>"
+                                       fields of 11 numbers each (format: waitlist.store.codec)
+    wl:{slug}:msg:<id>          hash   one text message, in or out
+    wl:{slug}:conv:<party>      list   message ids of a party's conversation
+    wl:{slug}:optout            set    keyed hashes of numbers that texted STOP here
+    wl:{slug}:outbox            zset   recorded texts not yet handed to RQ, score = when a relay may take
+                                       them (recorded time, then the end of a relay's lease)
+    wl:{slug}:inbound:<sid>     string Twilio MessageSid already handled (expires after a day)
+    wl:{slug}:inrate:<digest>   string texts received from one number in the current window (inbound cap)
+    wl:{slug}:awaitfb:<digest>  string id of the party whose feedback this number's next digit answers (1 day)
+    wl:{slug}:once:<what>       string a once-per-window latch: "contacted:<digest>" (the restaurant's
+                                       first text to a number, 180 days), "notonlist:<digest>" (one "not on
+                                       the list" reply an hour), "hostwillsee:<party>" (inbound replies)
+    wl:{slug}:stats:cursor      string id of the last event folded into the stats (the fold's version)
+    wl:{slug}:stats:day:<date>  hash   one service day's anonymous counters and wait histograms (kept)
+    wl:{slug}:stats:month:<YYYY-MM> hash the same counters summed over a calendar month (long ranges)
+    wl:{slug}:stats:seen:<date> set    "t:<party>"/"r:<party>": texted / replied parties counted that day
+    wl:{slug}:stats:fin:<party> string a finish's counter increments, so an undo can take them back (1 day)
+    wl:{slug}:visits:<date>     hash   party id -> visit record (JSON, name and phone): the CSV export;
+                                       expires retention_days after the day
+    wl:restaurants              set    every slug (admin listing)
+    wl:apikey:<sha256>          string slug owning that key (tells 403 from 401)
+    wl:smsfrom:<e164>           string slug texting from that number (routes inbound texts)
+    wl:code:<code>              string slug of the restaurant whose guest links start with that code
+    wl:token:<token>            string "<slug>/<party id>": links given before they carried a code (read only)
+    wl:sid:<sid>                string "<slug>/<message id>": the message Twilio calls back about (8 days)
+    wl:dev:outbox               list   development sender's texts (waitlist.texting.sms.OutboxSender)
+    wl:dev:phone-replies        list   the development phone's replies (waitlist.web.dev)
+    wl:ratelimit...             -      flask-limiter's counters, under this prefix (waitlist.web.limits)
+
+Channel (not a key): ``wl:outbox``. Scripts that put a text in an outbox PUBLISH the restaurant's slug
+on it, which wakes the workers' relays (workers.relay).
+
+A guest link's token starts with its restaurant's code, so the link's key lives in the restaurant's
+slot and the join script writes it with the party.
+
+One exception to "a script gets every key in KEYS": a script that reaches parties whose ids it only
+learns inside (the list scripts, the snapshot, the almost-ready promotion after a move or a transition)
+gets the party key prefix (``party_prefix``) as a KEYS entry and appends the id. The prefix carries the
+restaurant's hash tag, so every key built from it is in the script's slot.
+"""
+from __future__ import annotations
+
+__all__ = [
+    "OUTBOX_CHANNEL",
+    "tag",
+    "restaurant_key",
+    "party_prefix",
+    "party_key",
+    "waiting_key",
+    "notified_key",
+    "pending_key",
+    "remote_key",
+    "phones_key",
+    "sizes_key",
+    "line_key",
+    "finished_key",
+    "events_key",
+    "seq_key",
+    "recent_key",
+    "history_key",
+    "token_key",
+    "joins_key",
+    "await_feedback_key",
+    "message_prefix",
+    "message_key",
+    "conversation_key",
+    "conversation_pattern",
+    "optout_key",
+    "outbox_key",
+    "inbound_seen_key",
+    "inbound_rate_key",
+    "once_key",
+    "contacted_key",
+    "sid_key",
+    "stats_cursor_key",
+    "stats_day_key",
+    "stats_seen_key",
+    "stats_finish_key",
+    "stats_month_key",
+    "visits_key",
+    "latch_patterns",
+    "restaurants_key",
+    "apikey_key",
+    "sms_from_key",
+    "code_key",
+    "legacy_token_key",
+    "dev_outbox_key",
+    "dev_replies_key",
+    "rate_limit_prefix",
+]
+
+OUTBOX_CHANNEL = "wl:outbox"
+"""Pub/sub channel told the slug of every restaurant whose outbox gets a text."""
+
+
+def tag(slug: str) -> str:
+    return f"wl:{{{slug}}}"
+
+
+# --- a restaurant and its line ---------------------------------------------------------------------
+
+def restaurant_key(slug: str) -> str:
+    return f"{tag(slug)}:restaurant"
+
+
+def party_prefix(slug: str) -> str:
+    """What a party's key starts with; scripts given it append ids they read (see the module docstring)."""
+    return f"{tag(slug)}:party:"
+
+
+def party_key(slug: str, party_id: str) -> str:
+    return party_prefix(slug) + party_id
+
+
+def waiting_key(slug: str) -> str:
+    return f"{tag(slug)}:waiting"
+
+
+def notified_key(slug: str) -> str:
+    return f"{tag(slug)}:notified"
+
+
+def pending_key(slug: str) -> str:
+    return f"{tag(slug)}:pending"
+
+
+def remote_key(slug: str) -> str:
+    return f"{tag(slug)}:remote"
+
+
+def phones_key(slug: str) -> str:
+    return f"{tag(slug)}:phones"
+
+
+def sizes_key(slug: str) -> str:
+    return f"{tag(slug)}:sizes"
+
+
+def line_key(slug: str) -> str:
+    """The sizes of the waiting and the notified parties in queue order, "2 4 2|6", as the snapshot
+    reads them: a cache derived from the waiting and notified sets and the sizes hash. Every script
+    that changes the line takes it as KEYS[1] (and the sizes hash as KEYS[2]) and keeps it with the
+    one Lua function ``line_change`` (lua/includes/line.lua): a join at the end extends it, every
+    other change drops it, and the next snapshot writes it again. It is kept because reading one
+    string saved measurable Redis CPU per add (0.31 -> 0.26 ms) over working the sizes out each time."""
+    return f"{tag(slug)}:line"
+
+
+def finished_key(slug: str) -> str:
+    return f"{tag(slug)}:finished"
+
+
+def events_key(slug: str) -> str:
+    return f"{tag(slug)}:events"
+
+
+def seq_key(slug: str) -> str:
+    return f"{tag(slug)}:seq"
+
+
+def recent_key(slug: str, kind: str) -> str:
+    """``kind``: "seatings", "turns" or "drops"."""
+    return f"{tag(slug)}:recent:{kind}"
+
+
+def history_key(slug: str) -> str:
+    return f"{tag(slug)}:history"
+
+
+def token_key(slug: str, token: str) -> str:
+    return f"{tag(slug)}:token:{token}"
+
+
+def joins_key(slug: str, digest: str, day: str) -> str:
+    return f"{tag(slug)}:joins:{digest}:{day}"
+
+
+def await_feedback_key(slug: str, digest: str) -> str:
+    return f"{tag(slug)}:awaitfb:{digest}"
+
+
+# --- texts ----------------------------------------------------------------------------------------
+
+def message_prefix(slug: str) -> str:
+    return f"{tag(slug)}:msg:"
+
+
+def message_key(slug: str, message_id: str) -> str:
+    return message_prefix(slug) + message_id
+
+
+def conversation_key(slug: str, party_id: str) -> str:
+    return f"{tag(slug)}:conv:{party_id}"
+
+
+def conversation_pattern(slug: str) -> str:
+    """SCAN pattern of every conversation list of a restaurant."""
+    return conversation_key(slug, "*")
+
+
+def optout_key(slug: str) -> str:
+    return f"{tag(slug)}:optout"
+
+
+def outbox_key(slug: str) -> str:
+    return f"{tag(slug)}:outbox"
+
+
+def inbound_seen_key(slug: str, message_sid: str) -> str:
+    return f"{tag(slug)}:inbound:{message_sid}"
+
+
+def inbound_rate_key(slug: str, digest: str) -> str:
+    return f"{tag(slug)}:inrate:{digest}"
+
+
+def once_key(slug: str, what: str) -> str:
+    """A once-per-window latch; ``what`` names it and usually ends in a number's digest."""
+    return f"{tag(slug)}:once:{what}"
+
+
+def contacted_key(slug: str, digest: str) -> str:
+    """The latch of the restaurant's first text to a number (that text says how to opt out)."""
+    return once_key(slug, f"contacted:{digest}")
+
+
+def sid_key(sid: str) -> str:
+    return f"wl:sid:{sid}"
+
+
+# --- the owner's stats and visit records ---------------------------------------------------------
+
+def stats_cursor_key(slug: str) -> str:
+    return f"{tag(slug)}:stats:cursor"
+
+
+def stats_day_key(slug: str, day: str) -> str:
+    return f"{tag(slug)}:stats:day:{day}"
+
+
+def stats_seen_key(slug: str, day: str) -> str:
+    return f"{tag(slug)}:stats:seen:{day}"
+
+
+def stats_finish_key(slug: str, party_id: str) -> str:
+    return f"{tag(slug)}:stats:fin:{party_id}"
+
+
+def stats_month_key(slug: str, month: str) -> str:
+    return f"{tag(slug)}:stats:month:{month}"
+
+
+def visits_key(slug: str, day: str) -> str:
+    return f"{tag(slug)}:visits:{day}"
+
+
+def latch_patterns(slug: str, digest: str) -> list[str]:
+    """SCAN patterns of every latch and counter keyed by one number (forgetting the number)."""
+    return [once_key(slug, f"*{digest}*"), inbound_rate_key(slug, digest), await_feedback_key(slug, digest),
+            joins_key(slug, digest, "*")]
+
+
+# --- global keys ------------------------------------------------------------------------------------
+
+def restaurants_key() -> str:
+    return "wl:restaurants"
+
+
+def apikey_key(key_hash: str) -> str:
+    return f"wl:apikey:{key_hash}"
+
+
+def sms_from_key(e164: str) -> str:
+    return f"wl:smsfrom:{e164}"
+
+
+def code_key(code: str) -> str:
+    return f"wl:code:{code}"
+
+
+def legacy_token_key(token: str) -> str:
+    """Where links given before tokens carried their restaurant's code point (they expire in 3 days)."""
+    return f"wl:token:{token}"
+
+
+def dev_outbox_key() -> str:
+    """The development sender's list of texts (no Twilio): /dev/outbox and /dev/phone read it."""
+    return "wl:dev:outbox"
+
+
+def dev_replies_key() -> str:
+    """The development phone's replies (waitlist.web.dev)."""
+    return "wl:dev:phone-replies"
+
+
+def rate_limit_prefix() -> str:
+    """What flask-limiter's counters start with (waitlist.web.limits)."""
+    return "wl:ratelimit"

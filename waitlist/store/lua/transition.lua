@@ -1,0 +1,102 @@
+-- Move a party to another status. Which moves are allowed and what each does are the domain's
+-- (waitlist.domain.model: allowed_from, EFFECTS), handed in as `allowed` and `effect`.
+-- KEYS[1] line, KEYS[2] sizes hash (see includes/line.lua), KEYS[3] party hash, KEYS[4] waiting zset,
+-- KEYS[5] notified zset, KEYS[6] phones hash, KEYS[7] finished zset, KEYS[8] events stream,
+-- KEYS[9] party key prefix (the almost-ready promotion), KEYS[10] recent seatings, KEYS[11] recent
+-- turns, KEYS[12] recent drops, KEYS[13] pending zset, KEYS[14] remote set, KEYS[15] seq,
+-- KEYS[16] hour-of-week history (see includes/history.lua)
+-- ARGV[1] JSON: id, target (status), effect ('enter_line' | 'notify' | 'complete' | 'seat' | 'drop'),
+--   allowed (the statuses it may come from), now, actor, almost_ready_position, hold_until (notify;
+--   '' otherwise), hold_version (required hold_version, '' = any), ttl (seconds the party hash stays
+--   once it left the list; 0 = no expiry), finished_since (the finished set's cutoff), recent_max
+--   (the recent lists' length)
+-- -> {'ok', from status, promoted ids...} | {'not_found'} | {'invalid', status} | {'stale', status}
+--- @include "add_event"
+--- @include "history"
+--- @include "line"
+--- @include "promote"
+local t = cjson.decode(ARGV[1])
+local pid, target, effect, now = t.id, t.target, t.effect, t.now
+local party = KEYS[3]
+local status = redis.call('HGET', party, 'status')
+if not status then return {'not_found'} end
+local allowed = false
+for _, source in ipairs(t.allowed) do
+  if source == status then allowed = true end
+end
+if not allowed then return {'invalid', status} end
+if t.hold_version ~= '' and redis.call('HGET', party, 'hold_version') ~= t.hold_version then
+  return {'stale', status}
+end
+local waiting, prefix, k = KEYS[4], KEYS[9], t.almost_ready_position
+local size = redis.call('HGET', party, 'party_size')
+local keep = t.recent_max
+redis.call('HSET', party, 'status', target)
+if status == 'pending' then redis.call('ZREM', KEYS[13], pid) end
+if effect == 'enter_line' then
+  redis.call('ZADD', waiting, redis.call('INCR', KEYS[15]), pid)
+  redis.call('HSET', party, 'confirmed_at', now)
+  if redis.call('ZRANK', waiting, pid) < k then redis.call('HSET', party, 'almost_sent', '1') end
+  line_change('reordered')
+elseif effect == 'notify' then
+  redis.call('ZREM', waiting, pid)
+  if status ~= 'notified' then
+    redis.call('ZADD', KEYS[5], now, pid)
+    redis.call('HSET', party, 'notified_at', now)
+  end
+  redis.call('HSET', party, 'last_notified_at', now, 'hold_until', t.hold_until)
+  redis.call('HINCRBY', party, 'notify_count', 1)
+  redis.call('HINCRBY', party, 'hold_version', 1)
+  line_change('reordered')
+elseif effect == 'complete' then
+  redis.call('HSET', party, 'completed_at', now)
+  local seated = redis.call('HGET', party, 'seated_at') or now
+  redis.call('LPUSH', KEYS[11], seated .. ':' .. now .. ':' .. size)
+  redis.call('LTRIM', KEYS[11], 0, keep - 1)
+  bump_history(KEYS[16], seated, function(v)
+    local b = size_bucket(size)
+    v[b], v[b + 1] = v[b] + 1, v[b + 1] + minutes_between(seated, now)
+  end)
+else  -- 'seat' or 'drop': the party leaves the list
+  local score = redis.call('ZSCORE', waiting, pid)
+  redis.call('HSET', party, 'prev_status', status, 'prev_score', score or '')
+  redis.call('ZREM', waiting, pid)
+  redis.call('ZREM', KEYS[5], pid)
+  redis.call('SREM', KEYS[14], pid)
+  line_change('left', pid)
+  local phone = redis.call('HGET', party, 'phone')
+  if phone and redis.call('HGET', KEYS[6], phone) == pid then redis.call('HDEL', KEYS[6], phone) end
+  redis.call('HSET', party, 'finished_at', now)
+  redis.call('ZADD', KEYS[7], now, pid)
+  redis.call('ZREMRANGEBYSCORE', KEYS[7], '-inf', '(' .. t.finished_since)
+  local joined = redis.call('HGET', party, 'joined_at') or now
+  if effect == 'seat' then
+    redis.call('HSET', party, 'seated_at', now)
+    redis.call('LPUSH', KEYS[10], now .. ':' .. size .. ':' .. joined)
+    redis.call('LTRIM', KEYS[10], 0, keep - 1)
+    bump_history(KEYS[16], now, function(v)
+      v[{{HISTORY_SEATINGS}}] = v[{{HISTORY_SEATINGS}}] + 1
+      v[{{HISTORY_WAITED}}] = v[{{HISTORY_WAITED}}] + minutes_between(joined, now)
+    end)
+  elseif status ~= 'pending' then  -- an unconfirmed join that lapses was never in line
+    redis.call('LPUSH', KEYS[12], now .. ':' .. size .. ':' .. joined .. ':' .. status .. ':' .. target)
+    redis.call('LTRIM', KEYS[12], 0, keep - 1)
+    bump_history(KEYS[16], now, function(v)
+      v[{{HISTORY_DROPS}}] = v[{{HISTORY_DROPS}}] + 1
+      v[{{HISTORY_WAITED}}] = v[{{HISTORY_WAITED}}] + minutes_between(joined, now)
+    end)
+  end
+end
+if t.ttl > 0 then redis.call('EXPIRE', party, t.ttl) end
+local info = redis.call('HMGET', party, 'joined_at', 'quote_minutes', 'notified_at', 'remote', 'tags')
+add_event(KEYS[8], 'type', 'status', 'party', pid, 'from', status, 'to', target, 'at', now,
+  'actor', t.actor, 'size', size, 'joined', info[1] or '', 'quote', info[2] or '', 'notified', info[3] or '',
+  'remote', info[4] or '', 'tags', info[5] or '')
+-- The head of the line is marked after every transition, but only a party that left the waiting line
+-- moved anyone up: only then are the marked parties returned to be texted.
+local promoted = promote_almost_ready(waiting, prefix, k)
+local result = {'ok', status}
+if status == 'waiting' and target ~= 'waiting' then
+  for _, p in ipairs(promoted) do table.insert(result, p) end
+end
+return result
