@@ -1,0 +1,272 @@
+"""The parties' use cases: joining, the host's actions on the list, the guest's view and replies.
+
+Each asks the store for one atomic change (which raises the WaitlistError family when the change is
+refused) and then decides which texts follow from it.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from waitlist.domain.errors import (
+    InvalidInput,
+    InvalidTransition,
+    LimitReached,
+    PartyNotFound,
+    RestaurantNotFound,
+    WaitlistClosed,
+)
+from waitlist.domain.model import ACTIVE, Party, Restaurant, Status, allowed_from, quote_range_text
+from waitlist.domain.phones import mask_phone, normalize_phone
+from waitlist.estimate.estimator import Estimate, Snapshot, estimate_wait
+from waitlist.services.access import log, new_id, new_token
+from waitlist.services.texts_out import TextsOut
+from waitlist.store import OutboundText
+from waitlist.texting import texts
+
+MAX_LATE_SECONDS = 30 * 60
+UNDO_WINDOW_SECONDS = 60
+CONFIRM_WINDOW_SECONDS = 5 * 60
+ACTIVE_STATUSES = tuple(sorted(ACTIVE))
+"""The statuses a party holds a place in line in (waitlist.domain.model.ACTIVE)."""
+
+
+@dataclass(frozen=True)
+class GuestView:
+    restaurant: Restaurant
+    party: Party
+    estimate: Estimate | None
+
+
+class Parties(TextsOut):
+    """Joins, the host's actions, the guest's view and replies."""
+
+    def join(self, restaurant: Restaurant, *, name: str, phone: str, party_size: int, notes: str = "",
+             seating: str = "any", language: str | None = None, tags: Iterable[str] = (),
+             actor: str = "host", remote: bool = False, confirmed: bool = True,
+             snapshot: Snapshot | None = None) -> Party:
+        """Add a party. A remote join (join page, text) must find the list open and within its caps;
+        an unconfirmed one (``confirmed=False``, the join page) is held as pending until the guest
+        replies 1 or taps the confirm link, and expires unseen otherwise. ``snapshot`` is the line as
+        just read (``authenticate_for_join``), else it is read here."""
+        phone = normalize_phone(phone, self.config.default_region)
+        self._check_party_size(restaurant, party_size)
+        now = self.clock()
+        if remote:
+            self._check_remote_join(restaurant, phone)
+        if snapshot is None:
+            snapshot = self.store.snapshot(restaurant.slug)
+        quote = estimate_wait(snapshot, party_size, tables=restaurant.settings.tables, now=now)
+        party = Party(id=new_id(), restaurant=restaurant.slug, name=name, phone=phone, party_size=party_size,
+                      notes=notes, seating=seating, language=language, token=new_token(self._ensure_code(restaurant)),
+                      quote_minutes=quote.minutes, quote_low=quote.low, quote_high=quote.high, joined_at=now,
+                      remote=remote, tags=sorted(set(tags)))
+        pending_until = now + CONFIRM_WINDOW_SECONDS if not confirmed else None
+        # The joined text is recorded by the join itself, for the place the party will nearly always
+        # take: the end of the line just read. Atomic with the join, and one round trip fewer.
+        expected_position = len(snapshot.waiting_sizes) + 1
+        joined_text = self._joined_text(restaurant, party, expected_position) if confirmed else None
+        joined = self.store.join(restaurant.slug, party, now=now, actor=actor,
+                                 almost_ready_position=restaurant.settings.almost_ready_position,
+                                 pending_until=pending_until, remote_max_active=restaurant.settings.remote_max_active,
+                                 text=joined_text, text_position=expected_position)
+        log.info("party joined slug=%s party=%s size=%d phone=%s remote=%s", restaurant.slug, party.id, party_size,
+                 mask_phone(phone), remote)
+        if pending_until is not None:
+            party.status = Status.PENDING
+            self.dispatcher.expire_pending_at(restaurant.slug, party.id, pending_until)
+            self.text(restaurant, party, "confirm_join", texts.confirm_join(
+                self.lang(restaurant, party), restaurant.name, self.confirm_url(party)))
+            return party
+        party.position = joined.position
+        if joined_text is not None and joined.text is not None:
+            self._after_recording(restaurant, joined_text, joined.text)
+        else:
+            self._text_joined(restaurant, party)
+        return party
+
+    def _joined_text(self, restaurant: Restaurant, party: Party, position: int) -> OutboundText:
+        """The joined text for ``position``; a number's first text from this restaurant also says how
+        to opt out."""
+        estimate = self.estimate(restaurant, party.party_size, position=position) \
+            if party.quote_low is None else None
+        low, high = (estimate.low, estimate.high) if estimate else (party.quote_low or 0, party.quote_high or 0)
+        args = (self.lang(restaurant, party), restaurant.name, position, quote_range_text(low, high),
+                self.status_url(party))
+        return self._outbound(restaurant, party.phone, "joined", texts.joined(*args, False), party_id=party.id,
+                              first_contact_body=texts.joined(*args, True))
+
+    def _text_joined(self, restaurant: Restaurant, party: Party) -> None:
+        self._record_and_send(restaurant, self._joined_text(restaurant, party, party.position or 1))
+
+    def _check_remote_join(self, restaurant: Restaurant, phone: str) -> None:
+        if not restaurant.settings.remote_join:
+            raise WaitlistClosed("this restaurant takes joins at the host stand only")
+        if not self.is_open(restaurant):
+            raise WaitlistClosed(restaurant.settings.pause_message or "the waitlist is closed right now")
+        today = datetime.fromtimestamp(self.clock(), tz=ZoneInfo(restaurant.timezone)).strftime("%Y-%m-%d")
+        if self.store.count_join(restaurant.slug, self.digest(phone), today) > restaurant.settings.daily_join_cap:
+            raise LimitReached("this phone has joined too many times today; please see the host")
+
+    def confirm(self, restaurant: Restaurant, party_id: str, actor: str = "guest") -> Party:
+        """The guest confirmed a remote join (reply 1 or the link): the party takes its place in line."""
+        party = self._transition(restaurant, party_id, Status.WAITING, actor)
+        self._text_joined(restaurant, party)
+        return party
+
+    def confirm_by_token(self, token: str) -> GuestView:
+        view = self.guest_view(token)
+        if view.party.status == Status.PENDING:
+            self.confirm(view.restaurant, view.party.id)
+            view = self.guest_view(token)
+        return view
+
+    def expire_pending(self, slug: str, party_id: str) -> bool:
+        """An unconfirmed remote join lapses quietly: never counted in line, never texted again."""
+        restaurant = self.restaurant(slug)
+        try:
+            self.store.transition(slug, party_id, Status.CANCELLED, allowed=[Status.PENDING], now=self.clock(),
+                                  actor="timer", almost_ready_position=restaurant.settings.almost_ready_position)
+        except (PartyNotFound, InvalidTransition):
+            return False
+        return True
+
+    def check_in(self, restaurant: Restaurant, party_id: str, actor: str = "host") -> Party:
+        """A remote party arrived at the door ("I'm here"): it may now be seated."""
+        self._update_active(restaurant, party_id, {"f:checked_in": "1"}, actor=actor, event="check_in")
+        return self.party(restaurant, party_id)
+
+    def _check_party_size(self, restaurant: Restaurant, party_size: int) -> None:
+        limit = restaurant.settings.max_party_size
+        if party_size > limit:
+            raise InvalidInput("party is too large for the waitlist",
+                               fields={"party_size": [f"must be between 1 and {limit}"]})
+
+    def list_parties(self, restaurant: Restaurant, status: str | None = None) -> list[Party]:
+        """Parties on the list in queue order (waiting, notified, then pending remote joins); finished
+        statuses list today's."""
+        if status in (None, "active", "waiting", "notified", "pending"):
+            parties = self.store.active_parties(restaurant.slug)
+            return [p for p in parties if status in (None, "active") or p.status.value == status]
+        finished = self.store.finished_parties(restaurant.slug, self.start_of_today(restaurant))
+        return [p for p in finished if status == "finished" or p.status.value == status]
+
+    def update_party(self, restaurant: Restaurant, party_id: str, patch: dict[str, Any],
+                     actor: str = "host") -> Party:
+        if "party_size" in patch:
+            self._check_party_size(restaurant, patch["party_size"])
+        fields = {key: ",".join(sorted(set(value))) if key == "tags" else str(value) for key, value in patch.items()}
+        if fields:
+            self._update_active(restaurant, party_id, fields, actor=actor)
+        return self.party(restaurant, party_id)
+
+    def _update_active(self, restaurant: Restaurant, party_id: str, fields: dict[str, str], *, actor: str,
+                       event: str = "update") -> None:
+        """Change a party on the list; raises PartyNotFound, or InvalidTransition once it left."""
+        if self.store.update_party(restaurant.slug, party_id, fields, now=self.clock(), actor=actor,
+                                   allowed=ACTIVE_STATUSES, event=event) is None:
+            raise PartyNotFound(f"no party {party_id!r}")
+
+    def _transition(self, restaurant: Restaurant, party_id: str, target: Status, actor: str,
+                    **extra: Any) -> Party:
+        result = self.store.transition(
+            restaurant.slug, party_id, target, allowed=allowed_from(target), now=self.clock(), actor=actor,
+            almost_ready_position=restaurant.settings.almost_ready_position, **extra)
+        log.info("party %s slug=%s party=%s by=%s", target.value, restaurant.slug, party_id, actor)
+        self._text_almost_ready(restaurant, result.promoted)
+        return self.party(restaurant, party_id)
+
+    def notify(self, restaurant: Restaurant, party_id: str, actor: str = "host") -> Party:
+        """Table ready: text the guest and start the hold timer. A second notify re-sends the text."""
+        hold_seconds = restaurant.settings.hold_minutes * 60
+        hold_until = self.clock() + hold_seconds
+        party = self._transition(restaurant, party_id, Status.NOTIFIED, actor, hold_until=hold_until)
+        self.dispatcher.expire_hold_at(restaurant.slug, party.id, str(party.hold_version), hold_until)
+        self.text(restaurant, party, "table_ready",
+                  texts.table_ready(self.lang(restaurant, party), restaurant.name, restaurant.settings.hold_minutes))
+        return party
+
+    def seat(self, restaurant: Restaurant, party_id: str, actor: str = "host") -> Party:
+        if restaurant.settings.require_checkin:
+            current = self.party(restaurant, party_id)
+            if current.remote and "checked_in" not in current.flags and current.status in ACTIVE_STATUSES:
+                raise InvalidTransition("this remote party has not checked in at the door yet",
+                                        current_status=current.status.value)
+        party = self._transition(restaurant, party_id, Status.SEATED, actor)
+        if restaurant.settings.feedback:
+            delay = restaurant.settings.feedback_delay_minutes * 60
+            self.dispatcher.feedback_at(restaurant.slug, party.id, self.clock() + delay)
+        return party
+
+    def complete(self, restaurant: Restaurant, party_id: str, actor: str = "host") -> Party:
+        return self._transition(restaurant, party_id, Status.COMPLETED, actor)
+
+    def cancel(self, restaurant: Restaurant, party_id: str, actor: str = "host", confirm: bool = True) -> Party:
+        party = self._transition(restaurant, party_id, Status.CANCELLED, actor)
+        if confirm:
+            self.text(restaurant, party, "left", texts.left_list(self.lang(restaurant, party), restaurant.name))
+        return party
+
+    def no_show(self, restaurant: Restaurant, party_id: str, actor: str = "host") -> Party:
+        return self._transition(restaurant, party_id, Status.NO_SHOW, actor)
+
+    def move(self, restaurant: Restaurant, party_id: str, position: int, actor: str = "host") -> Party:
+        moved = self.store.move(restaurant.slug, party_id, position, now=self.clock(), actor=actor,
+                                almost_ready_position=restaurant.settings.almost_ready_position)
+        self._text_almost_ready(restaurant, moved.promoted)
+        return self.party(restaurant, party_id)
+
+    def expire_hold(self, slug: str, party_id: str, hold_version: str) -> bool:
+        """The hold timer fired: release the table unless the party was seated, left or re-notified."""
+        restaurant = self.restaurant(slug)
+        try:
+            self.store.transition(slug, party_id, Status.NO_SHOW, allowed=[Status.NOTIFIED], now=self.clock(),
+                                  actor="timer", almost_ready_position=restaurant.settings.almost_ready_position,
+                                  hold_version=hold_version)
+        except (PartyNotFound, InvalidTransition) as exc:  # seated, left or notified again since
+            log.info("hold timer no-op slug=%s party=%s outcome=%s", slug, party_id, exc.code)
+            return False
+        party = self.party(restaurant, party_id)
+        self.text(restaurant, party, "hold_expired", texts.hold_expired(self.lang(restaurant, party), restaurant.name))
+        return True
+
+    def guest_view(self, token: str) -> GuestView:
+        found = self.store.resolve_token(token) if token else None
+        if found is None:
+            raise PartyNotFound("this link is not valid or has expired")
+        slug, party_id = found
+        try:
+            restaurant = self.restaurant(slug)
+            party = self.party(restaurant, party_id)
+        except (RestaurantNotFound, PartyNotFound):
+            raise PartyNotFound("this link is not valid or has expired") from None
+        estimate = None
+        if party.status == Status.WAITING:
+            estimate = self.estimate(restaurant, party.party_size, position=party.position)
+        return GuestView(restaurant, party, estimate)
+
+    def guest_leave(self, token: str) -> GuestView:
+        view = self.guest_view(token)
+        self.cancel(view.restaurant, view.party.id, actor="guest")
+        return self.guest_view(token)
+
+    def running_late(self, restaurant: Restaurant, party_id: str, minutes: int, actor: str = "guest") -> Party:
+        """Flag the party running late; a notified party's hold grows by ``minutes`` (30 at most in all)."""
+        hold = self.store.extend_hold(restaurant.slug, party_id, minutes * 60, now=self.clock(), actor=actor,
+                                      most_seconds=MAX_LATE_SECONDS)
+        if hold.status == Status.NOTIFIED and hold.hold_until is not None and hold.hold_version:
+            self.dispatcher.expire_hold_at(restaurant.slug, party_id, hold.hold_version, hold.hold_until)
+        return self.party(restaurant, party_id)
+
+    def on_the_way(self, restaurant: Restaurant, party_id: str, actor: str = "guest") -> Party:
+        self._update_active(restaurant, party_id, {"f:on_the_way": "1"}, actor=actor, event="flag")
+        return self.party(restaurant, party_id)
+
+    def undo(self, restaurant: Restaurant, party_id: str, actor: str = "host") -> Party:
+        """Put back a party seated or removed by mistake, in its old place, within a minute."""
+        self.store.undo_finish(restaurant.slug, party_id, now=self.clock(), window_seconds=UNDO_WINDOW_SECONDS,
+                               actor=actor)
+        return self.party(restaurant, party_id)
