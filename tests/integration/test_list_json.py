@@ -12,6 +12,7 @@ from waitlist import store
 from waitlist.domain.model import quote_range_text
 from waitlist.texting import texts
 from waitlist.web.app import create_app
+from workers.relay import OutboxRelay
 
 pytestmark = pytest.mark.integration
 
@@ -59,6 +60,8 @@ def test_join_stores_awkward_fields_and_joined_text_exactly_as_sent(real_redis: 
 
     dispatcher = RecordingDispatcher()
     app = create_app(make_config(), redis=real_redis, dispatcher=dispatcher)
+    waitlist = app.extensions["waitlist"]
+    dispatcher.relay = OutboxRelay(waitlist.messages, waitlist.store, dispatcher)  # as the app fixture does
     client = app.test_client()
     name = 'Café "Ünïcode" \\ 麵/🍜'
     headers = auth(create_restaurant(client, slug="json-join", name=name, sms_from="+14155550178")["api_key"])

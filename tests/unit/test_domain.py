@@ -4,7 +4,14 @@ import pytest
 
 from waitlist.domain.model import (
     ACTIVE,
+    EFFECTS,
     FINISHED,
+    LEFT_LINE,
+    MAY_RUN_LATE,
+    TRANSITIONS,
+    UNDO_RESTORES,
+    UNDOABLE,
+    Effect,
     Settings,
     Status,
     allowed_from,
@@ -49,6 +56,25 @@ def test_finished_parties_can_only_be_completed_after_seating() -> None:
 def test_active_and_finished_partition_the_states() -> None:
     assert ACTIVE | FINISHED | {Status.PENDING} == set(Status)
     assert not ACTIVE & FINISHED
+
+
+def test_every_status_a_transition_reaches_says_what_the_transition_does() -> None:
+    reached = {target for targets in TRANSITIONS.values() for target in targets}
+    assert set(EFFECTS) == reached
+
+
+def test_the_statuses_that_leave_the_line_are_the_seat_and_the_drops() -> None:
+    assert LEFT_LINE == {status for status, effect in EFFECTS.items() if effect in (Effect.SEAT, Effect.DROP)}
+    assert LEFT_LINE == FINISHED - {Status.COMPLETED}
+
+
+def test_undo_puts_back_only_parties_that_left_the_line_and_only_into_it() -> None:
+    assert UNDOABLE == LEFT_LINE
+    assert UNDO_RESTORES == ACTIVE
+
+
+def test_only_a_party_holding_a_place_can_run_late() -> None:
+    assert MAY_RUN_LATE == ACTIVE
 
 
 @pytest.mark.parametrize(("minutes", "rounded"), [(0, 0), (2.4, 0), (2.6, 5), (12, 10), (13, 15), (-3, 0)])
