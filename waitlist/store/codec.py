@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 
 from waitlist.domain.model import Party, Restaurant, Settings, Status
+from waitlist.estimate.dining import DEFAULT_TABLE_CLASSES
 from waitlist.estimate.estimator import Snapshot
 
 # --- the estimator's hour-of-week history ------------------------------------------------------------
@@ -31,9 +32,9 @@ from waitlist.estimate.estimator import Snapshot
 # past twice that halve with the minutes waited. The writer is the transition script
 # (lua/includes/history.lua, which gets these numbers from scripts.py); the reader is the estimator.
 
-HISTORY_SIZE_LIMITS = (2, 4, 6)
-"""The largest party of each size bucket but the last: 1-2, 3-4, 5-6, then 7 and more (the
-estimator's size_bucket: its default table classes 2/4/6/8)."""
+HISTORY_SIZE_LIMITS = tuple(DEFAULT_TABLE_CLASSES[:-1])
+"""The largest party of each size bucket but the last: 1-2, 3-4, 5-6, then 7 and more. These are the
+estimator's size_bucket (its default table classes, 2/4/6/8), so the writer buckets as the reader does."""
 HISTORY_TURN_FIELDS = 2 * (len(HISTORY_SIZE_LIMITS) + 1)
 HISTORY_SEATINGS = HISTORY_TURN_FIELDS
 HISTORY_DROPS = HISTORY_SEATINGS + 1
