@@ -1,7 +1,8 @@
 """The waitlist rules in plain Python: states, transitions, parties, restaurants and settings.
 
-Nothing here knows about Flask or Redis. The store enforces these rules atomically by handing the
-allowed "from" states to its Lua scripts, so the rules live here once.
+Nothing here knows about Flask or Redis. The store enforces these rules atomically by handing them
+to its Lua scripts as arguments (the allowed "from" states, what a transition does, which statuses an
+undo or a late guest may touch), so each rule lives here once.
 """
 from __future__ import annotations
 
