@@ -54,7 +54,7 @@ BASELINE = "baseline (one Lua script)"
 def create_app(parts: str = "") -> Flask:
     """The service's app with the comma-separated ``parts`` switched off (see the module docstring)."""
     from waitlist.estimate.estimator import Estimate
-    from waitlist.services import waitlist as services
+    from waitlist.services import parties as services  # where join looks estimate_wait up
     from waitlist.web.app import create_app as create_service
 
     app = create_service()
