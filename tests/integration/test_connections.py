@@ -21,6 +21,9 @@ def in_threads(count: int, work: Any) -> list[Any]:
     def run(index: int) -> None:
         barrier.wait()  # all alive at once, so none can inherit a finished thread's connection
         results[index] = work()
+        # ... and none ends before every other has made its calls: a finished thread's connection goes
+        # back to the pool, where a thread that had not yet called would find it.
+        barrier.wait()
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
     for thread in threads:
