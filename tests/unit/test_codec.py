@@ -7,7 +7,8 @@ import pytest
 
 from waitlist.domain.model import Party, Status
 from waitlist.estimate.dining import DEFAULT_TABLE_CLASSES, hour_of_week, size_bucket
-from waitlist.store import Store, codec
+from waitlist.estimate.snapshot import HourHistory
+from waitlist.store import Store, codec, keys
 
 NOW = 1_790_000_000.0
 
@@ -26,15 +27,18 @@ def seat_and_complete(store: Store, pid: str, size: int, *, dined_minutes: float
 def test_the_writer_counts_a_turn_in_the_bucket_the_estimator_reads_it_from(size: int) -> None:
     store = Store(fakeredis.FakeRedis(decode_responses=True))
     seat_and_complete(store, "p", size, dined_minutes=45)
-    numbers = codec.history_numbers(store.snapshot("r").history[codec.history_field(hour_of_week(NOW))])
-    assert len(numbers) == codec.HISTORY_LENGTH
+    raw = store.redis.hget(keys.history_key("r"), codec.history_field(hour_of_week(NOW)))
+    assert len(codec.history_numbers(raw)) == codec.HISTORY_LENGTH
+    hour = store.snapshot("r").history[hour_of_week(NOW)]
     bucket = DEFAULT_TABLE_CLASSES.index(size_bucket(size))
     for other in range(len(DEFAULT_TABLE_CLASSES)):
-        assert codec.history_turns(numbers, other) == ((1, 45) if other == bucket else (0, 0))
-    assert (numbers[codec.HISTORY_SEATINGS], numbers[codec.HISTORY_DROPS]) == (1, 0)
-    assert numbers[codec.HISTORY_WAITED] == 30
+        assert hour.dining(other) == ((1, 45) if other == bucket else (0, 0))
+    assert (hour.seatings, hour.drops) == (1, 0)
+    assert hour.waited_minutes == 30
 
 
-def test_a_missing_or_unreadable_field_reads_as_no_history() -> None:
+def test_a_missing_unreadable_or_short_field_reads_as_no_history() -> None:
     assert codec.history_numbers(None) == codec.history_numbers("1 x 2") == []
-    assert codec.history_turns([], 0) == (0.0, 0.0)
+    assert codec.hour_history(None) is None and codec.hour_history("1 2 3") is None
+    assert codec.history_from_hash({"h:3": "1 x", "h:x": "0 " * codec.HISTORY_LENGTH, "h:4": ""}) == {}
+    assert HourHistory().dining(0) == (0.0, 0.0)

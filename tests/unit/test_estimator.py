@@ -26,7 +26,7 @@ from waitlist.estimate.estimator import (
     queue_rule_minutes,
 )
 from waitlist.estimate.snapshot import Snapshot
-from waitlist.store import Store, line_key
+from waitlist.store import Store, codec, line_key
 
 NOW = 1_790_000_000.0
 TABLES = {"2": 4, "4": 4, "6": 2}
@@ -34,6 +34,11 @@ TABLES = {"2": 4, "4": 4, "6": 2}
 
 def minutes_ago(minutes: float) -> float:
     return NOW - minutes * 60
+
+
+def history(fields: dict[str, str]) -> Any:
+    """A history hash as the store keeps it (fields "h:<hour of week>"), read as the store's codec reads it."""
+    return codec.history_from_hash(fields)
 
 
 def snapshot(**overrides: Any) -> Snapshot:
@@ -171,12 +176,12 @@ def test_drop_outs_tell_cancellations_from_no_shows(drops: list[Any], hazard_hig
 
 def test_the_restaurants_own_history_for_this_hour_sets_the_dining_time() -> None:
     how = hour_of_week(NOW)
-    long_dinners = {f"h:{how}": "100 12000 0 0 0 0 0 0 0 0 0"}  # 100 turns of 2s averaging 120 minutes
+    long_dinners = history({f"h:{how}": "100 12000 0 0 0 0 0 0 0 0 0"})  # 100 turns of 2s averaging 120 minutes
     assert DiningModel(snapshot()).mean(2, NOW) == DEFAULT_DINING_MINUTES[2]
     assert DiningModel(snapshot(history=long_dinners)).mean(2, NOW) == pytest.approx(117, abs=3)
     # The same hour on other weekdays informs this one, the other hours do not.
-    other_day = {f"h:{(how + 24) % 168}": "100 12000 0 0 0 0 0 0 0 0 0"}
-    other_hour = {f"h:{(how + 1) % 168}": "100 12000 0 0 0 0 0 0 0 0 0"}
+    other_day = history({f"h:{(how + 24) % 168}": "100 12000 0 0 0 0 0 0 0 0 0"})
+    other_hour = history({f"h:{(how + 1) % 168}": "100 12000 0 0 0 0 0 0 0 0 0"})
     assert DiningModel(snapshot(history=other_day)).mean(2, NOW) > 100
     assert DiningModel(snapshot(history=other_hour)).mean(2, NOW) == DEFAULT_DINING_MINUTES[2]
 
@@ -200,7 +205,7 @@ def test_an_hour_whose_parties_still_dine_is_not_judged_by_its_quick_finishers()
     # history has for it, the eight still at table have dined longer and will dine longer still.
     now = NOW // 3600 * 3600 + 50 * 60
     seated = now - 40 * 60
-    quick = {f"h:{hour_of_week(seated)}": "2 40 0 0 0 0 0 0 0 0 0"}
+    quick = history({f"h:{hour_of_week(seated)}": "2 40 0 0 0 0 0 0 0 0 0"})
     assert DiningModel(snapshot(history=quick), [], now).mean(2, seated) < 40
     assert DiningModel(snapshot(history=quick), [(seated, 2)] * 8, now).mean(2, seated) > 45
 
@@ -320,11 +325,10 @@ def test_the_store_folds_finished_parties_into_the_hour_of_week_history() -> Non
     # and a second read writes nothing.
     assert {key: value for key, value in after_first.items() if key != line_key("r")} == before
     assert dumped() == after_first
-    field = f"h:{hour_of_week(joined + 600)}"
-    numbers = [float(x) for x in again.history[field].split()]
+    hour = again.history[hour_of_week(joined + 600)]
     assert first.history == again.history
-    assert numbers[:2] == [3, pytest.approx(135)]
-    assert numbers[8] == 3  # seatings
+    assert hour.dining(0) == (3, pytest.approx(135))
+    assert hour.seatings == 3
     assert len(first.turns) == 3
 
 
@@ -337,5 +341,5 @@ def test_drop_outs_count_in_the_history_by_the_hour_they_left() -> None:
         store.join("r", party, now=joined, actor="host", almost_ready_position=2)
         store.transition("r", f"p{n}", target, allowed=[Status.WAITING], now=joined + 1200, actor="host",
                          almost_ready_position=2)
-    numbers = [float(x) for x in store.snapshot("r").history[f"h:{hour_of_week(joined + 1200)}"].split()]
-    assert numbers[8:] == [0, 2, 40]  # no seating, two drop-outs, 20 minutes waited each
+    hour = store.snapshot("r").history[hour_of_week(joined + 1200)]
+    assert (hour.seatings, hour.drops, hour.waited_minutes) == (0, 2, 40)  # two drop-outs, 20 minutes waited each

@@ -9,7 +9,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from waitlist.estimate.snapshot import Snapshot
@@ -53,19 +53,6 @@ def size_bucket(party_size: int) -> int:
 
 def hour_of_week(ts: float) -> int:
     return int(ts // 3600) % 168
-
-
-_BUCKET_INDEX = {2: 0, 4: 2, 6: 4, 8: 6}
-
-
-def _history_numbers(history: Mapping[str, str], how: int) -> list[float]:
-    raw = history.get(f"h:{how}")
-    if not raw:
-        return []
-    try:
-        return [float(x) for x in raw.split()]
-    except ValueError:
-        return []
 
 
 def normal_cdf(z: float) -> float:
@@ -143,11 +130,11 @@ class DiningModel:
             return cached
         n, total = self.recent.get(bucket, (0.0, 0.0))
         prior = (total + SHRINK_TURNS * self.defaults[bucket]) / (n + SHRINK_TURNS)
-        i = _BUCKET_INDEX[bucket]
+        i = DEFAULT_TABLE_CLASSES.index(bucket)
         pooled_n = pooled_s = exact_n = exact_s = 0.0
         for day in range(7):
-            numbers = _history_numbers(self.history, (how + 24 * day) % 168)
-            n_day, s_day = (numbers[i], numbers[i + 1]) if len(numbers) >= 8 else (0.0, 0.0)
+            hour = self.history.get((how + 24 * day) % 168)
+            n_day, s_day = hour.dining(i) if hour else (0.0, 0.0)
             dining = self.censored.get((how + 24 * day) % 168, {}).get(bucket)
             if dining:
                 n_day, s_day = n_day + dining[0], s_day + dining[1]

@@ -6,6 +6,26 @@ from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
+class HourHistory:
+    """One hour of the week over the restaurant's past weeks. The store halves old counts as new ones
+    come in, so recent weeks weigh most (its codec owns how these numbers are stored)."""
+
+    turns: tuple[tuple[float, float], ...] = ()
+    """(turns counted, dining minutes summed) for parties of 1-2, 3-4, 5-6 and 7+, by the hour they were
+    seated; empty when the hour holds none."""
+    seatings: float = 0.0
+    """Parties seated, by the hour they left the line."""
+    drops: float = 0.0
+    """Parties that cancelled or did not show, by the hour they left the line."""
+    waited_minutes: float = 0.0
+    """Minutes waited, summed over those seatings and drops."""
+
+    def dining(self, bucket_index: int) -> tuple[float, float]:
+        """(turns, dining minutes) of one size bucket (0 = parties of 1-2, ..., 3 = 7 and more)."""
+        return self.turns[bucket_index] if bucket_index < len(self.turns) else (0.0, 0.0)
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """What the estimator may look at: the line as it stands plus bounded recent history."""
 
@@ -15,5 +35,6 @@ class Snapshot:
     turns: list[tuple[float, float, int]] = field(default_factory=list)  # (seated_at, completed_at, size)
     drops: list[tuple[float, int, float, str, str]] = field(default_factory=list)
     """(left_at, size, joined_at, from status, to status: cancelled or no_show; '' when not recorded)."""
-    history: Mapping[str, str] = field(default_factory=dict)
-    """Raw ``h:<hour of week>`` fields of the store's history hash (see waitlist.store _HISTORY)."""
+    history: Mapping[int, HourHistory] = field(default_factory=dict)
+    """The restaurant's hours of the week (0-167, from Thursday 00:00 UTC: epoch hours mod 168) that
+    hold any history."""

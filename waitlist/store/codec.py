@@ -14,7 +14,7 @@ import orjson
 
 from waitlist.domain.model import Party, Restaurant, Settings, Status
 from waitlist.estimate.dining import DEFAULT_TABLE_CLASSES
-from waitlist.estimate.estimator import Snapshot
+from waitlist.estimate.snapshot import HourHistory, Snapshot
 
 # --- the estimator's hour-of-week history ------------------------------------------------------------
 # One hash per restaurant (keys.history_key), field "h:<(epoch hour) mod 168>", each holding
@@ -57,11 +57,24 @@ def history_numbers(raw: str | None) -> list[float]:
         return []
 
 
-def history_turns(numbers: Sequence[float], bucket: int) -> tuple[float, float]:
-    """(turns, dining minutes) of size bucket ``bucket`` (0 = 1-2, ... 3 = 7+) from history_numbers."""
-    if len(numbers) < HISTORY_TURN_FIELDS:
-        return 0.0, 0.0
-    return numbers[2 * bucket], numbers[2 * bucket + 1]
+def hour_history(raw: str | None) -> HourHistory | None:
+    """One field as the estimator reads it; None when missing, unreadable or short."""
+    numbers = history_numbers(raw)
+    if len(numbers) < HISTORY_LENGTH:
+        return None
+    turns = tuple((numbers[i], numbers[i + 1]) for i in range(0, HISTORY_TURN_FIELDS, 2))
+    return HourHistory(turns=turns, seatings=numbers[HISTORY_SEATINGS], drops=numbers[HISTORY_DROPS],
+                       waited_minutes=numbers[HISTORY_WAITED])
+
+
+def history_from_hash(fields: Mapping[str, str]) -> dict[int, HourHistory]:
+    """The history hash (HGETALL) by hour of the week; fields that do not read are left out."""
+    out = {}
+    for name, raw in fields.items():
+        hour = hour_history(raw)
+        if hour is not None and name.startswith("h:") and name[2:].isdigit():
+            out[int(name[2:])] = hour
+    return out
 
 
 def history_lua_constants() -> dict[str, str]:
@@ -204,5 +217,5 @@ def snapshot_from_reply(reply: Sequence[Any]) -> Snapshot:
         turns=[(float(a), float(b), int(c)) for a, b, c in (t.split(":")[:3] for t in turns)],
         drops=[(float(a), int(b), float(c), d, e)
                for a, b, c, d, e in ((x.split(":") + [""])[:5] for x in drops)],
-        history=dict(zip(history[0::2], history[1::2])),
+        history=history_from_hash(dict(zip(history[0::2], history[1::2]))),
     )
