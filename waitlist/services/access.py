@@ -60,6 +60,11 @@ def new_id() -> str:
     return secrets.token_hex(6)
 
 
+def session_fingerprint(key_hash: str) -> str:
+    """What a staff session keeps instead of the key: it changes when the key is rotated."""
+    return hashlib.sha256(f"host-session:{key_hash}".encode()).hexdigest()[:32]
+
+
 class Access:
     """The stores and settings every use case works with, restaurants and access, and the reads."""
 
@@ -139,6 +144,22 @@ class Access:
         restaurant = self._check_key(slug, offered, found)
         assert snapshot is not None, "the script reads the snapshot for the key it matched"
         return restaurant, snapshot
+
+    def start_session(self, slug: str, api_key: str | None) -> str:
+        """Check a staff key (as ``authenticate``) and return the fingerprint a staff session keeps."""
+        self.authenticate(slug, api_key)
+        return session_fingerprint(hash_api_key(api_key or ""))
+
+    def session_restaurant(self, slug: str, fingerprint: str) -> Restaurant | None:
+        """The restaurant of a staff session whose fingerprint still matches the current key; None once
+        the key was rotated (or the restaurant is gone)."""
+        found = self.store.load_restaurant(slug)
+        if found and found[1] and hmac.compare_digest(fingerprint, session_fingerprint(found[1])):
+            return found[0]
+        return None
+
+    def session_is_current(self, slug: str, fingerprint: str) -> bool:
+        return self.session_restaurant(slug, fingerprint) is not None
 
     @staticmethod
     def _offered_key_hash(api_key: str | None) -> str:

@@ -6,16 +6,12 @@ CSRF token. Forms work on their own (redirect back); host.js submits them with f
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
 from typing import Any
 
 from flask import Blueprint, jsonify, render_template, request, session, url_for
 
 from waitlist.domain.errors import AlreadyWaiting, Forbidden, InvalidInput, Unauthorized
 from waitlist.domain.model import LANGUAGES, SEATING_CHOICES, Restaurant
-from waitlist.services.waitlist import hash_api_key
-from waitlist.store import Store
 from waitlist.web import live, page_models, schemas
 from waitlist.web.forms import back_to, check_csrf, form_values, from_script, no_content
 from waitlist.web.http import get_waitlist
@@ -28,22 +24,10 @@ ACTIONS = {"notify": "notify", "seat": "seat", "no-show": "no_show", "remove": "
 SIZE_BUTTONS = range(1, 9)
 
 
-def fingerprint(key_hash: str) -> str:
-    return hashlib.sha256(f"host-session:{key_hash}".encode()).hexdigest()[:32]
-
-
-def session_is_current(store: Store, slug: str, signed: str) -> bool:
-    """Whether a session's fingerprint still matches the restaurant's key (rotation signs out)."""
-    found = store.load_restaurant(slug)
-    return bool(found and found[1] and hmac.compare_digest(signed, fingerprint(found[1])))
-
-
 def signed_in(slug: str) -> Restaurant | None:
+    """The restaurant, while this session's fingerprint matches its current key (rotation signs out)."""
     signed = session.get("hosts", {}).get(slug)
-    waitlist = get_waitlist()
-    if not signed or not session_is_current(waitlist.store, slug, signed):
-        return None
-    return waitlist.restaurant(slug)
+    return get_waitlist().session_restaurant(slug, signed) if signed else None
 
 
 def staff(slug: str) -> Restaurant:
@@ -93,11 +77,11 @@ def start_session(slug: str, heading: str, area: str) -> Any:
     session serves the host stand and the owner's view."""
     key = request.form.get("api_key", "").strip()
     try:
-        get_waitlist().authenticate(slug, key)
+        signed = get_waitlist().start_session(slug, key)
     except (Unauthorized, Forbidden):
         return sign_in_page(slug, heading, area, error="That key is not valid.", status=401)
     session.permanent = True
-    session["hosts"] = {**session.get("hosts", {}), slug: fingerprint(hash_api_key(key))}
+    session["hosts"] = {**session.get("hosts", {}), slug: signed}
     session.pop("csrf", None)  # a new token for the signed-in session
     return back_to(f"{area}.{LANDING[area]}", slug=slug)
 
@@ -133,8 +117,8 @@ def list_fragment(slug: str) -> Any:
 def events(slug: str) -> Any:
     """Server-sent "changed" events for this restaurant; the stream ends if the key is rotated."""
     staff(slug)
-    store, signed = get_waitlist().store, session["hosts"][slug]
-    return live.event_stream(slug, still_allowed=lambda: session_is_current(store, slug, signed))
+    waitlist, signed = get_waitlist(), session["hosts"][slug]
+    return live.event_stream(slug, still_allowed=lambda: waitlist.session_is_current(slug, signed))
 
 
 @bp.get("/quote")
