@@ -16,6 +16,9 @@ STATUS_RANK: Mapping[str, int] = {
 SENT_RANK = STATUS_RANK["sent"]
 """From this rank on, the text reached the carrier."""
 
+FAILED = frozenset({"failed", "undelivered"})
+"""The statuses of a text that did not reach the guest: the party is flagged, the stats count it failed."""
+
 UNKNOWN_RANK = -1
 """An unknown status moves nothing."""
 

@@ -42,7 +42,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from waitlist.domain.messages import SENT_RANK, STATUS_RANK
+from waitlist.domain.messages import FAILED, SENT_RANK, STATUS_RANK
 from waitlist.domain.model import ACTIVE, LEFT_LINE, Status
 from waitlist.domain.phones import mask_phone
 
@@ -290,7 +290,7 @@ def _fold_sms(out: Folded, event: Mapping[str, str], at: float, zone: ZoneInfo,
             fields["texted"] = 1
     if target == "delivered" or (target == "read" and source not in ("delivered",)):
         fields["delivered"] = 1
-    if target in ("failed", "undelivered"):
+    if target in FAILED:
         fields["failed"] = 1
     if target == "suppressed":
         fields["suppressed"] = 1

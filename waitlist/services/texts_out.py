@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from waitlist.domain.messages import FAILED
 from waitlist.domain.model import Party, Restaurant, Status
 from waitlist.services.access import Access, new_id
 from waitlist.store import OutboundText, RecordedText
@@ -66,6 +67,19 @@ class TextsOut(Access):
         """Raise or clear party flags (running_late, on_the_way, sms_failed, opted_out, new_message)."""
         fields = {f"f:{name}": "1" if value else "" for name, value in flags.items()}
         self.store.update_party(restaurant.slug, party_id, fields, now=self.clock(), actor=actor, event="flag")
+
+    def delivery_status(self, sid: str, status: str, error_code: str = "") -> str:
+        """Twilio reports a text's delivery: move the message forward only, and flag the party when the
+        text failed. Returns 'updated', 'ignored' (a duplicate or late report) or 'missing'."""
+        located = self.messages.locate_sid(sid) if sid else None
+        if located is None:
+            return "missing"
+        slug, message_id = located
+        outcome, party_id, _kind = self.messages.advance(slug, message_id, status, now=self.clock(),
+                                                         error_code=error_code)
+        if outcome == "updated" and status in FAILED and party_id:
+            self.set_flags(self.restaurant(slug), party_id, sms_failed=True)
+        return outcome
 
     def send_custom(self, restaurant: Restaurant, party_id: str, body: str) -> dict[str, str]:
         party = self.party(restaurant, party_id)

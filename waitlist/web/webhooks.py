@@ -5,7 +5,6 @@ PUBLIC_BASE_URL + path (not the URL this process sees behind a TLS-terminating p
 """
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
@@ -19,7 +18,6 @@ from waitlist.web.http import get_inbound, get_waitlist
 bp = Blueprint("webhooks", __name__)
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
-FAILED_STATUSES = {"failed", "undelivered"}
 
 
 def _config() -> Config:
@@ -56,17 +54,10 @@ def inbound() -> Any:
 def status_callback() -> Any:
     """Twilio reports delivery: move the message forward only and flag the party if it failed."""
     check_signature()
-    waitlist = get_waitlist()
-    sid = request.form.get("MessageSid") or request.form.get("SmsSid") or ""
-    status = (request.form.get("MessageStatus") or request.form.get("SmsStatus") or "").lower()
-    located = waitlist.messages.locate_sid(sid) if sid else None
-    if located is None:
-        return Response(status=204)
-    slug, message_id = located
-    outcome, party_id, _kind = waitlist.messages.advance(
-        slug, message_id, status, now=time.time(), error_code=request.form.get("ErrorCode", ""))
-    if outcome == "updated" and status in FAILED_STATUSES and party_id:
-        waitlist.set_flags(waitlist.restaurant(slug), party_id, sms_failed=True)
+    form = request.form
+    get_waitlist().delivery_status(sid=form.get("MessageSid") or form.get("SmsSid") or "",
+                                   status=(form.get("MessageStatus") or form.get("SmsStatus") or "").lower(),
+                                   error_code=form.get("ErrorCode", ""))
     return Response(status=204)
 
 
