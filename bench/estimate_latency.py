@@ -17,8 +17,8 @@ import fakeredis
 
 from bench.simulate import RESTAURANTS, simulate
 from config import Config
-from waitlist.estimate.backtest import EPOCH, Event
 from waitlist.estimate.estimator import Snapshot, estimate_wait
+from waitlist.services.backtest import EPOCH, Event
 from waitlist.services.waitlist import Waitlist
 from waitlist.store import MessageStore, Store
 

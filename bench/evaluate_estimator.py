@@ -1,7 +1,7 @@
 """Compare the live estimator with the real-time delay predictors of Ibrahim & Whitt on simulated days.
 
 For each restaurant type and seed, ``bench.simulate`` writes a stream of days; the estimator's quotes come
-from ``waitlist.estimate.backtest.replay`` (the live ``Waitlist``/``Store`` code over fakeredis), the baselines'
+from ``waitlist.services.backtest.replay`` (the live ``Waitlist``/``Store`` code over fakeredis), the baselines'
 from a plain replay of the same events. Only parties seated after actually waiting are scored.
 
     python -m bench.evaluate_estimator [--seeds 3] [--first-seed 1] [--days 7] [--types cafe,casual,dinner]
@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 
 from bench.simulate import RESTAURANTS, simulate, table_class
-from waitlist.estimate.backtest import Accuracy, Event, actual_waits, replay, score
+from waitlist.services.backtest import Accuracy, Event, actual_waits, replay, score
 
 ESTIMATOR = "estimator (this service)"
 BASELINES = (

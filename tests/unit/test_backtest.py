@@ -7,7 +7,7 @@ import click
 import pytest
 from flask import Flask
 
-from waitlist.estimate.backtest import (
+from waitlist.services.backtest import (
     Event,
     Quote,
     accuracy,

@@ -27,7 +27,7 @@ from waitlist.domain.model import (
     Status,
     allowed_from,
 )
-from waitlist.estimate.estimator import Snapshot
+from waitlist.estimate.snapshot import Snapshot
 from waitlist.store import codec, keys
 from waitlist.store.messages import OutboundText, RecordedText, record_text_args
 from waitlist.store.scripts import EVENTS_MAXLEN, Scripts, checked

@@ -59,7 +59,7 @@ class EstimateCommands(click.Group):
         return ["backtest"]
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        from waitlist.estimate.backtest import estimate_cli
+        from waitlist.services.backtest import estimate_cli
 
         return estimate_cli.get_command(ctx, cmd_name)
 
