@@ -13,6 +13,7 @@ import secrets
 import string
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -63,6 +64,17 @@ def new_id() -> str:
 def session_fingerprint(key_hash: str) -> str:
     """What a staff session keeps instead of the key: it changes when the key is rotated."""
     return hashlib.sha256(f"host-session:{key_hash}".encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class Gauges:
+    """The service's operational numbers, read from Redis (GET /metrics)."""
+
+    restaurants: int
+    parties: dict[str, int]
+    """Parties on the lists, by status."""
+    outbox_texts: int
+    """Texts recorded and not yet queued by a worker's relay: grows while no worker runs."""
 
 
 class Access:
@@ -125,6 +137,18 @@ class Access:
 
     def restaurant(self, slug: str) -> Restaurant:
         return self._load(slug)[0]
+
+    def all_restaurants(self) -> list[Restaurant]:
+        found = [self.store.load_restaurant(slug) for slug in self.store.all_slugs()]
+        return [restaurant for restaurant, _key_hash in filter(None, found)]
+
+    def gauges(self, admin_token: str | None) -> Gauges:
+        """The operational gauges; the admin token is required when one is configured."""
+        if self.config.admin_token:
+            self.check_admin(admin_token)
+        slugs = self.store.all_slugs()
+        return Gauges(restaurants=len(slugs), parties=self.store.line_counts(slugs),
+                      outbox_texts=sum(self.messages.outbox_sizes(slugs)))
 
     def _load(self, slug: str) -> tuple[Restaurant, str]:
         found = self.store.load_restaurant(slug)

@@ -40,15 +40,11 @@ def queue_lines(dispatcher: Any) -> list[str]:
 @bp.get("/metrics")
 def metrics() -> Response:
     """Restaurants, parties on the lists by status, texts waiting for a worker's relay, and RQ's queues."""
-    waitlist = get_waitlist()
-    if waitlist.config.admin_token:
-        waitlist.check_admin(bearer_token())
-    slugs = waitlist.store.all_slugs()
-    counts = waitlist.store.line_counts(slugs)
-    lines = ["# TYPE waitlist_restaurants gauge", _line("waitlist_restaurants", len(slugs)),
+    gauges = get_waitlist().gauges(bearer_token())
+    lines = ["# TYPE waitlist_restaurants gauge", _line("waitlist_restaurants", gauges.restaurants),
              "# TYPE waitlist_parties gauge"]
-    lines += [_line("waitlist_parties", total, status=status) for status, total in sorted(counts.items())]
+    lines += [_line("waitlist_parties", total, status=status) for status, total in sorted(gauges.parties.items())]
     lines += ["# TYPE waitlist_outbox_texts gauge",  # grows while no worker runs
-              _line("waitlist_outbox_texts", sum(waitlist.messages.outbox_sizes(slugs)))]
+              _line("waitlist_outbox_texts", gauges.outbox_texts)]
     lines += ["# TYPE rq_queue_jobs gauge", *queue_lines(current_app.extensions.get("dispatcher"))]
     return Response("\n".join(lines) + "\n", mimetype="text/plain; version=0.0.4")
