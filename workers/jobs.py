@@ -114,22 +114,12 @@ PERIODIC_QUEUE = "timers"
 
 def fold_stats() -> int:
     """Fold every restaurant's new events into its daily stats before the stream is trimmed."""
-    owner, folded = current().owner_stats, 0
-    for slug in owner.waitlist.store.all_slugs():
-        found = owner.waitlist.store.load_restaurant(slug)
-        if found is not None:
-            folded += owner.refresh(found[0])
-    return folded
+    return current().owner_stats.fold_all()
 
 
 def retention_sweep() -> int:
     """Erase names, numbers and texts older than each restaurant's retention_days (counters stay)."""
-    owner, erased = current().owner_stats, 0
-    for slug in owner.waitlist.store.all_slugs():
-        found = owner.waitlist.store.load_restaurant(slug)
-        if found is not None:
-            erased += sum(owner.sweep(found[0]).values())
-    return erased
+    return current().owner_stats.sweep_all()
 
 
 def schedule_periodic(connection: Any, now: float | None = None, names: Any = None) -> list[str]:

@@ -80,6 +80,14 @@ class OwnerStats:
         log.info("retention sweep slug=%s days=%d erased=%s", slug, keep, result)
         return result
 
+    def fold_all(self) -> int:
+        """Fold every restaurant's new events (the periodic job, before the stream is trimmed)."""
+        return sum(self.refresh(restaurant) for restaurant in self.waitlist.all_restaurants())
+
+    def sweep_all(self) -> int:
+        """The retention sweep over every restaurant; returns how many records it erased."""
+        return sum(sum(self.sweep(restaurant).values()) for restaurant in self.waitlist.all_restaurants())
+
     def forget(self, raw_phone: str) -> dict[str, Any]:
         """Erase one guest's data in every restaurant: a party still on a list is cancelled first (no
         text is sent), so the live list stays consistent. Counters stay: they name nobody."""
@@ -87,11 +95,8 @@ class OwnerStats:
         phone = normalize_phone(raw_phone, waitlist.config.default_region)
         digest = waitlist.digest(phone)
         erased: dict[str, dict[str, int]] = {}
-        for slug in waitlist.store.all_slugs():
-            found = waitlist.store.load_restaurant(slug)
-            if found is None:
-                continue
-            restaurant = found[0]
+        for restaurant in waitlist.all_restaurants():
+            slug = restaurant.slug
             active = waitlist.store.active_party_for_phone(slug, phone)
             if active:
                 try:
