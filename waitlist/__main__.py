@@ -79,13 +79,14 @@ def run_processes(config: Config, port: int) -> int:
 
 
 def run_embedded(config: Config, port: int) -> int:
+    from waitlist.store import DevOutbox
     from waitlist.texting.sms import OutboxSender
     from waitlist.web.app import create_app
     from workers import context
 
     redis, rq_connection = embedded_pair()
     context.use(context.build(config, redis=redis, rq_connection=rq_connection,
-                              sender=None if config.twilio_configured else OutboxSender(redis)))
+                              sender=None if config.twilio_configured else OutboxSender(DevOutbox(redis))))
     app = create_app(config, redis=redis, rq_connection=rq_connection)
     start_embedded_worker(rq_connection)
     create_demo_restaurant(config, app, port)

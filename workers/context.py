@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from config import Config
 from waitlist.services.owner_stats import OwnerStats
 from waitlist.services.waitlist import Waitlist
-from waitlist.store import MessageStore, StatsStore, Store
+from waitlist.store import DevOutbox, MessageStore, StatsStore, Store
 from waitlist.store.connections import rq_redis, waitlist_redis
 from waitlist.texting.dispatch import RQDispatcher
 from waitlist.texting.sms import OutboxSender, Sender, TwilioSender
@@ -46,7 +46,7 @@ def build(config: Config, redis: object | None = None, rq_connection: object | N
     if sender is None:
         sender = (TwilioSender(config.twilio_account_sid or "", config.twilio_auth_token or "",
                                config.twilio_api_url, config.twilio_timeout_seconds)
-                  if config.twilio_configured else OutboxSender(redis))
+                  if config.twilio_configured else OutboxSender(DevOutbox(redis)))  # type: ignore[arg-type]
     return JobContext(waitlist=waitlist, sender=sender)
 
 

@@ -33,9 +33,9 @@ from tests.twilio_server import (
     stalled,
     twilio_error,
 )
+from waitlist.store import DevOutbox, dev_outbox_key
 from waitlist.texting import texts
 from waitlist.texting.dispatch import TEXTS_QUEUE, TIMERS_QUEUE, RQDispatcher
-from waitlist.texting.sms import OUTBOX_KEY, outbox_entries
 from waitlist.web.app import create_app
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -302,9 +302,9 @@ def test_without_twilio_credentials_texts_land_in_the_local_outbox(
 
     wait_for_send(real_rq_redis, message["id"])
 
-    [entry] = outbox_entries(real_redis)
+    [entry] = DevOutbox(real_redis).sent()
     assert (entry["to"], entry["from"], entry["body"]) == (party["phone"], SMS_FROM, message["body"])
-    assert real_redis.llen(OUTBOX_KEY) == 1
+    assert real_redis.llen(dev_outbox_key()) == 1
     assert twilio.posts == []
 
 

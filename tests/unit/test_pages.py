@@ -13,11 +13,9 @@ from flask.testing import FlaskClient
 
 from tests.conftest import add_party, auth, create_restaurant, make_config
 from tests.fakes import Clock, RecordingDispatcher
-from waitlist.store import events_key
-from waitlist.texting.sms import OUTBOX_KEY
+from waitlist.store import dev_outbox_key, dev_replies_key, events_key
 from waitlist.web import live, page_models
 from waitlist.web.app import create_app
-from waitlist.web.dev import REPLIES_KEY
 
 XSS = "<script>alert(1)</script>"
 HTML = {"Accept": "text/html"}
@@ -356,14 +354,14 @@ def test_a_reply_from_the_development_phone_goes_through_the_inbound_path(dev_cl
     assert "running_late" in shown["flags"]
     chat = dev_client.get("/dev/phone/chat?number=%2B14155552671").text
     assert "LATE" in chat
-    assert dev_client.application.extensions["redis"].llen(REPLIES_KEY) == 1
+    assert dev_client.application.extensions["redis"].llen(dev_replies_key()) == 1
 
 
 def test_the_development_phone_shows_each_numbers_texts_with_the_status_link(dev_client: FlaskClient) -> None:
     redis = dev_client.application.extensions["redis"]
     for to, body in (("+14155552671", "Noodle Bar: You're #1. https://wait.example.com/s/abc <b>"),
                      ("+14155552672", "Noodle Bar: someone else")):
-        redis.lpush(OUTBOX_KEY, json.dumps({"sid": "SM1", "to": to, "from": "+14155550100", "body": body,
+        redis.lpush(dev_outbox_key(), json.dumps({"sid": "SM1", "to": to, "from": "+14155550100", "body": body,
                                             "at": 1.0}))
     text = dev_client.get("/dev/phone?number=%2B14155552671").text
     assert '<a href="https://wait.example.com/s/abc"' in text and "&lt;b&gt;" in text

@@ -25,6 +25,7 @@ from tests.fakes import Clock, FakeSender, RecordingDispatcher
 from tests.twilio_server import ACCOUNT_SID, TwilioServer
 from tests.unit.test_isolation import csrf_of, requests_for, sign_in
 from waitlist.domain.phones import mask_phone, normalize_phone, phone_digest
+from waitlist.store import DevOutbox
 from waitlist.texting.commands import (
     HELP_WORDS,
     LEAVE_WORDS,
@@ -202,7 +203,7 @@ def test_no_key_token_full_phone_number_or_message_body_is_ever_logged(
     csrf = csrf_of(client.get(f"/owner/{SLUG}/signin").text)
     client.post(f"/owner/{SLUG}/signin", data={"api_key": "wlk_wrong", "csrf_token": csrf})
     sign_in(client, key, SLUG)
-    run_jobs(app, dispatcher, OutboxSender(redis))  # the development sender logs each text
+    run_jobs(app, dispatcher, OutboxSender(DevOutbox(redis)))  # the development sender logs each text
     notify = client.post(f"/api/v1/restaurants/{SLUG}/parties/{party['id']}/notify", headers=auth(key))
     assert notify.status_code == 200
     with TwilioServer(auth_token=TWILIO_TOKEN) as twilio:  # the real Twilio client, on loopback

@@ -308,15 +308,15 @@ def legacy_token_key(token: str) -> str:
 
 
 def dev_outbox_key() -> str:
-    """The development sender's list of texts (no Twilio): /dev/outbox and /dev/phone read it."""
+    """The development sender's list of texts (no Twilio; DevOutbox): /dev/outbox and /dev/phone read it."""
     return "wl:dev:outbox"
 
 
 def dev_replies_key() -> str:
-    """The development phone's replies (waitlist.web.dev)."""
+    """The development phone's replies (DevOutbox), so its chats show both sides."""
     return "wl:dev:phone-replies"
 
 
 def rate_limit_prefix() -> str:
-    """What flask-limiter's counters start with (waitlist.web.limits)."""
+    """What flask-limiter's counters start with (the app factory hands it to waitlist.web.limits)."""
     return "wl:ratelimit"

@@ -6,6 +6,7 @@ message before calling Twilio, so no text goes out twice.
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -199,3 +200,34 @@ class MessageStore:
         """True when this MessageSid was already handled (Twilio retries webhooks)."""
         return not self.redis.set(keys.inbound_seen_key(slug, message_sid), "1", nx=True,
                                   ex=INBOUND_SEEN_TTL_SECONDS)
+
+
+DEV_OUTBOX_MAX = 1000
+"""The development sender's list and the development phone's replies each keep the newest this many."""
+
+
+class DevOutbox:
+    """Development only (no Twilio): the texts the local sender "sent", newest first, and what the
+    development phone texted back, so its chats show both sides. Entries are JSON objects."""
+
+    def __init__(self, redis: Redis):
+        self.redis: Any = redis
+
+    def add_sent(self, entry: dict[str, Any]) -> None:
+        self._push(keys.dev_outbox_key(), entry)
+
+    def sent(self, limit: int = DEV_OUTBOX_MAX) -> list[dict[str, Any]]:
+        return self._newest(keys.dev_outbox_key(), limit)
+
+    def add_reply(self, entry: dict[str, Any]) -> None:
+        self._push(keys.dev_replies_key(), entry)
+
+    def replies(self, limit: int = DEV_OUTBOX_MAX) -> list[dict[str, Any]]:
+        return self._newest(keys.dev_replies_key(), limit)
+
+    def _push(self, key: str, entry: dict[str, Any]) -> None:
+        self.redis.lpush(key, json.dumps(entry))
+        self.redis.ltrim(key, 0, DEV_OUTBOX_MAX - 1)
+
+    def _newest(self, key: str, limit: int) -> list[dict[str, Any]]:
+        return [json.loads(raw) for raw in self.redis.lrange(key, 0, limit - 1)]

@@ -6,7 +6,6 @@ accepted (a SID), it never will be (``PermanentSendError``), or it may be later 
 """
 from __future__ import annotations
 
-import json
 import logging
 import secrets
 import time
@@ -24,7 +23,6 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 
 from waitlist.domain.phones import mask_phone
-from waitlist.store.keys import dev_outbox_key
 
 log = logging.getLogger(__name__)
 logging.getLogger("twilio.http_client").setLevel(logging.WARNING)  # it would log numbers and bodies
@@ -146,32 +144,29 @@ class TwilioSender:
         return None
 
 
-OUTBOX_KEY = dev_outbox_key()
-OUTBOX_MAX = 1000
+class SentLog(Protocol):
+    """Where the development sender keeps what it "sent", newest first (waitlist.store.DevOutbox)."""
+
+    def add_sent(self, entry: dict[str, Any]) -> None: ...
+
+    def sent(self) -> list[dict[str, Any]]: ...
 
 
 class OutboxSender:
-    """Development sender: texts land in a Redis list (shown at /dev/outbox and /dev/phone)."""
+    """Development sender: texts land in a local outbox (shown at /dev/outbox and /dev/phone)."""
 
-    def __init__(self, redis: Any):
-        self.redis = redis
+    def __init__(self, outbox: SentLog):
+        self.outbox = outbox
 
     def send(self, *, to: str, from_: str, body: str, status_callback: str | None,
              validity_period: int | None) -> Sent:
         sid = "SM" + secrets.token_hex(16)
-        entry = {"sid": sid, "to": to, "from": from_, "body": body, "at": time.time()}
-        self.redis.lpush(OUTBOX_KEY, json.dumps(entry))
-        self.redis.ltrim(OUTBOX_KEY, 0, OUTBOX_MAX - 1)
+        self.outbox.add_sent({"sid": sid, "to": to, "from": from_, "body": body, "at": time.time()})
         log.info("outbox sms sid=%s to=%s (%d chars)", sid, mask_phone(to), len(body))
         return Sent(sid=sid, status="delivered")
 
     def find_sent(self, *, to: str, from_: str, body: str, since: float) -> str | None:
-        for raw in self.redis.lrange(OUTBOX_KEY, 0, OUTBOX_MAX - 1):
-            entry = json.loads(raw)
+        for entry in self.outbox.sent():
             if entry["to"] == to and entry["from"] == from_ and entry["body"] == body and entry["at"] >= since - 60:
                 return str(entry["sid"])
         return None
-
-
-def outbox_entries(redis: Any, limit: int = 200) -> list[dict[str, Any]]:
-    return [json.loads(raw) for raw in redis.lrange(OUTBOX_KEY, 0, limit - 1)]

@@ -7,10 +7,11 @@ from typing import Any
 from flask import Flask, jsonify
 
 from config import Config
+from waitlist.services.dev_phone import DevPhone
 from waitlist.services.inbound import InboundHandler
 from waitlist.services.owner_stats import OwnerStats
 from waitlist.services.waitlist import Waitlist
-from waitlist.store import MessageStore, StatsStore, Store
+from waitlist.store import DevOutbox, MessageStore, StatsStore, Store, keys
 from waitlist.store.connections import rq_redis, waitlist_redis
 from waitlist.texting.dispatch import Dispatcher, RQDispatcher
 from waitlist.web.http import MAX_BODY_BYTES, FastJSONProvider, register_error_handlers
@@ -35,8 +36,9 @@ def create_app(config: Config | None = None, redis: Any = None, rq_connection: A
     app.extensions["dispatcher"] = dispatcher
     waitlist = Waitlist(Store(redis), MessageStore(redis), dispatcher, config, **extra)
     app.extensions["waitlist"] = waitlist  # the services, built once: views call them and nothing else
-    app.extensions["inbound"] = InboundHandler(waitlist)
+    app.extensions["inbound"] = inbound = InboundHandler(waitlist)
     app.extensions["owner_stats"] = OwnerStats(waitlist, StatsStore(redis))
+    app.extensions["dev_phone"] = DevPhone(waitlist, DevOutbox(redis), inbound)  # served in development only
 
     if config.trust_proxy_hops:
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -67,7 +69,7 @@ def create_app(config: Config | None = None, redis: Any = None, rq_connection: A
         app.extensions["waitlist"].store.ping()
         return jsonify({"status": "ok"})
 
-    limits.init_app(app, config, embedded=_is_embedded(redis))
+    limits.init_app(app, config, embedded=_is_embedded(redis), key_prefix=keys.rate_limit_prefix())
     return app
 
 

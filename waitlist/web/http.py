@@ -24,6 +24,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.sansio.response import Response as BaseResponse
 
 from waitlist.domain.errors import InvalidInput, StoreUnavailable, WaitlistError
+from waitlist.services.dev_phone import DevPhone
 from waitlist.services.inbound import InboundHandler
 from waitlist.services.waitlist import Waitlist
 
@@ -80,6 +81,11 @@ def get_waitlist() -> Waitlist:
 def get_inbound() -> InboundHandler:
     """Texts from guests: Twilio's webhook and the development phone hand them to the same handler."""
     return current_app.extensions["inbound"]  # type: ignore[no-any-return]
+
+
+def get_dev_phone() -> DevPhone:
+    """The local outbox and the development phone (development without Twilio only)."""
+    return current_app.extensions["dev_phone"]  # type: ignore[no-any-return]
 
 
 def error_response(status: int, code: str, message: str, fields: dict[str, list[str]] | None = None,

@@ -48,13 +48,14 @@ def storage_uri(config: Config, embedded: bool) -> str:
     return url
 
 
-def init_app(app: Flask, config: Config, embedded: bool) -> Limiter:
-    """Wrap the listed endpoints that this app has (call after registering every blueprint)."""
+def init_app(app: Flask, config: Config, embedded: bool, key_prefix: str) -> Limiter:
+    """Wrap the listed endpoints that this app has (call after registering every blueprint).
+    ``key_prefix`` starts every counter's key; the app factory takes it from the store's key builders."""
     # X-RateLimit-* headers would cost two more Redis round trips per request; a 429 still says
     # when to come back (Retry-After, set below).
     limiter = Limiter(key_func=get_remote_address, storage_uri=storage_uri(config, embedded),
                       headers_enabled=False, swallow_errors=True, enabled=config.rate_limits_enabled,
-                      strategy="fixed-window", key_prefix="wl:ratelimit")
+                      strategy="fixed-window", key_prefix=key_prefix)
     limiter.init_app(app)
     _drop_app_wide_hooks(app, limiter)
 

@@ -12,8 +12,7 @@ from twilio.request_validator import RequestValidator
 
 from config import Config
 from waitlist.domain.errors import Forbidden
-from waitlist.texting.sms import outbox_entries
-from waitlist.web.http import get_inbound, get_waitlist
+from waitlist.web.http import get_dev_phone, get_inbound, get_waitlist
 
 bp = Blueprint("webhooks", __name__)
 
@@ -67,4 +66,4 @@ def dev_outbox() -> Any:
     config = _config()
     if not config.development or config.twilio_configured:
         return jsonify({"error": {"code": "not_found", "message": "no such resource"}}), 404
-    return jsonify({"messages": outbox_entries(current_app.extensions["redis"])})
+    return jsonify({"messages": get_dev_phone().sent()})
