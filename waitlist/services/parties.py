@@ -5,7 +5,7 @@ refused) and then decides which texts follow from it.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -32,6 +32,9 @@ UNDO_WINDOW_SECONDS = 60
 CONFIRM_WINDOW_SECONDS = 5 * 60
 ACTIVE_STATUSES = tuple(sorted(ACTIVE))
 """The statuses a party holds a place in line in (waitlist.domain.model.ACTIVE)."""
+HOST_ACTIONS = ("notify", "seat", "complete", "cancel", "no_show", "check_in", "undo")
+"""The host's one-tap actions on a party (``Parties.host_action``), each the use case of that name: the
+API offers them all, the host stand all but ``complete``."""
 
 
 @dataclass(frozen=True)
@@ -212,6 +215,13 @@ class Parties(TextsOut):
 
     def no_show(self, restaurant: Restaurant, party_id: str, actor: str = "host") -> Party:
         return self._transition(restaurant, party_id, Status.NO_SHOW, actor)
+
+    def host_action(self, restaurant: Restaurant, party_id: str, action: str) -> Party:
+        """One of HOST_ACTIONS by name; each is one atomic state change."""
+        if action not in HOST_ACTIONS:
+            raise InvalidInput(f"no host action {action!r}")
+        use_case: Callable[[Restaurant, str], Party] = getattr(self, action)
+        return use_case(restaurant, party_id)
 
     def move(self, restaurant: Restaurant, party_id: str, position: int, actor: str = "host") -> Party:
         moved = self.store.move(restaurant.slug, party_id, position, now=self.clock(), actor=actor,

@@ -21,6 +21,7 @@ from waitlist.services.access import (  # noqa: F401  (importable from here, as 
 from waitlist.services.parties import (  # noqa: F401
     ACTIVE_STATUSES,
     CONFIRM_WINDOW_SECONDS,
+    HOST_ACTIONS,
     MAX_LATE_SECONDS,
     UNDO_WINDOW_SECONDS,
     GuestView,

@@ -6,7 +6,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from waitlist.domain.model import Party, Restaurant, iso
-from waitlist.services.waitlist import GuestView
+from waitlist.services.waitlist import HOST_ACTIONS, GuestView
 from waitlist.web import schemas
 from waitlist.web.http import bearer_token, get_waitlist, json_body
 
@@ -82,18 +82,9 @@ def update_party(slug: str, party_id: str) -> Any:
     return jsonify(party_json(get_waitlist().update_party(restaurant, party_id, patch)))
 
 
-HOST_ACTIONS = {
-    "check-in": "check_in",
-    "notify": "notify",
-    "seat": "seat",
-    "complete": "complete",
-    "cancel": "cancel",
-    "no-show": "no_show",
-    "undo": "undo",
-}
-
-
-ACTION_RULE = "<any(notify, seat, complete, cancel, 'no-show', 'check-in', undo):action>"
+ACTIONS = {action.replace("_", "-"): action for action in HOST_ACTIONS}
+"""Each host action as the URL spells it (no-show, check-in)."""
+ACTION_RULE = f"<any({', '.join(map(repr, ACTIONS))}):action>"
 
 
 @bp.post(f"/restaurants/<slug>/parties/<party_id>/{ACTION_RULE}")
@@ -101,8 +92,7 @@ def host_action(slug: str, party_id: str, action: str) -> Any:
     """One-tap host actions; each is one atomic state change."""
     restaurant = staff(slug)
     json_body()
-    use_case = getattr(get_waitlist(), HOST_ACTIONS[action])
-    return jsonify(party_json(use_case(restaurant, party_id)))
+    return jsonify(party_json(get_waitlist().host_action(restaurant, party_id, ACTIONS[action])))
 
 
 @bp.post("/restaurants/<slug>/parties/<party_id>/move")

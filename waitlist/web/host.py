@@ -12,6 +12,7 @@ from flask import Blueprint, jsonify, render_template, request, session, url_for
 
 from waitlist.domain.errors import AlreadyWaiting, Forbidden, InvalidInput, Unauthorized
 from waitlist.domain.model import LANGUAGES, SEATING_CHOICES, Restaurant
+from waitlist.services.waitlist import HOST_ACTIONS
 from waitlist.web import live, page_models, schemas
 from waitlist.web.forms import back_to, check_csrf, form_values, from_script, no_content
 from waitlist.web.http import get_waitlist
@@ -19,8 +20,10 @@ from waitlist.web.http import get_waitlist
 bp = Blueprint("host", __name__, url_prefix="/host/<slug>")
 
 PARTY_FIELDS = ("name", "phone", "party_size", "notes", "seating", "language")
-ACTIONS = {"notify": "notify", "seat": "seat", "no-show": "no_show", "remove": "cancel", "undo": "undo",
-           "check-in": "check_in"}
+ACTIONS = {("remove" if action == "cancel" else action.replace("_", "-")): action
+           for action in HOST_ACTIONS if action != "complete"}
+"""The host stand's buttons: every host action but complete (a seated party has left its list), as the
+URL spells it; the stand says "remove" for cancel."""
 SIZE_BUTTONS = range(1, 9)
 
 
@@ -145,11 +148,11 @@ def add_party(slug: str) -> Any:
     return back_to("host.page", slug=slug)
 
 
-@bp.post("/parties/<party_id>/<any(notify, seat, 'no-show', remove, undo, 'check-in'):action>")
+@bp.post(f"/parties/<party_id>/<any({', '.join(map(repr, ACTIONS))}):action>")
 def act(slug: str, party_id: str, action: str) -> Any:
     """One-tap notify / seat / no-show / remove, and undo of the last seat or remove."""
     restaurant = staff(slug)
-    party = getattr(get_waitlist(), ACTIONS[action])(restaurant, party_id)
+    party = get_waitlist().host_action(restaurant, party_id, ACTIONS[action])
     if from_script():
         return jsonify({"id": party.id, "name": party.name, "status": party.status.value})
     return back_to("host.page", slug=slug)

@@ -9,12 +9,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from waitlist.domain.model import Party, Restaurant, Status, quote_range_text
+from waitlist.domain.model import UNDOABLE, Party, Restaurant, Status, quote_range_text
 from waitlist.services.waitlist import UNDO_WINDOW_SECONDS, Waitlist
 
 LATE_MINUTES = 10
 BOARD_SIZES = ((2, "1–2"), (4, "3–4"), (6, "5–6"), (8, "7+"))
-UNDOABLE = (Status.SEATED, Status.CANCELLED, Status.NO_SHOW)
 
 STRINGS: dict[str, dict[str, str]] = {
     "en": {
