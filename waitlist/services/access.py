@@ -88,6 +88,10 @@ class Access:
         self.config = config
         self.clock = clock
 
+    def ping(self) -> bool:
+        """Whether the store answers (a Redis error raises, and the error handler says 503)."""
+        return self.store.ping()
+
     def check_admin(self, token: str | None) -> None:
         expected = self.config.admin_token
         if not token:

@@ -66,7 +66,7 @@ def create_app(config: Config | None = None, redis: Any = None, rq_connection: A
     @app.get("/healthz")
     def healthz() -> Any:
         """200 when Redis answers; 503 otherwise (the error handler turns Redis errors into 503)."""
-        app.extensions["waitlist"].store.ping()
+        waitlist.ping()
         return jsonify({"status": "ok"})
 
     limits.init_app(app, config, embedded=_is_embedded(redis), key_prefix=keys.rate_limit_prefix())
