@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from tests.conftest import add_party, auth, create_restaurant, make_config
 from tests.fakes import Clock, RecordingDispatcher
 from waitlist.store import dev_outbox_key, dev_replies_key, events_key
+from waitlist.store.events import EventFeed
 from waitlist.web import live, page_models
 from waitlist.web.app import create_app
 
@@ -294,7 +295,7 @@ class Ticker:
 def test_the_event_stream_says_changed_at_connect_and_after_each_change() -> None:
     redis = fakeredis.FakeRedis(decode_responses=True)
     redis.xadd(events_key("noodle-bar"), {"type": "join"})
-    stream = live.changes(redis, "noodle-bar", block_seconds=0.01)
+    stream = live.changes(EventFeed(redis), "noodle-bar", block_seconds=0.01)
     assert next(stream).startswith("retry: 1000\nevent: changed\n")
     redis.xadd(events_key("noodle-bar"), {"type": "status"})
     assert next(stream).startswith("event: changed\n")
@@ -302,14 +303,14 @@ def test_the_event_stream_says_changed_at_connect_and_after_each_change() -> Non
 
 def test_a_quiet_event_stream_sends_heartbeats_and_ends_after_its_lifetime() -> None:
     redis = fakeredis.FakeRedis(decode_responses=True)
-    lines = list(live.changes(redis, "quiet", block_seconds=0.001, lifetime_seconds=40, clock=Ticker()))
+    lines = list(live.changes(EventFeed(redis), "quiet", block_seconds=0.001, lifetime_seconds=40, clock=Ticker()))
     assert lines[0].startswith("retry:") and ": keep-alive\n\n" in lines[1:]
     assert all(not line.startswith("event:") for line in lines[1:])
 
 
 def test_a_staff_event_stream_ends_when_the_key_no_longer_matches() -> None:
     redis = fakeredis.FakeRedis(decode_responses=True)
-    lines = list(live.changes(redis, "noodle-bar", block_seconds=0.001, still_allowed=lambda: False))
+    lines = list(live.changes(EventFeed(redis), "noodle-bar", block_seconds=0.001, still_allowed=lambda: False))
     assert len(lines) == 1
 
 

@@ -14,9 +14,25 @@ from urllib.parse import urlparse
 from redis import Redis
 from redis.backoff import ExponentialBackoff
 from redis.cluster import RedisCluster
+from redis.exceptions import (
+    BusyLoadingError,
+    ClusterDownError,
+    OutOfMemoryError,
+    ReadOnlyError,
+    TryAgainError,
+)
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeout
 from redis.retry import Retry
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+
+STORE_UNAVAILABLE = (RedisConnectionError, RedisTimeout, BusyLoadingError, ReadOnlyError, OutOfMemoryError,
+                     ClusterDownError, TryAgainError)
+"""Redis cannot take the request right now: down, loading its AOF, a demoted primary (READONLY) or a
+cluster mid-failover (CLUSTERDOWN, TRYAGAIN), or full (OOM under noeviction). The store lets these
+through; the web layer answers 503 + Retry-After, as the request changed nothing and may be retried."""
+
 def fail_fast_retry() -> Retry:
     """Two quick retries (a failover or a dropped connection), then a 503: a host at the door should
     not stare at a spinner for redis-py's default ten-second backoff."""

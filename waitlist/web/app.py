@@ -13,6 +13,7 @@ from waitlist.services.owner_stats import OwnerStats
 from waitlist.services.waitlist import Waitlist
 from waitlist.store import DevOutbox, MessageStore, StatsStore, Store, keys
 from waitlist.store.connections import rq_redis, waitlist_redis
+from waitlist.store.events import EventFeed
 from waitlist.texting.dispatch import Dispatcher, RQDispatcher
 from waitlist.web.http import MAX_BODY_BYTES, FastJSONProvider, register_error_handlers
 
@@ -39,6 +40,7 @@ def create_app(config: Config | None = None, redis: Any = None, rq_connection: A
     app.extensions["inbound"] = inbound = InboundHandler(waitlist)
     app.extensions["owner_stats"] = OwnerStats(waitlist, StatsStore(redis))
     app.extensions["dev_phone"] = DevPhone(waitlist, DevOutbox(redis), inbound)  # served in development only
+    app.extensions["event_feed"] = EventFeed(redis)  # live pages (web/live.py)
 
     if config.trust_proxy_hops:
         from werkzeug.middleware.proxy_fix import ProxyFix

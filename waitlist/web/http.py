@@ -7,19 +7,6 @@ from typing import Any
 import orjson
 from flask import Flask, Response, current_app, jsonify, request
 from flask.json.provider import DefaultJSONProvider
-from redis.exceptions import (
-    BusyLoadingError,
-    ClusterDownError,
-    OutOfMemoryError,
-    ReadOnlyError,
-    TryAgainError,
-)
-from redis.exceptions import (
-    ConnectionError as RedisConnectionError,
-)
-from redis.exceptions import (
-    TimeoutError as RedisTimeout,
-)
 from werkzeug.exceptions import HTTPException
 from werkzeug.sansio.response import Response as BaseResponse
 
@@ -27,16 +14,11 @@ from waitlist.domain.errors import InvalidInput, StoreUnavailable, WaitlistError
 from waitlist.services.dev_phone import DevPhone
 from waitlist.services.inbound import InboundHandler
 from waitlist.services.waitlist import Waitlist
+from waitlist.store.connections import STORE_UNAVAILABLE
 
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 16 * 1024
-REDIS_DOWN = (RedisConnectionError, RedisTimeout, BusyLoadingError, ReadOnlyError, OutOfMemoryError,
-              ClusterDownError, TryAgainError)
-"""Redis cannot take the request right now: down, loading its AOF, a demoted primary (READONLY) or a
-cluster mid-failover (CLUSTERDOWN, TRYAGAIN), or full (OOM under noeviction). All 503 + Retry-After:
-the request changed nothing and may be retried."""
-
 _HTTP_CODES = {
     400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
     413: "payload_too_large", 415: "unsupported_media_type", 429: "rate_limited",
@@ -161,7 +143,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Any:
-        if isinstance(exc, REDIS_DOWN):
+        if isinstance(exc, STORE_UNAVAILABLE):
             return _domain_error(StoreUnavailable(f"the waitlist store is unavailable ({type(exc).__name__}), "
                                                   "please retry shortly"))
         log.exception("unexpected error on %s %s", request.method, request.path)
