@@ -78,6 +78,22 @@ def wait_until(check: Any, timeout: float = 5.0) -> None:
         time.sleep(0.01)
 
 
+def wait_until_serving(url: str, process: Any, timeout: float = 20.0) -> None:
+    """Wait for a server we started (a ``subprocess.Popen``) to answer ``/healthz``; fail if it exits
+    or takes longer than ``timeout`` seconds."""
+    import requests
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if requests.get(f"{url}/healthz", timeout=3).status_code == 200:
+                return
+        except requests.RequestException:
+            pass  # still starting
+        assert process.poll() is None and time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.1)
+
+
 def create_restaurant(client: FlaskClient, **overrides: Any) -> dict[str, Any]:
     body = {"slug": "noodle-bar", "name": "Noodle Bar", "sms_from": "+14155550100", **overrides}
     response = client.post("/api/v1/restaurants", json=body, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})

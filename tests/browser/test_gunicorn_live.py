@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.conftest import ADMIN_TOKEN, redis_test_url
+from tests.conftest import ADMIN_TOKEN, redis_test_url, wait_until_serving
 
 REPO = Path(__file__).resolve().parents[2]
 GUNICORN_FLAGS = ["--worker-class", "gthread", "--workers", "2", "--threads", "8", "--timeout", "30",
@@ -54,15 +54,7 @@ def gunicorn(real_redis: Any, streams: list[requests.Response]) -> Iterator[str]
                                 *GUNICORN_FLAGS], cwd=REPO, env=env, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if requests.get(f"{url}/healthz", timeout=3).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass  # still starting
-            assert process.poll() is None and time.monotonic() < deadline, "gunicorn did not start"
-            time.sleep(0.1)
+        wait_until_serving(url, process)
         yield url
     finally:
         process.terminate()

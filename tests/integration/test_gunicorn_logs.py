@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.conftest import ADMIN_TOKEN, redis_test_url
+from tests.conftest import ADMIN_TOKEN, redis_test_url, wait_until_serving
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -38,15 +38,7 @@ def run_gunicorn(*flags: str) -> str:
                                 "--graceful-timeout", "2", *flags],
                                cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if requests.get(f"{url}/healthz", timeout=3).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass  # still starting
-            assert process.poll() is None and time.monotonic() < deadline, "gunicorn did not start"
-            time.sleep(0.1)
+        wait_until_serving(url, process)
         process.send_signal(signal.SIGTERM)
         _, stderr = process.communicate(timeout=20)
     finally:
