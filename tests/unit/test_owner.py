@@ -255,6 +255,24 @@ def test_chart_axes_end_on_a_round_number(value: float, top: float, step: float)
     assert nice_max(value) == pytest.approx((top, step))
 
 
+@pytest.mark.parametrize("share, ticks", [
+    (0.0, ["0%", "5%", "10%"]),
+    (0.1, ["0%", "5%", "10%"]),
+    (0.13, ["0%", "5%", "10%", "15%"]),
+    (0.37, ["0%", "10%", "20%", "30%", "40%"]),
+    (0.8, ["0%", "20%", "40%", "60%", "80%"]),
+    (0.9, ["0%", "25%", "50%", "75%", "100%"]),
+    (1.0, ["0%", "25%", "50%", "75%", "100%"]),
+])
+def test_a_percentage_axis_has_whole_round_percent_ticks(share: float, ticks: list[str]) -> None:
+    from waitlist.web.owner import rates_chart
+
+    day = {"date": "2024-05-03", "parties": {"no_show_rate": share, "cancel_rate": share / 2, "finished": 10,
+                                             "seated": 8, "no_shows": 1, "cancelled": 1}}
+    chart = rates_chart({"days": [day, {**day, "date": "2024-05-04"}]})
+    assert [tick["text"] for tick in chart.y_ticks] == ticks
+
+
 # --- retention and forgetting ------------------------------------------------------------------------------
 
 def test_the_retention_sweep_erases_old_texts_and_keeps_the_counters(client: FlaskClient, headers: dict[str, str],

@@ -178,12 +178,23 @@ def nice_max(value: float) -> tuple[float, float]:
     return step * math.ceil(value / step), step
 
 
+def nice_percent_max(value: float) -> tuple[float, float]:
+    """``nice_max`` for a share (0.08 is 8%): whole-percent ticks (0% 5% 10%, 0% 25% ... 100%), never
+    above 100%. Steps like 2.5% would print as 3% / 5% / 8% once rounded to whole percents."""
+    percent = min(max(value, 0.0), 1.0) * 100
+    if percent <= 0:
+        return 0.1, 0.05
+    raw = percent / 4
+    power = 10 ** max(0, math.floor(math.log10(raw)))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw and (m * power) % 1 == 0)
+    return min(100.0, step * math.ceil(percent / step)) / 100, step / 100
+
+
 def _ticks(top: float, step: float, x: float, fmt: str = "{:g}") -> list[dict[str, Any]]:
-    ticks, value = [], 0.0
-    while value <= top + 1e-9:
-        ticks.append({"y": _y(value, top), "x": x, "text": fmt.format(round(value, 2))})
-        value += step
-    return ticks
+    """Ticks at 0, step, 2 step ... top; each value is counted, not summed, so 0.05 * 3 prints 15%."""
+    count = int(round(top / step)) if step else 0
+    values = [round(i * step, 6) for i in range(count + 1)]
+    return [{"y": _y(value, top), "x": x, "text": fmt.format(value)} for value in values]
 
 
 def _y(value: float, top: float) -> float:
@@ -340,7 +351,7 @@ def rates_chart(data: dict[str, Any]) -> Chart:
     if not values:
         chart.empty = True
         return chart
-    top, step = nice_max(max(max(values), 0.1))
+    top, step = nice_percent_max(max(max(values), 0.1))
     _line_chart(chart, days, [("line-c", lambda d: d["parties"]["no_show_rate"]),
                               ("line-a", lambda d: d["parties"]["cancel_rate"])], top, step, _pct)
     chart.table = [[d["date"], str(d["parties"]["finished"]), str(d["parties"]["seated"]),
