@@ -283,6 +283,84 @@ def test_forged_or_missing_signatures_are_refused_and_a_replayed_sid_acts_once(
     assert show_party(client, headers, party["id"])["status"] == "waiting"
 
 
+# --- Issue 25: replies in guests' own words ----------------------------------------------------------------
+
+def test_running_10_min_late_in_the_guests_words_extends_a_notified_partys_hold(
+        client: FlaskClient, headers: dict[str, str], twilio: TwilioServer, worker: WorkerProcess,
+        restaurant: dict[str, Any], real_rq_redis: Any) -> None:
+    party = guest_in_line(client, headers, twilio)
+    notified = notify(client, headers, twilio, party["id"])
+
+    text_in(client, twilio, "Running about 10 min late, sorry!", party["phone"])
+
+    late = show_party(client, headers, party["id"])
+    assert late["status"] == "notified" and "running_late" in late["flags"]
+    assert "new_message" not in late["flags"]  # nothing in it for the host to read
+    assert epoch(late["hold_until"]) - epoch(notified["hold_until"]) == pytest.approx(600, abs=1)
+    hold_hhmm = datetime.fromtimestamp(epoch(late["hold_until"]),
+                                       tz=ZoneInfo(restaurant.get("timezone", "UTC"))).strftime("%H:%M")
+    late_ack = the_reply(client, headers, party["id"], "late_ack")
+    assert late_ack["body"] == texts.late_ack("en", "Noodle Bar", hold_hhmm, 10)
+    received(twilio, party["phone"], late_ack["body"])
+    # A new hold timer (a new hold version) fires at the extended end; the first one will do nothing.
+    registry = Queue(TIMERS_QUEUE, connection=real_rq_redis).scheduled_job_registry
+    holds = sorted((job_id for job_id in registry.get_job_ids() if job_id.startswith(f"hold-{SLUG}-{party['id']}-")),
+                   key=lambda job_id: int(job_id.rsplit("-", 1)[1]))
+    assert len(holds) == 2
+    newest = registry.get_scheduled_time(Job.fetch(holds[-1], connection=real_rq_redis))
+    assert newest.timestamp() == pytest.approx(epoch(late["hold_until"]), abs=1.5)
+
+
+def test_be_there_in_15_flags_on_the_way_and_holds_the_table_until_the_guests_own_estimate(
+        client: FlaskClient, headers: dict[str, str], twilio: TwilioServer, worker: WorkerProcess) -> None:
+    party = guest_in_line(client, headers, twilio)
+    notified = notify(client, headers, twilio, party["id"])
+    held = epoch(notified["hold_until"]) - time.time()
+    assert held < 15 * 60  # the default hold is shorter than the guest's estimate
+
+    sent_at = time.time()
+    text_in(client, twilio, "On our way, be there in fifteen", party["phone"])
+
+    coming = show_party(client, headers, party["id"])
+    assert coming["status"] == "notified" and {"on_the_way", "running_late"} <= set(coming["flags"])
+    assert sent_at + 15 * 60 - 1 <= epoch(coming["hold_until"]) <= time.time() + 16 * 60 + 1
+    ack = the_reply(client, headers, party["id"], "late_ack")
+    assert "we'll hold your table until" in ack["body"]
+    received(twilio, party["phone"], ack["body"])
+
+
+def test_were_here_checks_a_remote_party_in_and_tells_a_notified_party_to_come_to_the_stand(
+        client: FlaskClient, headers: dict[str, str], twilio: TwilioServer, worker: WorkerProcess) -> None:
+    remote_join_on(client, headers)
+    response = client.patch(f"{BASE}/settings", json={"require_checkin": True}, headers=headers)
+    assert response.status_code == 200, response.get_json()
+    phone = next_phone()
+    text_in(client, twilio, "JOIN 2 Ana", phone)
+    [party] = client.get(f"{BASE}/parties", headers=headers).get_json()["parties"]
+    received(twilio, phone, the_reply(client, headers, party["id"], "joined")["body"])
+    assert client.post(f"{BASE}/parties/{party['id']}/seat", headers=headers).status_code == 409  # not at the door
+
+    text_in(client, twilio, "We're here!", phone)
+
+    waiting = show_party(client, headers, party["id"])
+    assert waiting["status"] == "waiting" and "checked_in" in waiting["flags"]
+    assert "on_the_way" not in waiting["flags"] and "new_message" not in waiting["flags"]
+    ack = the_reply(client, headers, party["id"], "arrived_ack")
+    assert ack["body"] == texts.arrived_ack("en", "Noodle Bar", False)
+    received(twilio, phone, ack["body"])
+
+    notify(client, headers, twilio, party["id"])
+    text_in(client, twilio, "我们到了", phone)
+
+    notified = show_party(client, headers, party["id"])
+    assert notified["status"] == "notified" and {"checked_in", "on_the_way"} <= set(notified["flags"])
+    [_, ready] = replies(client, headers, party["id"], "arrived_ack")
+    assert ready["body"] == texts.arrived_ack("en", "Noodle Bar", True)
+    received(twilio, phone, ready["body"])
+    response = client.post(f"{BASE}/parties/{party['id']}/seat", headers=headers)
+    assert response.status_code == 200, response.get_json()
+
+
 # --- Issue 9: join from anywhere, over HTTP ---------------------------------------------------------------
 
 def join_from_the_page(client: FlaskClient, phone: str, name: str = "Ana Lima", size: str = "3") -> None:

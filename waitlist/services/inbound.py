@@ -5,6 +5,7 @@ Replies go out through ``Waitlist.text``, so they are recorded, retried and resp
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 
 from waitlist.domain.errors import AlreadyWaiting, LimitReached, WaitlistClosed, WaitlistError
@@ -137,14 +138,11 @@ class InboundHandler:
         if intent == Intent.LEAVE:
             self.waitlist.cancel(restaurant, party.id, actor="sms")
         elif intent == Intent.ON_THE_WAY:
-            self.waitlist.on_the_way(restaurant, party.id, actor="sms")
-            self.waitlist.text(restaurant, party, "on_the_way_ack", texts.on_the_way_ack(lang, restaurant.name))
+            self._on_the_way(restaurant, party, command.minutes, lang)
         elif intent == Intent.LATE:
-            updated = self.waitlist.running_late(restaurant, party.id, command.minutes or 10, actor="sms")
-            hold = self.waitlist.hold_until_text(restaurant, updated.hold_until) \
-                if updated.status == Status.NOTIFIED else None
-            self.waitlist.text(restaurant, party, "late_ack",
-                               texts.late_ack(lang, restaurant.name, hold, command.minutes or 10))
+            self._late(restaurant, party, command.minutes or 10, lang)
+        elif intent == Intent.ARRIVED:
+            self._arrived(restaurant, party, lang)
         elif intent == Intent.STATUS:
             self._status(restaurant, party, lang)
         elif intent == Intent.HELP:
@@ -156,7 +154,36 @@ class InboundHandler:
             if self.messages.first_time(f"hostwillsee:{party.id}", restaurant.slug, HOST_WILL_SEE_TTL_SECONDS):
                 self.waitlist.text(restaurant, party, "host_will_see", texts.host_will_see(lang, restaurant.name))
             return InboundResult("message", party.id)
+        if command.for_host:
+            self.waitlist.set_flags(restaurant, party.id, new_message=True)  # the rest of the text is for the host
         return InboundResult(intent.value, party.id)
+
+    def _late(self, restaurant: Restaurant, party: Party, minutes: int, lang: str) -> None:
+        updated = self.waitlist.running_late(restaurant, party.id, minutes, actor="sms")
+        hold = self.waitlist.hold_until_text(restaurant, updated.hold_until) \
+            if updated.status == Status.NOTIFIED else None
+        self.waitlist.text(restaurant, party, "late_ack", texts.late_ack(lang, restaurant.name, hold, minutes))
+
+    def _on_the_way(self, restaurant: Restaurant, party: Party, minutes: int | None, lang: str) -> None:
+        """On the way after the table-ready text. "Be there in 15" with 10 minutes of hold left is also
+        running 5 minutes late: the hold grows to cover the guest's own estimate, so the hold timer does
+        not release a table whose guest said when they would come."""
+        self.waitlist.on_the_way(restaurant, party.id, actor="sms")
+        short = (self.waitlist.clock() + minutes * 60 - party.hold_until) if minutes and party.hold_until else 0
+        if short > 0:
+            self._late(restaurant, party, math.ceil(short / 60), lang)
+        else:
+            self.waitlist.text(restaurant, party, "on_the_way_ack", texts.on_the_way_ack(lang, restaurant.name))
+
+    def _arrived(self, restaurant: Restaurant, party: Party, lang: str) -> None:
+        """The guest says they are at the door ("we're here", "我们到了"). This is the host's "I'm here"
+        tap (``check_in``: a remote party may then be seated under ``require_checkin``); after the
+        table-ready text the party is also flagged on its way, so the host's list shows whom to seat."""
+        self.waitlist.check_in(restaurant, party.id, actor="sms")
+        ready = party.status == Status.NOTIFIED
+        if ready:
+            self.waitlist.on_the_way(restaurant, party.id, actor="sms")
+        self.waitlist.text(restaurant, party, "arrived_ack", texts.arrived_ack(lang, restaurant.name, ready))
 
     def _pending(self, restaurant: Restaurant, party: Party, intent: Intent) -> InboundResult:
         """A remote join waiting for its confirmation: 1 confirms, a leave word drops it."""

@@ -79,6 +79,15 @@ def table_ready(lang: str | None, restaurant: str, hold_minutes: float) -> str:
     )
 
 
+def notify_undone(lang: str | None, restaurant: str, position: int) -> str:
+    """The host took back a table-ready text sent by mistake: the guest keeps their place."""
+    return _pick(
+        lang,
+        f"{restaurant}: Sorry, our mistake: your table is not ready yet. You're still #{position} in line.",
+        f"{restaurant}：抱歉，刚才的通知有误，您的餐桌尚未备好。您仍排在第{position}位。",
+    )
+
+
 def hold_expired(lang: str | None, restaurant: str) -> str:
     return _pick(
         lang,
@@ -102,6 +111,21 @@ def custom(lang: str | None, restaurant: str, body: str) -> str:
 
 def on_the_way_ack(lang: str | None, restaurant: str) -> str:
     return _pick(lang, f"{restaurant}: Thanks, see you soon!", f"{restaurant}：收到，稍后见！")
+
+
+def arrived_ack(lang: str | None, restaurant: str, ready: bool) -> str:
+    """A guest texted "we're here": tell them what happens next, so they don't text again."""
+    if ready:
+        return _pick(
+            lang,
+            f"{restaurant}: Welcome! Your table is ready, please come to the host stand.",
+            f"{restaurant}：欢迎！您的餐桌已备好，请到前台。",
+        )
+    return _pick(
+        lang,
+        f"{restaurant}: Thanks, we know you're here. We'll text you as soon as your table is ready.",
+        f"{restaurant}：收到，您已到店。餐桌备好后我们会短信通知您。",
+    )
 
 
 def late_ack(lang: str | None, restaurant: str, hold_until_hhmm: str | None, minutes: int) -> str:
@@ -177,11 +201,13 @@ ALL_TEXTS: dict[str, Callable[..., str]] = {
     "joined": joined,
     "almost_ready": almost_ready,
     "table_ready": table_ready,
+    "notify_undone": notify_undone,
     "hold_expired": hold_expired,
     "left": left_list,
     "custom": custom,
     "on_the_way_ack": on_the_way_ack,
     "late_ack": late_ack,
+    "arrived_ack": arrived_ack,
     "status_reply": status_reply,
     "help": help_reply,
     "host_will_see": host_will_see,
