@@ -70,7 +70,10 @@ def call(app: Any, env: dict[str, Any]) -> tuple[str, bytes]:
 def service_adder(root: Path) -> Callable[[int], None]:
     """Adds through the service's app built from ``root`` (REDIS_URL etc. come from the environment)."""
     sys.path.insert(0, str(root))
-    from waitlist.web.app import create_app
+    try:
+        from waitlist.web.app import create_app
+    except ModuleNotFoundError:  # a --compare-root from before the app factory moved to waitlist.web
+        from waitlist import create_app  # type: ignore[attr-defined,no-redef]
 
     app = create_app()
     keys = []
