@@ -178,3 +178,61 @@ def test_a_timer_racing_a_seat_never_releases_a_seated_table(real_redis: Any, se
         assert results["seat"] != results["timer"]
         status = service.party(restaurant, party.id).status
         assert status == (Status.SEATED if results["seat"] else Status.NO_SHOW)
+
+
+def test_two_hosts_undoing_the_same_notify_at_once_take_it_back_once(real_redis: Any, service: Waitlist) -> None:
+    restaurant = service.restaurant(SLUG)
+    ahead = service.join(restaurant, name="Ahead", phone="+14155570999", party_size=2)
+    for round_ in range(20):
+        party = service.join(restaurant, name="Cy", phone=f"+1415557{round_:04d}", party_size=2)
+        position = service.party(restaurant, party.id).position
+        service.notify(restaurant, party.id)
+        outcomes: list[str] = []
+
+        def work(index: int, party: Any = party, outcomes: list[str] = outcomes) -> None:
+            try:
+                service.undo(restaurant, party.id)
+                outcomes.append("undo")
+            except WaitlistError:
+                outcomes.append("refused")
+
+        assert run_threads(2, work) == []
+        assert sorted(outcomes) == ["refused", "undo"]
+        back = service.party(restaurant, party.id)
+        assert back.status == Status.WAITING and back.position == position and back.notify_count == 0
+        service.cancel(restaurant, party.id, confirm=False)
+    assert service.party(restaurant, ahead.id).position == 1
+    check_invariants(real_redis, service)
+
+
+def test_a_host_undoing_a_notify_while_another_seats_the_party_ends_as_one_of_the_two_orders(
+        real_redis: Any, service: Waitlist) -> None:
+    """Undo takes back the party's last move, so both taps succeed: undo then seat leaves it seated (from
+    the line), seat then undo takes the seat back (notified again). Exactly one of the two orders wins the
+    race, never a mix (e.g. seated yet in line, or notified with no hold)."""
+    restaurant = service.restaurant(SLUG)
+    finals: Counter[str] = Counter()
+    for round_ in range(30):
+        party = service.join(restaurant, name="Di", phone=f"+1415558{round_:04d}", party_size=2)
+        service.notify(restaurant, party.id)
+        outcomes: dict[str, bool] = {}
+
+        def work(index: int, party: Any = party, outcomes: dict[str, bool] = outcomes) -> None:
+            action = ("undo", "seat")[index]
+            try:
+                getattr(service, action)(restaurant, party.id)
+                outcomes[action] = True
+            except WaitlistError:
+                outcomes[action] = False
+
+        assert run_threads(2, work) == []
+        final = service.party(restaurant, party.id)
+        finals[final.status.value] += 1
+        assert outcomes["seat"]
+        if final.status == Status.SEATED:  # the undo took back the notify, then the seat came
+            assert outcomes["undo"] and final.position is None and final.notify_count == 0
+        else:  # the seat came first and the undo took it back: called again, with its hold
+            assert final.status == Status.NOTIFIED and outcomes["undo"] and final.hold_until is not None
+            service.cancel(restaurant, party.id, confirm=False)
+        check_invariants(real_redis, service)
+    assert sum(finals.values()) == 30

@@ -2,12 +2,15 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask.testing import FlaskClient
 
 from tests.conftest import add_party, guest_token, next_phone
 from tests.fakes import Clock, RecordingDispatcher
+from waitlist.domain import stats
+from waitlist.domain.errors import InvalidInput
 
 BASE = "/api/v1/restaurants/noodle-bar/parties"
 
@@ -455,3 +458,80 @@ def test_a_join_behind_a_party_moved_to_the_end_still_extends_the_line_right(cli
     assert store.snapshot("noodle-bar").waiting_sizes == [4, 2]
     add_party(client, headers, party_size=6)
     assert store.snapshot("noodle-bar").waiting_sizes == [4, 6, 2]
+
+
+# --- the host's quote (issue 25) -------------------------------------------------------------------------
+
+def test_a_quote_given_at_add_time_is_stored_texted_and_shown_to_the_guest(client: FlaskClient,
+                                                                           headers: dict[str, str]) -> None:
+    party = add_party(client, headers, quote_minutes=45)
+    assert party["quote_minutes"] == 45 and party["quote_overridden"] is True
+    assert (party["quote_low"], party["quote_high"]) == (40, 50)
+    assert "40-50" in joined_texts(client, headers, party["id"])[0]["body"]
+    guest = client.get(f"/api/v1/status/{guest_token(party)}").get_json()
+    assert guest["quote_minutes"] == 45 and guest["estimate"] == {"minutes": 45, "low": 40, "high": 50}
+    assert "40-50" in client.get(f"/s/{guest_token(party)}").text
+
+
+def test_a_party_without_a_host_quote_is_not_overridden(client: FlaskClient, headers: dict[str, str]) -> None:
+    assert add_party(client, headers)["quote_overridden"] is False
+
+
+def test_the_host_sets_a_quote_later_and_the_guest_page_counts_down_from_it(
+        client: FlaskClient, headers: dict[str, str], clock: Clock) -> None:
+    party = add_party(client, headers)
+    clock.advance(10 * 60)
+    changed = client.patch(f"{BASE}/{party['id']}", json={"quote_minutes": 30}, headers=headers)
+    assert changed.status_code == 200
+    assert changed.get_json()["quote_minutes"] == 30 and changed.get_json()["quote_overridden"] is True
+    clock.advance(10 * 60)
+    guest = client.get(f"/api/v1/status/{guest_token(party)}").get_json()
+    assert guest["estimate"] == {"minutes": 20, "low": 15, "high": 25}
+
+
+def test_a_notified_partys_quote_can_be_set(client: FlaskClient, headers: dict[str, str]) -> None:
+    party = add_party(client, headers)
+    action(client, headers, party["id"], "notify")
+    assert client.patch(f"{BASE}/{party['id']}", json={"quote_minutes": 0},
+                        headers=headers).get_json()["quote_minutes"] == 0
+
+
+@pytest.mark.parametrize("value", [-1, 241, 2.5, "45", True, None])
+def test_a_quote_out_of_range_is_refused_with_its_field(client: FlaskClient, headers: dict[str, str],
+                                                        value: Any) -> None:
+    added = client.post(BASE, json={"name": "Ana", "phone": next_phone(), "party_size": 2, "quote_minutes": value},
+                        headers=headers)
+    assert added.status_code == 400 and "quote_minutes" in added.get_json()["error"]["fields"]
+    party = add_party(client, headers)
+    patched = client.patch(f"{BASE}/{party['id']}", json={"quote_minutes": value}, headers=headers)
+    assert patched.status_code == 400 and "quote_minutes" in patched.get_json()["error"]["fields"]
+
+
+def test_a_finished_partys_quote_cannot_be_set(client: FlaskClient, headers: dict[str, str]) -> None:
+    party = add_party(client, headers)
+    action(client, headers, party["id"], "seat")
+    refused = client.patch(f"{BASE}/{party['id']}", json={"quote_minutes": 20}, headers=headers)
+    assert refused.status_code == 409
+
+
+def test_override_quote_refuses_minutes_out_of_range(app: Any, client: FlaskClient, headers: dict[str, str]) -> None:
+    party = add_party(client, headers)
+    waitlist = app.extensions["waitlist"]
+    with pytest.raises(InvalidInput):
+        waitlist.override_quote(waitlist.restaurant("noodle-bar"), party["id"], 300)
+    assert waitlist.override_quote(waitlist.restaurant("noodle-bar"), party["id"], 15).quote_minutes == 15
+
+
+def test_a_seated_host_quote_goes_to_the_owners_stats_apart_from_the_estimators(
+        client: FlaskClient, headers: dict[str, str], app: Any, clock: Clock) -> None:
+    estimated, told = add_party(client, headers), add_party(client, headers, quote_minutes=20)
+    clock.advance(25 * 60)
+    action(client, headers, estimated["id"], "seat")
+    action(client, headers, told["id"], "seat")
+    events = [fields for _id, fields in app.extensions["waitlist"].store.events("noodle-bar")
+              if fields.get("to") == "seated"]
+    assert [(e["party"], e["quote_source"]) for e in events] == [(estimated["id"], ""), (told["id"], "host")]
+    report = stats.summarize(stats.merge(stats.fold(app.extensions["waitlist"].store.events("noodle-bar"),
+                                                    ZoneInfo("UTC")).counters.values()))
+    assert report["quote"]["n"] == 1 and report["quote_host"]["n"] == 1
+    assert report["quote_host"]["mean_quoted"] == 20.0 and report["quote_host"]["mean_waited"] == 25.0

@@ -2,21 +2,31 @@ from __future__ import annotations
 
 import pytest
 
+from waitlist.domain.errors import InvalidInput
 from waitlist.domain.model import (
     ACTIVE,
     EFFECTS,
     FINISHED,
     LEFT_LINE,
+    MAX_QUOTE_MINUTES,
     MAY_RUN_LATE,
+    QUOTE_BY_HOST,
+    QUOTE_OVERRIDABLE,
     TRANSITIONS,
+    UNDO_NOTIFY,
     UNDO_RESTORES,
     UNDOABLE,
     Effect,
+    Party,
     Settings,
     Status,
     allowed_from,
+    answered,
     can_transition,
+    host_quote,
+    may_undo,
     quote_range_text,
+    remaining_host_quote,
     round_to_five,
     validate_settings_patch,
 )
@@ -68,9 +78,68 @@ def test_the_statuses_that_leave_the_line_are_the_seat_and_the_drops() -> None:
     assert LEFT_LINE == FINISHED - {Status.COMPLETED}
 
 
-def test_undo_puts_back_only_parties_that_left_the_line_and_only_into_it() -> None:
-    assert UNDOABLE == LEFT_LINE
+def test_undo_puts_back_parties_that_left_the_line_into_it_and_takes_a_notify_back_to_waiting() -> None:
+    assert UNDOABLE == LEFT_LINE | {Status.NOTIFIED}
     assert UNDO_RESTORES == ACTIVE
+    assert UNDO_NOTIFY == (Status.NOTIFIED, Status.WAITING)
+    assert can_transition(Status.WAITING, UNDO_NOTIFY[0])  # a notify's undo only takes back a move from waiting
+
+
+NOW = 1_790_000_000.0
+
+
+def party(**overrides: object) -> Party:
+    fields: dict[str, object] = {"id": "p", "restaurant": "r", "name": "Ana", "phone": "+14155550100",
+                                 "party_size": 2, "joined_at": NOW - 600}
+    fields.update(overrides)
+    return Party(**fields)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("case", "overrides", "now", "offered"), [
+    ("just notified", {"status": Status.NOTIFIED, "notified_at": NOW}, NOW + 59, True),
+    ("notified over a minute ago", {"status": Status.NOTIFIED, "notified_at": NOW}, NOW + 61, False),
+    ("the guest answered", {"status": Status.NOTIFIED, "notified_at": NOW, "answered_at": NOW + 5}, NOW + 10, False),
+    ("an answer from before the notify", {"status": Status.NOTIFIED, "notified_at": NOW, "answered_at": NOW - 5},
+     NOW + 10, True),
+    ("just seated", {"status": Status.SEATED, "finished_at": NOW}, NOW + 30, True),
+    ("seated over a minute ago", {"status": Status.SEATED, "finished_at": NOW}, NOW + 61, False),
+    ("waiting", {"status": Status.WAITING}, NOW, False),
+    ("completed", {"status": Status.COMPLETED, "finished_at": NOW}, NOW, False),
+])
+def test_undo_is_offered_within_the_window_and_for_a_notify_only_before_the_guest_answered(
+        case: str, overrides: dict[str, object], now: float, offered: bool) -> None:
+    assert may_undo(party(**overrides), now, 60) is offered, case
+
+
+def test_an_answer_counts_only_after_the_notify() -> None:
+    assert not answered(party(status=Status.WAITING, answered_at=NOW))
+    assert answered(party(status=Status.NOTIFIED, notified_at=NOW, answered_at=NOW))
+
+
+@pytest.mark.parametrize(("minutes", "quote"), [(45, (45, 40, 50)), (0, (0, 0, 5)), (240, (240, 235, 245))])
+def test_a_host_quote_reads_as_a_range_around_it(minutes: int, quote: tuple[int, int, int]) -> None:
+    assert host_quote(minutes) == quote
+    assert quote_range_text(*quote[1:]) == f"{quote[1]}-{quote[2]}"
+
+
+@pytest.mark.parametrize("minutes", [-1, MAX_QUOTE_MINUTES + 1, True])
+def test_a_host_quote_out_of_range_is_refused_with_its_field(minutes: int) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        host_quote(minutes)
+    assert set(refused.value.fields) == {"quote_minutes"}
+
+
+def test_a_host_quote_may_be_set_while_the_party_is_on_the_list() -> None:
+    assert QUOTE_OVERRIDABLE == ACTIVE | {Status.PENDING}
+
+
+def test_what_is_left_of_a_host_quote_counts_down_from_when_it_was_given() -> None:
+    given = party(quote_minutes=45, quote_low=40, quote_high=50, quote_source=QUOTE_BY_HOST, quote_at=NOW)
+    assert remaining_host_quote(given, NOW) == (45, 40, 50)
+    assert remaining_host_quote(given, NOW + 20 * 60) == (25, 20, 30)
+    assert remaining_host_quote(given, NOW + 90 * 60) == (0, 0, 0)
+    assert remaining_host_quote(party(quote_minutes=45, quote_low=40, quote_high=50), NOW) is None
+    assert given.quote_overridden and given.to_dict("u")["quote_overridden"] is True
 
 
 def test_only_a_party_holding_a_place_can_run_late() -> None:

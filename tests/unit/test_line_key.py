@@ -59,10 +59,13 @@ CHANGES: dict[str, Callable[[Store], Any]] = {
                                             hold_version=hold_version(s, "n")),
     "running late": lambda s: s.extend_hold(SLUG, "n", 600, now=NOW, actor="guest", most_seconds=1800),
     "an undo back into the line": lambda s: (transition(s, "b", Status.CANCELLED),
-                                             s.undo_finish(SLUG, "b", now=NOW + 70, window_seconds=60,
+                                             s.undo(SLUG, "b", now=NOW + 70, window_seconds=60,
+                                                           actor="host")),
+    "a notify undone back into the line": lambda s: (transition(s, "b", Status.NOTIFIED, hold_until=NOW + 600),
+                                                    s.undo(SLUG, "b", now=NOW + 70, window_seconds=60,
                                                            actor="host")),
     "an undo back to notified": lambda s: (transition(s, "n", Status.SEATED),
-                                           s.undo_finish(SLUG, "n", now=NOW + 70, window_seconds=60,
+                                           s.undo(SLUG, "n", now=NOW + 70, window_seconds=60,
                                                          actor="host")),
 }
 

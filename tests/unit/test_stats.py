@@ -247,6 +247,38 @@ def test_quote_accuracy_sums_up_the_seated_parties_with_a_quote() -> None:
                      "over_quote_rate": 0.0, "mean_quoted": 20.0, "mean_waited": 30.0}
 
 
+
+def test_host_set_quotes_are_counted_apart_from_the_estimators() -> None:
+    events = (Events().finish("a", "seated", "2026-03-06 18:00", "2026-03-06 18:20", quote=20)
+              .add(type="status", party="h", to="seated", at=at("2026-03-06 18:50"), actor="host", size=2,
+                   joined=at("2026-03-06 18:00"), quote=45, quote_source="host", quote_at=at("2026-03-06 18:00"),
+                   **{"from": "waiting"}))
+    report = total(events)
+    assert report["quote"] == {"n": 1, "mean_abs_error": 0.0, "within_5_min": 1.0, "under_quote_rate": 0.0,
+                               "over_quote_rate": 0.0, "mean_quoted": 20.0, "mean_waited": 20.0}
+    assert report["quote_host"] == {"n": 1, "mean_abs_error": 5.0, "within_5_min": 1.0, "under_quote_rate": 0.0,
+                                    "over_quote_rate": 0.0, "mean_quoted": 45.0, "mean_waited": 50.0}
+
+
+def test_a_host_quote_given_later_counts_the_wait_from_when_it_was_given() -> None:
+    fields = stats.finish_fields("seated", size=2, joined=0.0, at=60 * 60.0, quote=30, actor="host", zone=ZONE,
+                                 quote_source="host", quote_at=20 * 60.0)
+    assert fields["qhn"] == 1 and fields["qhact"] == 40 * 60 and fields["qherr"] == 10 * 60 and fields["qhunder"] == 1
+    assert "qn" not in fields and fields["wt"] == 60 * 60  # the wait itself still counts from the join
+
+
+def test_the_host_quote_counters_are_read_for_each_day_of_a_long_range() -> None:
+    assert {"qhn", "qherr", "qhsum", "qhact", "qhin5", "qhunder", "qhover"} <= set(stats.DAY_FIELDS)
+
+
+def test_an_undone_notify_takes_its_notified_count_back() -> None:
+    events = (Events().join("a", "2026-03-06 18:00").notify("a", "2026-03-06 18:00", "2026-03-06 18:30")
+              .add(type="status", party="a", to="waiting", at=at("2026-03-06 18:30"), actor="host", undo="1",
+                   joined=at("2026-03-06 18:00"), **{"from": "notified"})
+              .notify("a", "2026-03-06 18:00", "2026-03-06 18:40"))
+    assert total(events)["parties"]["notified"] == 1
+
+
 # --- texts, replies and feedback ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize("path, expected", [

@@ -36,13 +36,30 @@ FINISHED = frozenset({Status.SEATED, Status.COMPLETED, Status.CANCELLED, Status.
 LEFT_LINE = frozenset({Status.SEATED, Status.CANCELLED, Status.NO_SHOW})
 """The statuses a party leaves the list for: its outcome, as the owner's stats count it."""
 
-UNDOABLE = LEFT_LINE
-"""A host's undo takes a party from these back to where it was..."""
+UNDO_NOTIFY = (Status.NOTIFIED, Status.WAITING)
+"""A host's undo takes back a notify: a notified party returns to waiting, at its old place in line
+(its queue score from before the notify), with the notify count it had and no hold (a new hold_version,
+so the hold timer already scheduled finds it stale). Only within the undo window counted from the
+first notify (``notified_at``: a re-notify in between is taken back with it), and only before the guest
+answered (``answered``)."""
+UNDOABLE = LEFT_LINE | {UNDO_NOTIFY[0]}
+"""A host's undo takes a party from these back to where it was: a notified one as UNDO_NOTIFY says, one
+that left the list back to its status before (within the window counted from when it left)..."""
 UNDO_RESTORES = ACTIVE
 """...which must be one of these: an unconfirmed join that lapsed is not put back."""
 
 MAY_RUN_LATE = ACTIVE
 """A guest can say they are running late only while holding a place."""
+
+QUOTE_BY_ESTIMATE = "estimate"
+QUOTE_BY_HOST = "host"
+"""Where a party's quote came from: the estimator, or the host ("tell them 45"). A host's quote is
+counted apart from the estimator's in the owner's numbers, so neither blurs the other's accuracy."""
+QUOTE_OVERRIDABLE = frozenset({Status.PENDING, Status.WAITING, Status.NOTIFIED})
+"""The statuses a host may set a party's quote in: while it is on the list."""
+MAX_QUOTE_MINUTES = 240
+HOST_QUOTE_SPREAD = 5
+"""A host's quote of 45 minutes reads "40-50" to the guest: the estimator's ranges are this wide too."""
 
 TRANSITIONS: Mapping[Status, frozenset[Status]] = {
     # A remote join counts in line only once the guest confirms it; unconfirmed, it expires.
@@ -201,6 +218,9 @@ class Party:
     quote_minutes: int | None = None
     quote_low: int | None = None
     quote_high: int | None = None
+    quote_source: str = QUOTE_BY_ESTIMATE
+    quote_at: float | None = None
+    """When the quote was given: the join, or the host's later override (its minutes count from then)."""
     joined_at: float = 0.0
     notified_at: float | None = None
     seated_at: float | None = None
@@ -209,10 +229,17 @@ class Party:
     hold_until: float | None = None
     notify_count: int = 0
     hold_version: int = 0
+    answered_at: float | None = None
+    """The guest's last answer on the page or by a recognised text (running late, on the way, here)."""
     flags: set[str] = field(default_factory=set)
     position: int | None = None
     remote: bool = False
     tags: list[str] = field(default_factory=list)
+
+    @property
+    def quote_overridden(self) -> bool:
+        """The host set this party's quote (QUOTE_BY_HOST)."""
+        return self.quote_source == QUOTE_BY_HOST
 
     def waited_minutes(self, now: float) -> float:
         end = self.seated_at or self.finished_at or now
@@ -232,6 +259,7 @@ class Party:
             "quote_minutes": self.quote_minutes,
             "quote_low": self.quote_low,
             "quote_high": self.quote_high,
+            "quote_overridden": self.quote_overridden,
             "joined_at": iso(self.joined_at),
             "notified_at": iso(self.notified_at),
             "seated_at": iso(self.seated_at),
@@ -243,6 +271,45 @@ class Party:
             "remote": self.remote,
             "tags": self.tags,
         }
+
+
+def answered(party: Party) -> bool:
+    """Whether the guest answered the table-ready text: said on the page or by a recognised text that
+    they are running late, on the way or here since the (first) notify. The undo script also counts any
+    text from the guest since then, which a Party does not carry (its conversation does)."""
+    return party.notified_at is not None and party.answered_at is not None \
+        and party.answered_at >= party.notified_at
+
+
+def may_undo(party: Party, now: float, window_seconds: float) -> bool:
+    """Whether a host's undo applies to the party now (the undo script decides it atomically; this is
+    what the host stand offers)."""
+    if party.status == UNDO_NOTIFY[0]:
+        return party.notified_at is not None and now - party.notified_at <= window_seconds \
+            and not answered(party)
+    if party.status in UNDOABLE:
+        return party.finished_at is not None and now - party.finished_at <= window_seconds
+    return False
+
+
+def host_quote(minutes: int) -> tuple[int, int, int]:
+    """A host's quote as (minutes, low, high); refused outside 0..MAX_QUOTE_MINUTES."""
+    if isinstance(minutes, bool) or not isinstance(minutes, int) or not 0 <= minutes <= MAX_QUOTE_MINUTES:
+        raise InvalidInput("a quote is a whole number of minutes",
+                           fields={"quote_minutes": [f"must be between 0 and {MAX_QUOTE_MINUTES}"]})
+    return minutes, max(0, minutes - HOST_QUOTE_SPREAD), minutes + HOST_QUOTE_SPREAD
+
+
+def remaining_host_quote(party: Party, now: float) -> tuple[int, int, int] | None:
+    """What is left of a host's quote (minutes, low, high) after the minutes since it was given; None
+    for an estimator's quote (the guest's page then shows a fresh estimate)."""
+    if party.quote_source != QUOTE_BY_HOST or party.quote_minutes is None:
+        return None
+    gone = max(0.0, now - (party.quote_at or party.joined_at)) / 60
+    minutes = party.quote_minutes if party.quote_minutes is not None else 0
+    low = party.quote_low if party.quote_low is not None else minutes
+    high = party.quote_high if party.quote_high is not None else minutes
+    return (max(0, round(minutes - gone)), max(0, round(low - gone)), max(0, round(high - gone)))
 
 
 def open_now(settings: Settings, local: datetime) -> bool:

@@ -23,6 +23,9 @@ Definitions (what the owner sees):
   "180+" bucket): nearest-rank percentiles reported at the bucket's middle.
 * Quote accuracy (seated parties with a quote): error = waited - quoted. Within +-5 min, under-quoted
   (waited more than 5 min longer than told) and over-quoted (more than 5 min shorter) add up to 1.
+  The estimator's quotes and the host's ("tell them 45", quote_source "host") are counted apart
+  ("quote" and "quote_host"), so each says how good that source is. A host's quote counts from when
+  the host gave it (quote_at: the join, or a later override): waited = seated - quote_at.
 * Texts: sent = reached the carrier (sent, delivered or undelivered), delivered, failed = failed or
   undelivered; received = texts from guests. A text counts on the day its status changed.
 * Reply rate: parties that texted back at least once that day over parties that were sent a text
@@ -30,7 +33,8 @@ Definitions (what the owner sees):
 * Feedback: ratings (1-5) and follow-up comments count on the day they arrived; 1-2 is a low rating.
 
 An undone seat or removal (the host's one-minute undo) takes its counts back: a finished party's
-increments are remembered for a day so the undo event can subtract them.
+increments are remembered for a day so the undo event can subtract them. An undone notify takes back
+its "notified".
 """
 from __future__ import annotations
 
@@ -43,7 +47,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from waitlist.domain.messages import FAILED, SENT_RANK, STATUS_RANK
-from waitlist.domain.model import ACTIVE, LEFT_LINE, Status
+from waitlist.domain.model import ACTIVE, LEFT_LINE, QUOTE_BY_HOST, UNDO_NOTIFY, Status
 from waitlist.domain.phones import mask_phone
 
 SERVICE_DAY_STARTS_HOUR = 4
@@ -109,7 +113,8 @@ def wait_bucket(minutes: float) -> int:
 
 SCALAR_FIELDS = (
     "joined", "notified", "seated", "covers", "cancelled", "guest_cancelled", "no_show", "walk_away", "wt",
-    "qn", "qerr", "qsum", "qact", "qin5", "qunder", "qover", "sent", "delivered", "failed", "suppressed",
+    "qn", "qerr", "qsum", "qact", "qin5", "qunder", "qover",
+    "qhn", "qherr", "qhsum", "qhact", "qhin5", "qhunder", "qhover", "sent", "delivered", "failed", "suppressed",
     "received", "texted", "replied", "fbn", "fbsum", "fbc", "fb:1", "fb:2", "fb:3", "fb:4", "fb:5",
 )
 DAY_FIELDS = SCALAR_FIELDS
@@ -155,8 +160,12 @@ class Folded:
             counter[name] += value
 
 
+QUOTE_PREFIXES = {"": "q", QUOTE_BY_HOST: "qh"}
+"""The counters' prefix by the quote's source: the estimator's quotes ("q...") and the host's ("qh...")."""
+
+
 def finish_fields(outcome: str, *, size: int, joined: float, at: float, quote: int | None, actor: str,
-                  zone: ZoneInfo) -> dict[str, int]:
+                  zone: ZoneInfo, quote_source: str = "", quote_at: float | None = None) -> dict[str, int]:
     """The counter increments of one party leaving the list."""
     fields: dict[str, int] = {}
     if outcome == "seated":
@@ -169,14 +178,17 @@ def finish_fields(outcome: str, *, size: int, joined: float, at: float, quote: i
             f"wts:{sb}": waited_s, f"ws:{sb}:{bucket}": 1,
         })
         if quote is not None:
-            error = minutes - quote
-            fields.update({"qn": 1, "qerr": round(abs(error) * 60), "qsum": quote * 60, "qact": waited_s})
+            q = QUOTE_PREFIXES.get(quote_source, "q")
+            quoted_s = max(0, round(at - quote_at)) if q == "qh" and quote_at is not None else waited_s
+            error = quoted_s / 60 - quote
+            fields.update({f"{q}n": 1, f"{q}err": round(abs(error) * 60), f"{q}sum": quote * 60,
+                           f"{q}act": quoted_s})
             if error > QUOTE_TOLERANCE_MINUTES:
-                fields["qunder"] = 1
+                fields[f"{q}under"] = 1
             elif error < -QUOTE_TOLERANCE_MINUTES:
-                fields["qover"] = 1
+                fields[f"{q}over"] = 1
             else:
-                fields["qin5"] = 1
+                fields[f"{q}in5"] = 1
     else:
         fields.update({outcome: 1, "walk_away": 1})
         if outcome == "cancelled" and actor in GUEST_ACTORS:
@@ -237,6 +249,9 @@ def _fold_status(out: Folded, event: Mapping[str, str], at: float, zone: ZoneInf
                  party_info: Callable[[str], Mapping[str, str]]) -> None:
     party, source, target = event.get("party", ""), event.get("from", ""), event.get("to", "")
     joined = _num(event.get("joined")) or at
+    if event.get("undo") and (source, target) == UNDO_NOTIFY:
+        out.add(service_day(joined, zone), {"notified": -1})
+        return
     if event.get("undo"):
         finish = out.finishes.pop(party, None) or finish_of(party)
         if finish is None or party in out.undone:
@@ -260,7 +275,8 @@ def _fold_status(out: Folded, event: Mapping[str, str], at: float, zone: ZoneInf
         quote_value = _num(event.get("quote"))
         quote = int(quote_value) if quote_value is not None else None
         fields = finish_fields(target, size=size, joined=joined, at=at, quote=quote,
-                               actor=event.get("actor", ""), zone=zone)
+                               actor=event.get("actor", ""), zone=zone, quote_source=event.get("quote_source", ""),
+                               quote_at=_num(event.get("quote_at")))
         out.add(day, fields)
         out.undone.discard(party)
         out.removed_visits.discard((day, party))
@@ -368,6 +384,21 @@ def _ratio(part: int, whole: int, digits: int = 3) -> float | None:
     return round(part / whole, digits) if whole else None
 
 
+def quote_summary(c: Mapping[str, int], q: str) -> dict[str, Any]:
+    """Quote accuracy of one source: the estimator's ("q") or the host's ("qh"; waited counts from
+    when the host gave the quote)."""
+    n = c.get(f"{q}n", 0)
+    return {
+        "n": n,
+        "mean_abs_error": round(c.get(f"{q}err", 0) / 60 / n, 1) if n else None,
+        "within_5_min": _ratio(c.get(f"{q}in5", 0), n),
+        "under_quote_rate": _ratio(c.get(f"{q}under", 0), n),
+        "over_quote_rate": _ratio(c.get(f"{q}over", 0), n),
+        "mean_quoted": round(c.get(f"{q}sum", 0) / 60 / n, 1) if n else None,
+        "mean_waited": round(c.get(f"{q}act", 0) / 60 / n, 1) if n else None,
+    }
+
+
 def summarize(c: Mapping[str, int], breakdown: bool = True) -> dict[str, Any]:
     """Everything the stats API answers, from one day's (or a merged range's) counters; without
     ``breakdown``, waits and joins are not broken down by hour and party size (much less work)."""
@@ -398,7 +429,6 @@ def summarize(c: Mapping[str, int], breakdown: bool = True) -> dict[str, Any]:
         elif kind == "tag":
             tags[rest] = value
     finished = c.get("seated", 0) + c.get("walk_away", 0)
-    qn = c.get("qn", 0)
     return {
         "parties": {
             "joined": c.get("joined", 0), "covers": c.get("covers", 0), "notified": c.get("notified", 0),
@@ -419,15 +449,8 @@ def summarize(c: Mapping[str, int], breakdown: bool = True) -> dict[str, Any]:
             "by_size": {s: wait_summary(hist, c.get(f"wts:{s}", 0))
                         for s, hist in sorted(by_size.items(), key=lambda kv: int(kv[0].rstrip("+")))},
         },
-        "quote": {
-            "n": qn,
-            "mean_abs_error": round(c.get("qerr", 0) / 60 / qn, 1) if qn else None,
-            "within_5_min": _ratio(c.get("qin5", 0), qn),
-            "under_quote_rate": _ratio(c.get("qunder", 0), qn),
-            "over_quote_rate": _ratio(c.get("qover", 0), qn),
-            "mean_quoted": round(c.get("qsum", 0) / 60 / qn, 1) if qn else None,
-            "mean_waited": round(c.get("qact", 0) / 60 / qn, 1) if qn else None,
-        },
+        "quote": quote_summary(c, "q"),
+        "quote_host": quote_summary(c, "qh"),
         "texts": {
             "sent": c.get("sent", 0), "delivered": c.get("delivered", 0), "failed": c.get("failed", 0),
             "suppressed": c.get("suppressed", 0), "received": c.get("received", 0),

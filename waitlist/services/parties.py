@@ -19,7 +19,19 @@ from waitlist.domain.errors import (
     RestaurantNotFound,
     WaitlistClosed,
 )
-from waitlist.domain.model import ACTIVE, Party, Restaurant, Status, allowed_from, quote_range_text
+from waitlist.domain.model import (
+    ACTIVE,
+    QUOTE_BY_HOST,
+    QUOTE_OVERRIDABLE,
+    UNDO_NOTIFY,
+    Party,
+    Restaurant,
+    Status,
+    allowed_from,
+    host_quote,
+    quote_range_text,
+    remaining_host_quote,
+)
 from waitlist.domain.phones import mask_phone, normalize_phone
 from waitlist.estimate.estimator import Estimate, Snapshot, estimate_wait
 from waitlist.services.access import log, new_id, new_token
@@ -50,23 +62,31 @@ class Parties(TextsOut):
     def join(self, restaurant: Restaurant, *, name: str, phone: str, party_size: int, notes: str = "",
              seating: str = "any", language: str | None = None, tags: Iterable[str] = (),
              actor: str = "host", remote: bool = False, confirmed: bool = True,
-             snapshot: Snapshot | None = None) -> Party:
+             snapshot: Snapshot | None = None, quote_override: int | None = None) -> Party:
         """Add a party. A remote join (join page, text) must find the list open and within its caps;
         an unconfirmed one (``confirmed=False``, the join page) is held as pending until the guest
         replies 1 or taps the confirm link, and expires unseen otherwise. ``snapshot`` is the line as
-        just read (``authenticate_for_join``), else it is read here."""
+        just read (``authenticate_for_join``), else it is read here. ``quote_override`` is the host's
+        quote in minutes ("tell them 45"), given instead of the estimator's."""
         phone = normalize_phone(phone, self.config.default_region)
         self._check_party_size(restaurant, party_size)
+        override = host_quote(quote_override) if quote_override is not None else None
         now = self.clock()
         if remote:
             self._check_remote_join(restaurant, phone)
         if snapshot is None:
             snapshot = self.store.snapshot(restaurant.slug)
-        quote = estimate_wait(snapshot, party_size, tables=restaurant.settings.tables, now=now)
+        if override is not None:
+            minutes, low, high = override
+        else:
+            quote = estimate_wait(snapshot, party_size, tables=restaurant.settings.tables, now=now)
+            minutes, low, high = quote.minutes, quote.low, quote.high
         party = Party(id=new_id(), restaurant=restaurant.slug, name=name, phone=phone, party_size=party_size,
                       notes=notes, seating=seating, language=language, token=new_token(self._ensure_code(restaurant)),
-                      quote_minutes=quote.minutes, quote_low=quote.low, quote_high=quote.high, joined_at=now,
+                      quote_minutes=minutes, quote_low=low, quote_high=high, joined_at=now,
                       remote=remote, tags=sorted(set(tags)))
+        if override is not None:
+            party.quote_source, party.quote_at = QUOTE_BY_HOST, now
         pending_until = now + CONFIRM_WINDOW_SECONDS if not confirmed else None
         # The joined text is recorded by the join itself, for the place the party will nearly always
         # take: the end of the line just read. Atomic with the join, and one round trip fewer.
@@ -139,7 +159,8 @@ class Parties(TextsOut):
 
     def check_in(self, restaurant: Restaurant, party_id: str, actor: str = "host") -> Party:
         """A remote party arrived at the door ("I'm here"): it may now be seated."""
-        self._update_active(restaurant, party_id, {"f:checked_in": "1"}, actor=actor, event="check_in")
+        self._update_active(restaurant, party_id, {"f:checked_in": "1", "answered_at": repr(self.clock())},
+                            actor=actor, event="check_in")
         return self.party(restaurant, party_id)
 
     def _check_party_size(self, restaurant: Restaurant, party_size: int) -> None:
@@ -159,18 +180,37 @@ class Parties(TextsOut):
 
     def update_party(self, restaurant: Restaurant, party_id: str, patch: dict[str, Any],
                      actor: str = "host") -> Party:
+        """Correct a party on the list; a ``quote_minutes`` in the patch is the host's quote
+        (``override_quote``), which may also be set while a remote join awaits its confirmation."""
+        patch = dict(patch)
+        quote = patch.pop("quote_minutes", None)
         if "party_size" in patch:
             self._check_party_size(restaurant, patch["party_size"])
         fields = {key: ",".join(sorted(set(value))) if key == "tags" else str(value) for key, value in patch.items()}
+        if quote is not None:
+            fields.update(self._host_quote_fields(quote))
         if fields:
-            self._update_active(restaurant, party_id, fields, actor=actor)
+            allowed = ACTIVE_STATUSES if patch else tuple(sorted(QUOTE_OVERRIDABLE))
+            self._update_active(restaurant, party_id, fields, actor=actor, allowed=allowed,
+                                event="update" if patch else "quote")
         return self.party(restaurant, party_id)
 
+    def override_quote(self, restaurant: Restaurant, party_id: str, minutes: int, actor: str = "host") -> Party:
+        """The host sets the party's quote ("tell them 45"): the guest's page counts down from it, and
+        the owner's numbers count it apart from the estimator's. Raises InvalidInput outside
+        0..MAX_QUOTE_MINUTES, InvalidTransition once the party left the list."""
+        return self.update_party(restaurant, party_id, {"quote_minutes": minutes}, actor=actor)
+
+    def _host_quote_fields(self, minutes: int) -> dict[str, str]:
+        quote, low, high = host_quote(minutes)
+        return {"quote_minutes": str(quote), "quote_low": str(low), "quote_high": str(high),
+                "quote_source": QUOTE_BY_HOST, "quote_at": repr(self.clock())}
+
     def _update_active(self, restaurant: Restaurant, party_id: str, fields: dict[str, str], *, actor: str,
-                       event: str = "update") -> None:
+                       event: str = "update", allowed: Iterable[Status] = ACTIVE_STATUSES) -> None:
         """Change a party on the list; raises PartyNotFound, or InvalidTransition once it left."""
         if self.store.update_party(restaurant.slug, party_id, fields, now=self.clock(), actor=actor,
-                                   allowed=ACTIVE_STATUSES, event=event) is None:
+                                   allowed=allowed, event=event) is None:
             raise PartyNotFound(f"no party {party_id!r}")
 
     def _transition(self, restaurant: Restaurant, party_id: str, target: Status, actor: str,
@@ -253,10 +293,17 @@ class Parties(TextsOut):
             party = self.party(restaurant, party_id)
         except (RestaurantNotFound, PartyNotFound):
             raise PartyNotFound("this link is not valid or has expired") from None
-        estimate = None
-        if party.status == Status.WAITING:
-            estimate = self.estimate(restaurant, party.party_size, position=party.position)
-        return GuestView(restaurant, party, estimate)
+        return GuestView(restaurant, party, self.party_estimate(restaurant, party))
+
+    def party_estimate(self, restaurant: Restaurant, party: Party) -> Estimate | None:
+        """A waiting party's wait as its guest is told it: what is left of the host's quote when the host
+        set one, else a fresh estimate for its place in line (None once it is not waiting)."""
+        if party.status != Status.WAITING:
+            return None
+        host = remaining_host_quote(party, self.clock())
+        if host is not None:
+            return Estimate(minutes=host[0], low=host[1], high=host[2], parties_ahead=max(0, (party.position or 1) - 1))
+        return self.estimate(restaurant, party.party_size, position=party.position)
 
     def guest_leave(self, token: str) -> GuestView:
         view = self.guest_view(token)
@@ -272,11 +319,19 @@ class Parties(TextsOut):
         return self.party(restaurant, party_id)
 
     def on_the_way(self, restaurant: Restaurant, party_id: str, actor: str = "guest") -> Party:
-        self._update_active(restaurant, party_id, {"f:on_the_way": "1"}, actor=actor, event="flag")
+        self._update_active(restaurant, party_id, {"f:on_the_way": "1", "answered_at": repr(self.clock())},
+                            actor=actor, event="flag")
         return self.party(restaurant, party_id)
 
     def undo(self, restaurant: Restaurant, party_id: str, actor: str = "host") -> Party:
-        """Put back a party seated or removed by mistake, in its old place, within a minute."""
-        self.store.undo_finish(restaurant.slug, party_id, now=self.clock(), window_seconds=UNDO_WINDOW_SECONDS,
-                               actor=actor)
-        return self.party(restaurant, party_id)
+        """Put back a party seated or removed by mistake, in its old place, within a minute; or take
+        back a notify (before the guest answered it), and tell the guest they keep their place."""
+        undone = self.store.undo(restaurant.slug, party_id, now=self.clock(), window_seconds=UNDO_WINDOW_SECONDS,
+                                 actor=actor)
+        log.info("party undo slug=%s party=%s from=%s to=%s by=%s", restaurant.slug, party_id,
+                 undone.previous.value, undone.restored.value, actor)
+        party = self.party(restaurant, party_id)
+        if (undone.previous, undone.restored) == UNDO_NOTIFY and party.position is not None:
+            self.text(restaurant, party, "notify_undone",
+                      texts.notify_undone(self.lang(restaurant, party), restaurant.name, party.position))
+        return party

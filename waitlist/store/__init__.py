@@ -38,6 +38,7 @@ from waitlist.store.parties import (
     Moved,
     Store,
     TransitionResult,
+    Undone,
 )
 from waitlist.store.scripts import EVENTS_MAXLEN, LINE_TTL_SECONDS
 from waitlist.store.stats import StatsStore
@@ -46,7 +47,7 @@ __all__ = [
     "EVENTS_MAXLEN", "FINISHED_KEEP_SECONDS", "FINISHED_PARTY_TTL_SECONDS", "LINE_TTL_SECONDS", "MESSAGE_TTL_SECONDS",
     "RECENT_MAXLEN", "SID_TTL_SECONDS", "STATUS_RANK", "TOKEN_TTL_SECONDS", "DevOutbox", "HoldExtended", "Joined",
     "MessageStore",
-    "Moved", "OutboundText", "RecordedText", "StatsStore", "Store", "TransitionResult", "party_from_hash",
+    "Moved", "OutboundText", "RecordedText", "StatsStore", "Store", "TransitionResult", "Undone", "party_from_hash",
     "settings_from_json",
 ]
 __all__ += keys.__all__

@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from waitlist.domain.model import Party, Restaurant, Settings, Status
+from waitlist.domain.model import QUOTE_BY_ESTIMATE, Party, Restaurant, Settings, Status
 from waitlist.estimate.dining import DEFAULT_TABLE_CLASSES
 from waitlist.estimate.snapshot import HourHistory, Snapshot
 
@@ -119,6 +119,8 @@ def party_from_hash(slug: str, party_id: str, data: Mapping[str, str], position:
         quote_minutes=_int(data.get("quote_minutes")),
         quote_low=_int(data.get("quote_low")),
         quote_high=_int(data.get("quote_high")),
+        quote_source=data.get("quote_source") or QUOTE_BY_ESTIMATE,
+        quote_at=_float(data.get("quote_at")),
         joined_at=float(data.get("joined_at", "0")),
         notified_at=_float(data.get("notified_at")),
         seated_at=_float(data.get("seated_at")),
@@ -127,6 +129,7 @@ def party_from_hash(slug: str, party_id: str, data: Mapping[str, str], position:
         hold_until=_float(data.get("hold_until")),
         notify_count=int(data.get("notify_count", "0")),
         hold_version=int(data.get("hold_version", "0")),
+        answered_at=_float(data.get("answered_at")),
         flags={name[2:] for name, value in data.items() if name.startswith("f:") and value},
         position=position or None,
         remote=bool(data.get("remote")),
@@ -148,6 +151,8 @@ def new_party_fields(party: Party) -> dict[str, str]:
         "quote_minutes": _text(party.quote_minutes),
         "quote_low": _text(party.quote_low),
         "quote_high": _text(party.quote_high),
+        "quote_source": party.quote_source if party.quote_source != QUOTE_BY_ESTIMATE else "",
+        "quote_at": repr(party.quote_at) if party.quote_at is not None else "",
         "joined_at": repr(party.joined_at),
         "remote": "1" if party.remote else "",
         "tags": ",".join(party.tags),

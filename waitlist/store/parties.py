@@ -19,6 +19,7 @@ from waitlist.domain.model import (
     CODE_LENGTH,
     EFFECTS,
     MAY_RUN_LATE,
+    UNDO_NOTIFY,
     UNDO_RESTORES,
     UNDOABLE,
     Party,
@@ -45,6 +46,14 @@ class TransitionResult:
     previous: Status
     promoted: list[str]
     """Waiting parties just marked "almost your turn", to be texted so once."""
+
+
+@dataclass(frozen=True)
+class Undone:
+    previous: Status
+    """The status the undo took the party from."""
+    restored: Status
+    """The status it has again."""
 
 
 @dataclass(frozen=True)
@@ -255,15 +264,19 @@ class Store:
         return HoldExtended(status=Status(result[1]), hold_until=float(result[2]) if result[2] else None,
                             hold_version=result[3] or None)
 
-    def undo_finish(self, slug: str, party_id: str, *, now: float, window_seconds: float, actor: str) -> Status:
-        """Put a party that left the list back where it was; returns the status it has again. Raises
-        PartyNotFound, InvalidTransition, UndoTooLate or PhoneTaken."""
+    def undo(self, slug: str, party_id: str, *, now: float, window_seconds: float, actor: str) -> Undone:
+        """Take back the host's last move of a party: put a party that left the list back where it was,
+        or a notified one back to waiting (UNDO_NOTIFY). Raises PartyNotFound, InvalidTransition,
+        UndoTooLate (also once the guest answered a notify) or PhoneTaken."""
         reply = self._run("undo", [
             keys.line_key(slug), keys.sizes_key(slug), keys.party_key(slug, party_id), keys.waiting_key(slug),
             keys.notified_key(slug), keys.phones_key(slug), keys.finished_key(slug), keys.events_key(slug),
+            keys.conversation_key(slug, party_id), keys.message_prefix(slug),
         ], [_json({"id": party_id, "now": repr(now), "window": window_seconds, "actor": actor,
-                   "from": sorted(s.value for s in UNDOABLE), "to": sorted(s.value for s in UNDO_RESTORES)})])
-        return Status(checked(reply, party_id)[1])
+                   "from": sorted(s.value for s in UNDOABLE), "to": sorted(s.value for s in UNDO_RESTORES),
+                   "notify_from": UNDO_NOTIFY[0].value, "notify_to": UNDO_NOTIFY[1].value})])
+        result = checked(reply, party_id)
+        return Undone(previous=Status(result[2]), restored=Status(result[1]))
 
     # --- reading parties ---
 

@@ -114,6 +114,8 @@ _ERRORS: dict[str, Callable[[str, str], WaitlistError]] = {
     "invalid": lambda _pid, status: InvalidTransition(_status_message(status), current_status=status),
     "stale": lambda _pid, status: StaleHold(_status_message(status), current_status=status),
     "too_late": lambda _pid, status: UndoTooLate("undo is only possible within a minute", current_status=status),
+    "answered": lambda _pid, status: UndoTooLate("the guest already answered the table-ready text",
+                                                 current_status=status),
     "phone_taken": lambda _pid, status: PhoneTaken("this phone joined again in the meantime",
                                                    current_status=status),
     "already_waiting": lambda _pid, existing: AlreadyWaiting("this phone already has a party on the list",

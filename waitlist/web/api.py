@@ -55,11 +55,13 @@ def update_settings(slug: str) -> Any:
 
 @bp.post("/restaurants/<slug>/parties")
 def add_party(slug: str) -> Any:
-    """A host adds a party; the guest is texted their place, quote and status link."""
+    """A host adds a party; the guest is texted their place, quote (the host's, when given) and status
+    link."""
     waitlist = get_waitlist()
     restaurant, snapshot = waitlist.authenticate_for_join(slug, bearer_token())
     data = schemas.load(schemas.PartyCreateSchema, json_body())
-    return created(party_json(waitlist.join(restaurant, snapshot=snapshot, **data)))
+    quote = data.pop("quote_minutes", None)
+    return created(party_json(waitlist.join(restaurant, snapshot=snapshot, quote_override=quote, **data)))
 
 
 @bp.get("/restaurants/<slug>/parties")

@@ -10,9 +10,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
 
 from waitlist.domain.errors import InvalidInput
-from waitlist.domain.model import LANGUAGES, SEATING_CHOICES, TAGS, WEEKDAYS
+from waitlist.domain.model import LANGUAGES, MAX_QUOTE_MINUTES, SEATING_CHOICES, TAGS, WEEKDAYS
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,38}[a-z0-9]\Z")  # \Z: "$" would let "ab\n" through
+QUOTE_MINUTES = validate.Range(min=0, max=MAX_QUOTE_MINUTES, error=f"must be between 0 and {MAX_QUOTE_MINUTES}")
+"""A host's quote ("tell them 45"), instead of the estimator's."""
 
 
 class Trimmed(fields.String):
@@ -104,6 +106,7 @@ class PartyCreateSchema(_Strict):
     language = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(LANGUAGES))
     tags = fields.List(fields.String(validate=validate.OneOf(TAGS)), load_default=list,
                        validate=validate.Length(max=len(TAGS)))
+    quote_minutes = StrictInteger(validate=QUOTE_MINUTES)
 
 
 class PartyPatchSchema(_Strict):
@@ -112,6 +115,7 @@ class PartyPatchSchema(_Strict):
     notes = Trimmed(validate=validate.Length(max=280))
     seating = fields.String(validate=validate.OneOf(SEATING_CHOICES))
     tags = fields.List(fields.String(validate=validate.OneOf(TAGS)), validate=validate.Length(max=len(TAGS)))
+    quote_minutes = StrictInteger(validate=QUOTE_MINUTES)
 
     @validates("name")
     def _name_not_blank(self, value: str, **_: Any) -> None:

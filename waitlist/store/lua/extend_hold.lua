@@ -1,5 +1,6 @@
--- A guest running late: flag the party and, when notified, move its hold's end (a new hold_version,
--- so the old hold timer no longer applies).
+-- A guest running late: flag the party (and note the answer: answered_at, which ends a notify's
+-- undo) and, when notified, move its hold's end (a new hold_version, so the old hold timer no longer
+-- applies).
 -- KEYS[1] party hash, KEYS[2] events stream
 -- ARGV[1] JSON: seconds (the extension asked for), now, actor, most_seconds (most total extension),
 --   statuses (the statuses a party may run late in: waitlist.domain.model.MAY_RUN_LATE)
@@ -17,7 +18,7 @@ if not may then return {'invalid', status} end
 local now = tonumber(a.now)
 local used = tonumber(m[3] or '0')
 local extra = math.max(0, math.min(a.seconds, a.most_seconds - used))
-redis.call('HSET', KEYS[1], 'f:running_late', '1', 'late_seconds', tostring(used + extra))
+redis.call('HSET', KEYS[1], 'f:running_late', '1', 'late_seconds', tostring(used + extra), 'answered_at', a.now)
 local hold, version = '', ''
 if status == 'notified' then
   local base = math.max(tonumber(m[2] or a.now), now)

@@ -39,6 +39,10 @@ if effect == 'enter_line' then
   if redis.call('ZRANK', waiting, pid) < k then redis.call('HSET', party, 'almost_sent', '1') end
   line_change('reordered')
 elseif effect == 'notify' then
+  if status == 'waiting' then  -- what undo.lua needs to take the notify back
+    redis.call('HSET', party, 'unnotify_score', redis.call('ZSCORE', waiting, pid) or '',
+      'unnotify_count', redis.call('HGET', party, 'notify_count') or '0')
+  end
   redis.call('ZREM', waiting, pid)
   if status ~= 'notified' then
     redis.call('ZADD', KEYS[5], now, pid)
@@ -88,10 +92,11 @@ else  -- 'seat' or 'drop': the party leaves the list
   end
 end
 if t.ttl > 0 then redis.call('EXPIRE', party, t.ttl) end
-local info = redis.call('HMGET', party, 'joined_at', 'quote_minutes', 'notified_at', 'remote', 'tags')
+local info = redis.call('HMGET', party, 'joined_at', 'quote_minutes', 'notified_at', 'remote', 'tags',
+  'quote_source', 'quote_at')
 add_event(KEYS[8], 'type', 'status', 'party', pid, 'from', status, 'to', target, 'at', now,
   'actor', t.actor, 'size', size, 'joined', info[1] or '', 'quote', info[2] or '', 'notified', info[3] or '',
-  'remote', info[4] or '', 'tags', info[5] or '')
+  'remote', info[4] or '', 'tags', info[5] or '', 'quote_source', info[6] or '', 'quote_at', info[7] or '')
 -- The head of the line is marked after every transition, but only a party that left the waiting line
 -- moved anyone up: only then are the marked parties returned to be texted.
 local promoted = promote_almost_ready(waiting, prefix, k)

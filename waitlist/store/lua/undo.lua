@@ -1,18 +1,22 @@
--- Put back a party that left the list by mistake, in its old place, within the undo window. Which
--- statuses undo takes a party from and back to are the domain's (waitlist.domain.model: UNDOABLE,
--- UNDO_RESTORES).
+-- Take back a host's last move within the undo window: put a party that left the list by mistake back
+-- in its old place, or take back a notify (the party waits again at its old place). Which statuses undo
+-- takes a party from and back to are the domain's (waitlist.domain.model: UNDOABLE, UNDO_RESTORES,
+-- UNDO_NOTIFY).
 -- KEYS[1] line, KEYS[2] sizes hash (see includes/line.lua), KEYS[3] party hash, KEYS[4] waiting zset,
--- KEYS[5] notified zset, KEYS[6] phones hash, KEYS[7] finished zset, KEYS[8] events stream
+-- KEYS[5] notified zset, KEYS[6] phones hash, KEYS[7] finished zset, KEYS[8] events stream,
+-- KEYS[9] the party's conversation (message ids), KEYS[10] message key prefix
 -- ARGV[1] JSON: id, now, window (seconds), actor, from (statuses undo may take a party from), to
---   (statuses it may put one back in)
--- -> {'ok', restored status} | {'not_found'} | {'invalid', status} | {'too_late', status}
---    | {'phone_taken', status}
+--   (statuses it may put one back in), notify_from, notify_to (a notify's undo: from notified back to
+--   waiting)
+-- -> {'ok', restored status, previous status} | {'not_found'} | {'invalid', status} | {'too_late', status}
+--    | {'phone_taken', status} | {'answered', status}
 --- @include "add_event"
 --- @include "line"
 local u = cjson.decode(ARGV[1])
 local pid = u.id
+local now = tonumber(u.now)
 local m = redis.call('HMGET', KEYS[3], 'status', 'finished_at', 'prev_status', 'prev_score', 'phone',
-  'notified_at')
+  'notified_at', 'unnotify_score', 'unnotify_count', 'answered_at', 'joined_at', 'party_size')
 local status = m[1]
 if not status then return {'not_found'} end
 local function member(list, value)
@@ -21,8 +25,35 @@ local function member(list, value)
   end
   return false
 end
+
+-- A notify: its window counts from the first notify, and it ends once the guest answered (on the
+-- page, or by any text since the notify: the conversation is read newest first).
+if status == u.notify_from then
+  if not m[7] or m[7] == '' then return {'invalid', status} end  -- not notified from the line
+  local since = tonumber(m[6] or '0')
+  if now - since > u.window then return {'too_late', status} end
+  if m[9] and m[9] ~= '' and tonumber(m[9]) >= since then return {'answered', status} end
+  local ids = redis.call('LRANGE', KEYS[9], 0, -1)
+  for i = #ids, 1, -1 do
+    local msg = redis.call('HMGET', KEYS[10] .. ids[i], 'direction', 'created_at')
+    local at = tonumber(msg[2] or '')
+    if at and at < since then break end
+    if msg[1] == 'in' then return {'answered', status} end
+  end
+  redis.call('ZREM', KEYS[5], pid)
+  redis.call('ZADD', KEYS[4], tonumber(m[7]), pid)
+  redis.call('HSET', KEYS[3], 'status', u.notify_to, 'notify_count', m[8] or '0')
+  redis.call('HDEL', KEYS[3], 'notified_at', 'last_notified_at', 'hold_until', 'unnotify_score', 'unnotify_count')
+  redis.call('HINCRBY', KEYS[3], 'hold_version', 1)  -- the hold timer already scheduled is stale
+  line_change('reordered')
+  add_event(KEYS[8], 'type', 'status', 'party', pid, 'from', status, 'to', u.notify_to, 'at', u.now,
+    'actor', u.actor, 'undo', '1', 'joined', m[10] or '', 'size', m[11] or '')
+  return {'ok', u.notify_to, status}
+end
+
+-- A party that left the list: its window counts from when it left.
 if not member(u.from, status) or not m[3] or not member(u.to, m[3]) then return {'invalid', status} end
-if tonumber(u.now) - tonumber(m[2] or '0') > u.window then return {'too_late', status} end
+if now - tonumber(m[2] or '0') > u.window then return {'too_late', status} end
 local holder = redis.call('HGET', KEYS[6], m[5])
 if holder and holder ~= pid then return {'phone_taken', status} end
 redis.call('HSET', KEYS[3], 'status', m[3])
@@ -38,4 +69,4 @@ redis.call('HSET', KEYS[6], m[5], pid)
 line_change('returned', pid, redis.call('HGET', KEYS[3], 'party_size'))
 add_event(KEYS[8], 'type', 'status', 'party', pid, 'from', status, 'to', m[3], 'at', u.now,
   'actor', u.actor, 'undo', '1')
-return {'ok', m[3]}
+return {'ok', m[3], status}
