@@ -137,6 +137,15 @@ def test_status_words_get_place_and_estimate(client: FlaskClient, headers: dict[
     assert messages[-1]["kind"] == "status_reply" and "#1" in messages[-1]["body"]
 
 
+def test_a_status_reply_quotes_what_is_left_of_the_hosts_quote(client: FlaskClient, headers: dict[str, str],
+                                                               clock: Any) -> None:
+    guest = add_party(client, headers, phone=GUEST, quote_minutes=45)
+    clock.advance(20 * 60)
+    text_in(client, "STATUS")
+    messages = client.get(f"{BASE}/{guest['id']}/messages", headers=headers).get_json()["messages"]
+    assert messages[-1]["kind"] == "status_reply" and "20-30" in messages[-1]["body"]
+
+
 @pytest.mark.parametrize("body", ["HELP", "info", "帮助"])
 def test_help_lists_the_commands_without_advertising_cancel(client: FlaskClient, headers: dict[str, str],
                                                             guest: dict[str, Any], body: str) -> None:

@@ -198,7 +198,9 @@ class InboundHandler:
 
     def _status(self, restaurant: Restaurant, party: Party, lang: str) -> None:
         ready = party.status == Status.NOTIFIED
-        estimate = None if ready else self.waitlist.estimate(restaurant, party.party_size, position=party.position)
+        # A waiting party hears what is left of the host's quote when the host set one, as its page shows.
+        estimate = None if ready else (self.waitlist.party_estimate(restaurant, party)
+                                       or self.waitlist.estimate(restaurant, party.party_size, position=party.position))
         wait = quote_range_text(estimate.low, estimate.high) if estimate else ""
         self.waitlist.text(restaurant, party, "status_reply",
                            texts.status_reply(lang, restaurant.name, party.position, wait, ready))
