@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from waitlist.domain.errors import InvalidInput
-from waitlist.domain.phones import mask_phone, normalize_phone, phone_digest
+from waitlist.domain.phones import PHONE_MESSAGE, mask_phone, normalize_phone, phone_digest
 
 
 @pytest.mark.parametrize(("raw", "region", "e164"), [
@@ -24,7 +24,8 @@ def test_numbers_are_stored_in_e164(raw: str, region: str, e164: str) -> None:
 def test_invalid_numbers_are_refused_with_a_field_error(raw: str) -> None:
     with pytest.raises(InvalidInput) as caught:
         normalize_phone(raw)
-    assert "phone" in (caught.value.fields or {})
+    assert (caught.value.fields or {}) == {"phone": [PHONE_MESSAGE]}
+    assert "string supplied" not in PHONE_MESSAGE and "area code" in PHONE_MESSAGE
 
 
 @given(st.text(max_size=64))

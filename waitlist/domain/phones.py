@@ -7,18 +7,21 @@ import phonenumbers
 
 from waitlist.domain.errors import InvalidInput
 
+PHONE_MESSAGE = "not a phone number we can text: check the digits and the area code"
+"""The one wording of a refused number, wherever it is typed (the web layer translates it for pages)."""
+
 
 def normalize_phone(raw: str, region: str = "US", *, field: str = "phone") -> str:
     """E.164 form of a number typed by a host or guest; numbers without a country code use ``region``."""
     text = (raw or "").strip()
     try:
         number = phonenumbers.parse(text, region)
-    except phonenumbers.NumberParseException as exc:
-        raise InvalidInput("phone number is not valid", fields={field: [f"not a phone number: {exc}"]}) from None
+    except phonenumbers.NumberParseException:
+        raise InvalidInput("phone number is not valid", fields={field: [PHONE_MESSAGE]}) from None
     # Valid for the host's own region settles nearly every number with one metadata check;
     # is_valid_number first finds the number's region, which costs a second one.
     if not (phonenumbers.is_valid_number_for_region(number, region) or phonenumbers.is_valid_number(number)):
-        raise InvalidInput("phone number is not valid", fields={field: ["not a valid phone number"]})
+        raise InvalidInput("phone number is not valid", fields={field: [PHONE_MESSAGE]})
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

@@ -43,7 +43,8 @@ def form_values(names: tuple[str, ...], integers: tuple[str, ...] = ()) -> dict[
         raw = request.form.get(name, "")
         if raw == "":
             continue
-        values[name] = int(raw) if name in integers and raw.strip().isdigit() else raw
+        # ASCII digits only: "²".isdigit() is true but int("²") raises; the schema refuses such text.
+        values[name] = int(raw) if name in integers and raw.isascii() and raw.strip().isdigit() else raw
     return values
 
 

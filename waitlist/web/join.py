@@ -14,9 +14,9 @@ import segno
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 from marshmallow import fields, validate
 
-from waitlist.domain.errors import InvalidInput, WaitlistError
+from waitlist.domain.errors import AlreadyWaiting, InvalidInput, WaitlistError
 from waitlist.domain.model import LANGUAGES, Restaurant, quote_range_text
-from waitlist.domain.phones import mask_phone, normalize_phone
+from waitlist.domain.phones import mask_phone
 from waitlist.web import schemas
 from waitlist.web.forms import check_csrf
 from waitlist.web.http import get_waitlist
@@ -52,11 +52,14 @@ STRINGS: dict[str, dict[str, str]] = {
 
 
 class JoinFormSchema(schemas._Strict):
-    name = schemas.Trimmed(required=True, validate=validate.Length(min=1, max=60))
-    phone = fields.String(required=True, validate=validate.Length(min=1, max=32))
-    party_size = schemas.StrictInteger(required=True, validate=validate.Range(min=1, max=100))
-    notes = schemas.Trimmed(load_default="", validate=validate.Length(max=280))
-    tags = fields.List(fields.String(validate=validate.OneOf(SELF_CHOSEN_TAGS)), load_default=list)
+    """The host's party fields and words (schemas.PartyCreateSchema), as a guest's form sends them."""
+
+    name = schemas.PartyCreateSchema._declared_fields["name"]
+    phone = schemas.Phone(required=True)
+    party_size = schemas.PartySize(required=True, strict=False)
+    notes = schemas.PartyCreateSchema._declared_fields["notes"]
+    tags = fields.List(fields.String(validate=validate.OneOf(SELF_CHOSEN_TAGS, error=schemas.MESSAGES["choice"])),
+                       load_default=list)
     language = fields.String(load_default="en", validate=validate.OneOf(LANGUAGES))
     csrf_token = fields.String(load_default="")
 
@@ -89,9 +92,11 @@ def render_join(restaurant: Restaurant, lang: str, values: dict[str, Any] | None
         return render_template("join_closed.html", restaurant=restaurant, t=STRINGS[lang],
                                message=restaurant.settings.pause_message if restaurant.settings.paused else "",
                                remote=restaurant.settings.remote_join), status
+    limit = restaurant.settings.max_party_size
     return render_template("join.html", restaurant=restaurant, t=STRINGS[lang], rows=wait_rows(restaurant, lang),
-                           values=values or {}, errors=errors or {}, tags=SELF_CHOSEN_TAGS,
-                           max_size=restaurant.settings.max_party_size), status
+                           values=values or {}, errors=schemas.in_language(errors or {}, lang, limit),
+                           tags=SELF_CHOSEN_TAGS, max_size=limit, name_max=schemas.NAME_MAX,
+                           notes_max=schemas.NOTES_MAX), status
 
 
 @bp.get("/join/<slug>")
@@ -110,28 +115,18 @@ def submit(slug: str) -> Any:
     lang = page_language(restaurant)
     raw: dict[str, Any] = {k: v for k, v in request.form.items() if k != "tags"}
     raw["tags"] = request.form.getlist("tags")
-    if str(raw.get("party_size", "")).strip().isdigit():
-        raw["party_size"] = int(raw["party_size"])
     try:
-        data = schemas.load(JoinFormSchema(), raw)
+        data = schemas.load(JoinFormSchema(), raw, restaurant=restaurant)
         data.pop("csrf_token", None)
         party = waitlist.join(restaurant, actor="guest", remote=True, confirmed=False, **data)
     except InvalidInput as exc:
-        errors = {**phone_errors(str(raw.get("phone", ""))), **(exc.fields or {"_schema": [exc.message]})}
-        return render_join(restaurant, lang, raw, errors, status=400)
+        return render_join(restaurant, lang, raw, exc.fields or {"_schema": [exc.message]}, status=400)
+    except AlreadyWaiting as exc:
+        return render_join(restaurant, lang, raw, {"phone": [exc.message]}, status=exc.status)
     except WaitlistError as exc:
         return render_join(restaurant, lang, raw, {"_schema": [exc.message]}, status=exc.status)
     return render_template("join_sent.html", restaurant=restaurant, t=STRINGS[lang],
                            phone=mask_phone(party.phone)), 201
-
-
-def phone_errors(raw: str) -> dict[str, list[str]]:
-    """The phone's own error, so the form shows every mistake in one pass."""
-    try:
-        normalize_phone(raw, get_waitlist().config.default_region)
-    except InvalidInput as exc:
-        return exc.fields or {}
-    return {}
 
 
 @bp.get("/join/<slug>/qr.<any(png, svg):kind>")

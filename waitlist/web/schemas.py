@@ -4,17 +4,22 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from flask import has_app_context, request
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
 
-from waitlist.domain.errors import InvalidInput
+from waitlist.domain.errors import InvalidInput, WaitlistError
 from waitlist.domain.model import LANGUAGES, MAX_QUOTE_MINUTES, SEATING_CHOICES, TAGS, WEEKDAYS
+from waitlist.domain.phones import PHONE_MESSAGE, normalize_phone
 
-SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,38}[a-z0-9]\Z")  # \Z: "$" would let "ab\n" through
+if TYPE_CHECKING:
+    from waitlist.domain.model import Restaurant
+
 QUOTE_MINUTES = validate.Range(min=0, max=MAX_QUOTE_MINUTES, error=f"must be between 0 and {MAX_QUOTE_MINUTES}")
 """A host's quote ("tell them 45"), instead of the estimator's."""
+SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,38}[a-z0-9]\Z")  # \Z: "$" would let "ab\n" through
 
 
 class Trimmed(fields.String):
@@ -60,6 +65,110 @@ class _Strict(Schema):
         unknown = RAISE
 
 
+# --- a party's fields: the same plain words on the host form, the join page and the API -----------------
+
+NAME_MAX = 60
+NOTES_MAX = 280
+"""The longest note: the server's check and every form's maxlength and counter."""
+PARTY_SIZE_CEILING = 100
+"""The largest max_party_size a restaurant may set; the limit where no restaurant is known."""
+
+MESSAGES = {
+    "name": f"enter a name of at most {NAME_MAX} characters",
+    "phone": PHONE_MESSAGE,
+    "party_size": "must be between 1 and {max}",
+    "notes": f"at most {NOTES_MAX} characters",
+    "choice": "not one of the choices",
+}
+"""Every error a party's form can show, one per field whatever rule failed. ``party_size`` names the
+restaurant's max_party_size, in the words the use case uses when only the size is wrong."""
+MESSAGES_ZH = {
+    MESSAGES["name"]: f"请填写姓名（最多{NAME_MAX}个字）",
+    MESSAGES["phone"]: "无法向此号码发送短信：请检查号码和区号",
+    MESSAGES["party_size"]: "人数须在1到{max}之间",
+    MESSAGES["notes"]: f"备注最多{NOTES_MAX}个字",
+    MESSAGES["choice"]: "请从选项中选择",
+    "this phone already has a party on the list": "此号码已在候位名单上",
+}
+"""The same words for Chinese pages (the API answers in English)."""
+
+
+def in_language(errors: dict[str, list[str]], language: str, max_party_size: int) -> dict[str, list[str]]:
+    """``errors`` as a page in ``language`` shows them; a message without a translation stays as it is."""
+    if language != "zh":
+        return errors
+    table = {en.format(max=max_party_size): zh.format(max=max_party_size) for en, zh in MESSAGES_ZH.items()}
+    return {name: [table.get(message, message) for message in messages] for name, messages in errors.items()}
+
+
+def _region() -> str:
+    from waitlist.web.http import get_waitlist
+
+    return get_waitlist().config.default_region if has_app_context() else "US"
+
+
+class Phone(fields.String):
+    """A number phonenumbers calls valid; checked here so its error comes with the other fields' (the use
+    case stores the E.164 form)."""
+
+    def __init__(self, **kwargs: Any):
+        message = MESSAGES["phone"]
+        super().__init__(error_messages={"required": message, "null": message, "invalid": message}, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if not 0 < len(text) <= 32:
+            raise self.make_error("invalid")
+        try:
+            normalize_phone(text, _region())
+        except InvalidInput:
+            raise self.make_error("invalid") from None
+        return text
+
+
+class PartySize(fields.Integer):
+    """1 up to the restaurant's max_party_size, which ``load`` checks with every other field (and the use
+    case again); any size error is worded with that limit. Form text must be ASCII digits: int("²")
+    raises, int("٣") is 3."""
+
+    def __init__(self, *, strict: bool = True, **kwargs: Any):
+        super().__init__(strict=strict, validate=validate.Range(min=1, max=PARTY_SIZE_CEILING), **kwargs)
+
+    def _validated(self, value: Any) -> int:
+        if isinstance(value, bool) or (isinstance(value, str) and not (value.isascii() and value.strip().isdigit())):
+            raise self.make_error("invalid")
+        return super()._validated(value)
+
+
+def _party_size_errors(schema: Schema, loaded: Mapping[str, Any], errors: dict[str, list[str]],
+                       restaurant: Restaurant | None) -> dict[str, list[str]]:
+    """``errors`` with the size checked against the restaurant's limit and any size error in its words.
+    Checked when something is wrong anyway, when the caller has the restaurant, or for a quote (a size
+    the list refuses gets no quote); otherwise the use case checks it, with no extra read."""
+    if not isinstance(schema.fields.get("party_size"), PartySize):
+        return errors
+    if not (errors or restaurant is not None or getattr(schema, "limit_always", False)):
+        return errors
+    limit = _party_size_limit(restaurant)
+    size = loaded.get("party_size")
+    if "party_size" in errors or (isinstance(size, int) and size > limit):
+        errors = {**errors, "party_size": [MESSAGES["party_size"].format(max=limit)]}
+    return errors
+
+
+def _party_size_limit(restaurant: Restaurant | None) -> int:
+    """The restaurant's max_party_size; every view that takes a party size has the slug in its URL."""
+    from waitlist.web.http import get_waitlist
+
+    slug = (request.view_args or {}).get("slug") if restaurant is None and has_app_context() else None
+    if restaurant is None and slug:
+        try:
+            restaurant = get_waitlist().restaurant(slug)
+        except WaitlistError:
+            restaurant = None
+    return restaurant.settings.max_party_size if restaurant is not None else PARTY_SIZE_CEILING
+
+
 def _validate_timezone(value: str) -> None:
     try:
         ZoneInfo(value)
@@ -79,7 +188,7 @@ class RestaurantCreateSchema(_Strict):
 class SettingsPatchSchema(_Strict):
     hold_minutes = FiniteFloat(validate=validate.Range(min=0.05, max=240))
     almost_ready_position = StrictInteger(validate=validate.Range(min=0, max=50))
-    max_party_size = StrictInteger(validate=validate.Range(min=1, max=100))
+    max_party_size = StrictInteger(validate=validate.Range(min=1, max=PARTY_SIZE_CEILING))
     tables = fields.Dict(keys=fields.String(validate=validate.Regexp(r"^[1-9][0-9]?\Z", error="seats 1-99")),
                          values=StrictInteger(validate=validate.Range(min=0, max=500)), allow_none=True)
     language = fields.String(validate=validate.OneOf(LANGUAGES))
@@ -98,29 +207,32 @@ class SettingsPatchSchema(_Strict):
 
 
 class PartyCreateSchema(_Strict):
-    name = Trimmed(required=True, validate=validate.Length(min=1, max=60))
-    phone = fields.String(required=True, validate=validate.Length(min=1, max=32))
-    party_size = StrictInteger(required=True, validate=validate.Range(min=1, max=100))
-    notes = Trimmed(load_default="", validate=validate.Length(max=280))
-    seating = fields.String(load_default="any", validate=validate.OneOf(SEATING_CHOICES))
-    language = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(LANGUAGES))
-    tags = fields.List(fields.String(validate=validate.OneOf(TAGS)), load_default=list,
+    name = Trimmed(required=True, validate=validate.Length(min=1, max=NAME_MAX, error=MESSAGES["name"]),
+                   error_messages={"required": MESSAGES["name"]})
+    phone = Phone(required=True)
+    party_size = PartySize(required=True)
+    notes = Trimmed(load_default="", validate=validate.Length(max=NOTES_MAX, error=MESSAGES["notes"]))
+    seating = fields.String(load_default="any", validate=validate.OneOf(SEATING_CHOICES, error=MESSAGES["choice"]))
+    language = fields.String(load_default=None, allow_none=True,
+                             validate=validate.OneOf(LANGUAGES, error=MESSAGES["choice"]))
+    tags = fields.List(fields.String(validate=validate.OneOf(TAGS, error=MESSAGES["choice"])), load_default=list,
                        validate=validate.Length(max=len(TAGS)))
     quote_minutes = StrictInteger(validate=QUOTE_MINUTES)
 
 
 class PartyPatchSchema(_Strict):
-    name = Trimmed(validate=validate.Length(min=1, max=60))
-    party_size = StrictInteger(validate=validate.Range(min=1, max=100))
-    notes = Trimmed(validate=validate.Length(max=280))
-    seating = fields.String(validate=validate.OneOf(SEATING_CHOICES))
-    tags = fields.List(fields.String(validate=validate.OneOf(TAGS)), validate=validate.Length(max=len(TAGS)))
+    name = Trimmed(validate=validate.Length(min=1, max=NAME_MAX, error=MESSAGES["name"]))
+    party_size = PartySize()
+    notes = Trimmed(validate=validate.Length(max=NOTES_MAX, error=MESSAGES["notes"]))
+    seating = fields.String(validate=validate.OneOf(SEATING_CHOICES, error=MESSAGES["choice"]))
+    tags = fields.List(fields.String(validate=validate.OneOf(TAGS, error=MESSAGES["choice"])),
+                       validate=validate.Length(max=len(TAGS)))
     quote_minutes = StrictInteger(validate=QUOTE_MINUTES)
 
     @validates("name")
     def _name_not_blank(self, value: str, **_: Any) -> None:
         if not value:
-            raise ValidationError("must not be blank")
+            raise ValidationError(MESSAGES["name"])
 
 
 class PauseSchema(_Strict):
@@ -139,7 +251,10 @@ class EstimateQuerySchema(Schema):
     class Meta:
         unknown = RAISE
 
-    party_size = fields.Integer(load_default=2, validate=validate.Range(min=1, max=100))
+    limit_always = True
+    """A size above the restaurant's limit gets no quote."""
+
+    party_size = PartySize(strict=False, load_default=2)
 
 
 class StatusFilterSchema(Schema):
@@ -156,18 +271,24 @@ def _instance(schema_class: type[Schema]) -> Schema:
     return schema_class()
 
 
-def load(schema: Schema | type[Schema], data: Any) -> dict[str, Any]:
-    """Validate ``data`` or raise ``InvalidInput`` carrying marshmallow's per-field messages."""
+def load(schema: Schema | type[Schema], data: Any, *, restaurant: Restaurant | None = None) -> dict[str, Any]:
+    """Validate ``data`` or raise ``InvalidInput`` carrying every field's error at once. A party size is
+    also checked against the restaurant's max_party_size (``restaurant``, or the one in the URL)."""
     if isinstance(schema, type):
         schema = _instance(schema)
     if not isinstance(data, Mapping):
         raise InvalidInput("expected a JSON object", fields={"_schema": ["expected a JSON object"]})
+    field_errors: dict[str, list[str]] = {}
     try:
-        return schema.load(data)
+        loaded: dict[str, Any] = schema.load(data)
     except ValidationError as exc:
+        loaded = exc.valid_data if isinstance(exc.valid_data, dict) else {}
         messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
         field_errors = {str(k): _flatten(v) for k, v in messages.items()}
-        raise InvalidInput("some fields are not valid", fields=field_errors) from None
+    field_errors = _party_size_errors(schema, loaded, field_errors, restaurant)
+    if field_errors:
+        raise InvalidInput("some fields are not valid", fields=field_errors)
+    return loaded
 
 
 def _flatten(value: Any) -> list[str]:
