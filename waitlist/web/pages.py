@@ -100,17 +100,28 @@ def render_error(status: int, message: str) -> tuple[str, int]:
 
 # --- the guest's page ----------------------------------------------------------------------------------
 
+GUEST_BUTTONS: dict[str, dict[str, str]] = {
+    "en": {"on_my_way": "On my way"},
+    "zh": {"on_my_way": "我在路上了"},
+}
+"""The guest page's words beyond page_models.STRINGS (the host stand's module)."""
+
+
+def guest_strings(language: str) -> dict[str, str]:
+    return {**page_models.strings(language), **GUEST_BUTTONS.get(language, GUEST_BUTTONS["en"])}
+
+
 @guest_bp.get("/<token>")
 def status_page(token: str) -> Any:
     """The page the guest's text links to: place in line, estimate and status, live."""
     view = page_models.guest(get_waitlist(), token)
-    return render_template("guest.html", view=view, t=page_models.strings(view.language))
+    return render_template("guest.html", view=view, t=guest_strings(view.language))
 
 
 @guest_bp.get("/<token>/status")
 def guest_status(token: str) -> Any:
     view = page_models.guest(get_waitlist(), token)
-    return render_template("_guest_status.html", view=view, t=page_models.strings(view.language))
+    return render_template("_guest_status.html", view=view, t=guest_strings(view.language))
 
 
 @guest_bp.get("/<token>/events")
@@ -127,6 +138,15 @@ def running_late(token: str) -> Any:
     return back_to("guest.status_page", token=token)
 
 
+@guest_bp.post("/<token>/on-my-way")
+def on_my_way(token: str) -> Any:
+    """The guest's answer to "your table is ready": the use case a texted "on my way" calls."""
+    waitlist = get_waitlist()
+    view = waitlist.guest_view(token)
+    waitlist.on_the_way(view.restaurant, view.party.id, actor="guest")
+    return back_to("guest.status_page", token=token)
+
+
 @guest_bp.post("/<token>/leave")
 def leave(token: str) -> Any:
     get_waitlist().guest_leave(token)
@@ -135,15 +155,32 @@ def leave(token: str) -> Any:
 
 # --- the lobby screen ----------------------------------------------------------------------------------
 
+BOARD_STRINGS: dict[str, dict[str, str]] = {
+    "en": {"lang": "en", "title": "Waitlist", "called": "Please come to the host stand", "nobody": "Nobody right now",
+           "one_waiting": "party waiting", "many_waiting": "parties waiting", "wait": "Current wait",
+           "guests": "{label} guests", "minutes": "{range} min", "fullscreen": "Full screen"},
+    "zh": {"lang": "zh-Hans", "title": "候位", "called": "请到前台", "nobody": "暂无", "one_waiting": "桌等候中",
+           "many_waiting": "桌等候中", "wait": "当前等候时间", "guests": "{label} 位", "minutes": "{range} 分钟",
+           "fullscreen": "全屏"},
+}
+"""The lobby screen's words, in the restaurant's language (the screen has no visitor to ask)."""
+
+
+def board_view(slug: str) -> dict[str, Any]:
+    waitlist = get_waitlist()
+    language = waitlist.restaurant(slug).settings.language
+    return {"board": page_models.board(waitlist, slug), "t": BOARD_STRINGS.get(language, BOARD_STRINGS["en"])}
+
+
 @board_bp.get("/<slug>")
 def board_page(slug: str) -> Any:
     """Full-screen lobby display: who is called, how many wait, the wait by party size."""
-    return render_template("board.html", board=page_models.board(get_waitlist(), slug))
+    return render_template("board.html", **board_view(slug))
 
 
 @board_bp.get("/<slug>/content")
 def board_content(slug: str) -> Any:
-    return render_template("_board_content.html", board=page_models.board(get_waitlist(), slug))
+    return render_template("_board_content.html", **board_view(slug))
 
 
 @board_bp.get("/<slug>/events")
