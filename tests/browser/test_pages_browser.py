@@ -173,7 +173,9 @@ def test_a_reply_from_the_development_phone_reaches_the_host_stand(server: Serve
     expect(host.locator(".party", has_text="Edsger Dijkstra").locator(".flag")).to_contain_text("running late",
                                                                                               timeout=2000)
     shoot(phone, "dev-phone")
-    host.locator(".party", has_text="Edsger Dijkstra").locator("button[data-chat]").click()
+    row = host.locator(".party", has_text="Edsger Dijkstra")
+    row.locator(".menu summary").click()  # Texts is in the party's menu
+    row.locator("button[data-chat]").click()
     expect(host.locator("#drawer-body .bubble.in")).to_contain_text("LATE")
     host.fill("#drawer-text", "See you soon")
     host.click("#drawer-form button[type=submit]")

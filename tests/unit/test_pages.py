@@ -10,6 +10,7 @@ import fakeredis
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from markupsafe import escape
 
 from tests.conftest import add_party, auth, create_restaurant, make_config
 from tests.fakes import Clock, RecordingDispatcher
@@ -186,6 +187,128 @@ def test_the_conversation_drawer_shows_replies_and_sends_a_text(client: FlaskCli
     assert client.post(f"{base}/messages", data={"body": XSS}, headers=fetch_headers(token)).status_code == 204
     drawer = client.get(f"{base}/conversation").text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in drawer and XSS not in drawer
+
+
+def pending_join(app: Flask, name: str = "Remote Guest", phone: str = "+14155552699") -> Any:
+    """A remote join the guest has not confirmed yet (the join page's, before the reply)."""
+    waitlist = app.extensions["waitlist"]
+    waitlist.update_settings(waitlist.restaurant("noodle-bar"), {"remote_join": True})
+    return waitlist.join(waitlist.restaurant("noodle-bar"), name=name, phone=phone, party_size=2, remote=True,
+                         confirmed=False)
+
+
+def section(listing: str, css_class: str) -> str:
+    """One of the list's sections (called, waiting, pending): its <ol> up to the next list."""
+    found = re.search(rf'<ol class="parties {css_class}".*?</ol>', listing, re.S)
+    return found.group(0) if found else ""
+
+
+def test_every_field_error_is_shown_at_once_beside_its_field(client: FlaskClient, restaurant: dict[str, Any]) -> None:
+    token = sign_in(client, restaurant["api_key"])
+    form = {"name": "", "phone": "12", "party_size": "99", "notes": "x" * 300}
+    answer = client.post("/host/noodle-bar/parties", data=form, headers=fetch_headers(token)).get_json()
+    fields = answer["error"]["fields"]
+    assert {"name", "notes"} <= set(fields)  # whatever else the server finds wrong, and in whatever words
+    response = client.post("/host/noodle-bar/parties", data={"csrf_token": token, **form})
+    assert response.status_code == 400
+    for name, messages in fields.items():
+        shown = re.search(rf'data-error-for="{name}">([^<]*)<', response.text)
+        assert shown and shown.group(1) == str(escape(" ".join(messages))), name
+    assert response.text.count('aria-invalid="true"') == len(fields)
+    assert re.search(r'id="add-name"[^>]*autofocus', response.text)  # the first field in error
+
+
+def test_the_name_field_is_focused_on_load_and_the_note_limit_is_the_servers(client: FlaskClient,
+                                                                              restaurant: dict[str, Any]) -> None:
+    sign_in(client, restaurant["api_key"])
+    page = client.get("/host/noodle-bar").text
+    assert re.search(r'id="add-name"[^>]*autofocus', page)
+    limit = int(re.search(r'id="add-notes" name="notes" maxlength="(\d+)"', page).group(1))  # type: ignore[union-attr]
+    assert f'data-max="{limit}"' in page and f"0 / {limit}" in page
+    token = csrf_of(page)
+    add = {"csrf_token": token, "name": "Ana", "party_size": "2"}
+    assert client.post("/host/noodle-bar/parties", data={**add, "phone": "+14155552671",
+                                                        "notes": "x" * limit}).status_code == 303
+    refused = client.post("/host/noodle-bar/parties", data={**add, "phone": "+14155552672",
+                                                           "notes": "x" * (limit + 1)})
+    assert refused.status_code == 400 and re.search(r'data-error-for="notes">[^<]+<', refused.text)
+
+
+def test_called_parties_are_on_top_with_their_hold_and_seat_as_the_one_button(
+        client: FlaskClient, app: Flask, restaurant: dict[str, Any], headers: dict[str, str]) -> None:
+    token = sign_in(client, restaurant["api_key"])
+    add_party(client, headers, name="Waiting Party")
+    called = add_party(client, headers, name="Called Party")
+    client.post(f"/host/noodle-bar/parties/{called['id']}/notify", headers=fetch_headers(token))
+    listing = client.get("/host/noodle-bar/list").text
+    assert listing.index('class="parties called"') < listing.index('class="parties waiting"')
+    top = section(listing, "called")
+    assert "Called Party" in top and "Waiting Party" not in top
+    hold = app.extensions["waitlist"].restaurant("noodle-bar").settings.hold_minutes * 60
+    assert f'data-countdown="{int(hold)}"' in top and re.search(r"until </span>\d\d:\d\d", top)
+    assert re.search(r'main-action">\s*<form[^>]*/seat"', top)
+    assert re.search(r'main-action">\s*<form[^>]*/notify"', section(listing, "waiting"))
+
+
+def test_an_unconfirmed_remote_join_awaits_confirmation_without_notify_or_seat(
+        client: FlaskClient, app: Flask, restaurant: dict[str, Any], headers: dict[str, str]) -> None:
+    sign_in(client, restaurant["api_key"])
+    add_party(client, headers, name="Waiting Party")
+    party = pending_join(app)
+    listing = client.get("/host/noodle-bar/list").text
+    pending = section(listing, "pending")
+    assert "Remote Guest" in pending and "awaiting confirmation" in pending and "Called" not in pending
+    assert f"/parties/{party.id}/notify" not in listing and f"/parties/{party.id}/seat" not in listing
+    assert f"/parties/{party.id}/remove" in pending
+    assert 'id="pending-title">Awaiting confirmation<' in listing
+
+
+def test_flags_and_badges_are_icons_that_carry_their_words(client: FlaskClient, restaurant: dict[str, Any],
+                                                           headers: dict[str, str]) -> None:
+    sign_in(client, restaurant["api_key"])
+    party = add_party(client, headers, tags=["vip"], seating="outdoor")
+    client.post(f"/s/{token_of(party)}/late")
+    listing = client.get("/host/noodle-bar/list").text
+    for label in ("running late", "VIP", "outdoor seating"):
+        assert re.search(rf'role="img" tabindex="0" title="{label}" aria-label="{label}"', listing), label
+
+
+def test_the_host_sets_a_quote_in_one_tap_and_the_form_post_is_csrf_checked(
+        client: FlaskClient, app: Flask, restaurant: dict[str, Any], headers: dict[str, str]) -> None:
+    token = sign_in(client, restaurant["api_key"])
+    party = add_party(client, headers)
+    url = f"/host/noodle-bar/parties/{party['id']}/quote"
+    assert client.post(url, data={"minutes": "45"}).status_code == 403
+    assert client.post(url, data={"csrf_token": token, "minutes": "45"}).status_code == 303
+    shown = client.get(f"/api/v1/restaurants/noodle-bar/parties/{party['id']}", headers=headers).get_json()
+    assert shown["quote_minutes"] == 45 and shown["quote_overridden"] is True
+    assert re.search(r'class="quoted set">/45<', client.get("/host/noodle-bar/list").text)
+    refused = client.post(url, data={"minutes": "lots"}, headers=fetch_headers(token))
+    assert refused.status_code == 400 and "quote_minutes" in refused.get_json()["error"]["fields"]
+
+
+def test_a_preset_quote_at_add_time_replaces_the_estimate(client: FlaskClient, restaurant: dict[str, Any],
+                                                          headers: dict[str, str]) -> None:
+    token = sign_in(client, restaurant["api_key"])
+    response = client.post("/host/noodle-bar/parties", headers=fetch_headers(token), data={
+        "name": "Ana Lima", "phone": "+14155552671", "party_size": "2", "quote_minutes": "30"})
+    assert response.status_code == 201
+    shown = client.get(f"/api/v1/restaurants/noodle-bar/parties/{response.get_json()['id']}",
+                       headers=headers).get_json()
+    assert shown["quote_minutes"] == 30 and shown["quote_overridden"] is True
+
+
+def test_a_notify_can_be_undone_from_the_partys_menu_within_the_minute(
+        client: FlaskClient, restaurant: dict[str, Any], headers: dict[str, str], clock: Clock) -> None:
+    token = sign_in(client, restaurant["api_key"])
+    party = add_party(client, headers)
+    base = f"/host/noodle-bar/parties/{party['id']}"
+    client.post(f"{base}/notify", headers=fetch_headers(token))
+    assert f'{base}/undo"' in section(client.get("/host/noodle-bar/list").text, "called")
+    assert client.post(f"{base}/undo", headers=fetch_headers(token)).get_json()["status"] == "waiting"
+    client.post(f"{base}/notify", headers=fetch_headers(token))
+    clock.advance(61)
+    assert f'{base}/undo"' not in client.get("/host/noodle-bar/list").text
 
 
 def test_staff_pages_are_never_cached_and_allow_no_inline_script(client: FlaskClient,

@@ -6,9 +6,11 @@ CSRF token. Forms work on their own (redirect back); host.js submits them with f
 """
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from flask import Blueprint, jsonify, render_template, request, session, url_for
+from marshmallow import Schema, validate
 
 from waitlist.domain.errors import AlreadyWaiting, Forbidden, InvalidInput, Unauthorized
 from waitlist.domain.model import LANGUAGES, SEATING_CHOICES, Restaurant
@@ -19,12 +21,28 @@ from waitlist.web.http import get_waitlist
 
 bp = Blueprint("host", __name__, url_prefix="/host/<slug>")
 
-PARTY_FIELDS = ("name", "phone", "party_size", "notes", "seating", "language")
+PARTY_FIELDS = ("name", "phone", "party_size", "notes", "seating", "language", "quote_minutes")
 ACTIONS = {("remove" if action == "cancel" else action.replace("_", "-")): action
            for action in HOST_ACTIONS if action != "complete"}
 """The host stand's buttons: every host action but complete (a seated party has left its list), as the
 URL spells it; the stand says "remove" for cancel."""
 SIZE_BUTTONS = range(1, 9)
+QUOTE_PRESETS = (10, 20, 30, 45, 60)
+"""The quotes a host can give in one tap ("tell them 45"), at the add form and in each party's menu."""
+
+
+@cache
+def max_length(schema: type[Schema], name: str) -> int:
+    """A text field's limit as the schema enforces it: the form's maxlength and the note's counter use it,
+    so the browser and the server agree."""
+    for check in schema().fields[name].validators:
+        if isinstance(check, validate.Length) and check.max is not None:
+            return check.max
+    raise LookupError(f"{schema.__name__}.{name} has no maximum length")
+
+
+def form_limits() -> dict[str, int]:
+    return {name: max_length(schemas.PartyCreateSchema, name) for name in ("name", "notes")}
 
 
 def signed_in(slug: str) -> Restaurant | None:
@@ -51,7 +69,12 @@ def render_host(restaurant: Restaurant, errors: dict[str, list[str]] | None = No
     return render_template(
         "host.html", restaurant=restaurant, host=page_models.host_list(get_waitlist(), restaurant),
         sizes=SIZE_BUTTONS, seatings=SEATING_CHOICES, languages=LANGUAGES, errors=errors or {},
-        form=request.form if errors else {}), status
+        form=request.form if errors else {}, presets=QUOTE_PRESETS, limits=form_limits()), status
+
+
+def render_list(restaurant: Restaurant) -> str:
+    return render_template("_host_list.html", restaurant=restaurant, presets=QUOTE_PRESETS,
+                           host=page_models.host_list(get_waitlist(), restaurant))
 
 
 # --- signing in and out ------------------------------------------------------------------------------
@@ -111,9 +134,7 @@ def page(slug: str) -> Any:
 
 @bp.get("/list")
 def list_fragment(slug: str) -> Any:
-    restaurant = staff(slug)
-    return render_template("_host_list.html", restaurant=restaurant,
-                           host=page_models.host_list(get_waitlist(), restaurant))
+    return render_list(staff(slug))
 
 
 @bp.get("/events")
@@ -134,15 +155,18 @@ def quote(slug: str) -> Any:
 
 @bp.post("/parties")
 def add_party(slug: str) -> Any:
-    """Add a party (the guest is texted); without script, errors re-render the form beside fields."""
+    """Add a party (the guest is texted), with the estimator's quote or a preset the host chose; without
+    script, every error re-renders the form beside its field."""
     restaurant = staff(slug)
     try:
-        data = schemas.load(schemas.PartyCreateSchema(), form_values(PARTY_FIELDS, integers=("party_size",)))
-        party = get_waitlist().join(restaurant, **data)
+        values = form_values(PARTY_FIELDS, integers=("party_size", "quote_minutes"))
+        data = schemas.load(schemas.PartyCreateSchema, values)
+        party = get_waitlist().join(restaurant, quote_override=data.pop("quote_minutes", None), **data)
     except (InvalidInput, AlreadyWaiting) as exc:
         if from_script():
             raise
-        return render_host(restaurant, errors=exc.fields or {"phone": [exc.message]}, status=exc.status)
+        fallback = "phone" if isinstance(exc, AlreadyWaiting) else "_schema"
+        return render_host(restaurant, errors=exc.fields or {fallback: [exc.message]}, status=exc.status)
     if from_script():
         return jsonify({"id": party.id, "name": party.name, "position": party.position}), 201
     return back_to("host.page", slug=slug)
@@ -150,11 +174,23 @@ def add_party(slug: str) -> Any:
 
 @bp.post(f"/parties/<party_id>/<any({', '.join(map(repr, ACTIONS))}):action>")
 def act(slug: str, party_id: str, action: str) -> Any:
-    """One-tap notify / seat / no-show / remove, and undo of the last seat or remove."""
+    """One-tap notify / seat / no-show / remove / check-in, and undo of the last of them."""
     restaurant = staff(slug)
     party = get_waitlist().host_action(restaurant, party_id, ACTIONS[action])
     if from_script():
         return jsonify({"id": party.id, "name": party.name, "status": party.status.value})
+    return back_to("host.page", slug=slug)
+
+
+@bp.post("/parties/<party_id>/quote")
+def override_quote(slug: str, party_id: str) -> Any:
+    """The host's own quote for a party ("tell them 45"), one tap on a preset in its menu."""
+    restaurant = staff(slug)
+    sent = form_values(("minutes",), integers=("minutes",)).get("minutes")
+    minutes = schemas.load(schemas.PartyPatchSchema, {"quote_minutes": sent})["quote_minutes"]
+    party = get_waitlist().override_quote(restaurant, party_id, minutes, actor="host")
+    if from_script():
+        return jsonify({"id": party.id, "name": party.name, "quote_minutes": party.quote_minutes})
     return back_to("host.page", slug=slug)
 
 

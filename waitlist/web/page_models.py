@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from waitlist.domain.model import UNDOABLE, Party, Restaurant, Status, quote_range_text
+from waitlist.domain.model import QUOTE_BY_HOST, Party, Restaurant, Status, may_undo, quote_range_text
 from waitlist.services.waitlist import UNDO_WINDOW_SECONDS, Waitlist
 
 LATE_MINUTES = 10
@@ -128,6 +128,15 @@ def board(waitlist: Waitlist, slug: str) -> BoardPage:
 # --- the host stand ------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
+class Icon:
+    """A flag or badge shown as a small icon; its label is the title and the accessible name."""
+
+    name: str  # the icon's symbol in _host_icons.html
+    label: str
+    tone: str = ""  # warn | good | info: the chip's colour
+
+
+@dataclass(frozen=True)
 class HostRow:
     id: str
     position: int | None
@@ -140,13 +149,17 @@ class HostRow:
     waited: int
     quoted: int | None
     held_until: str
+    hold_seconds: int | None = None
+    """Seconds left of a called party's hold when the page was rendered: the page counts down from it
+    (the tablet's own clock may be off; the time the hold ends, ``held_until``, is shown without script)."""
     flags: list[str] = field(default_factory=list)
-    badges: list[str] = field(default_factory=list)
+    icons: list[Icon] = field(default_factory=list)
     needs_checkin: bool = False
-
-    @property
-    def over(self) -> bool:
-        return self.quoted is not None and self.status == "waiting" and self.waited > self.quoted
+    quote_overridden: bool = False
+    undoable: bool = False
+    """A just-notified party the host may still take the notify back from (the domain's ``may_undo``)."""
+    over: bool = False
+    """Waiting longer than quoted (shown in red)."""
 
 
 @dataclass(frozen=True)
@@ -165,12 +178,31 @@ class HostList:
     finished: list[FinishedRow]
 
     @property
+    def called(self) -> list[HostRow]:
+        """Notified parties, whose hold is running out: the top of the stand."""
+        return [row for row in self.rows if row.status == "notified"]
+
+    @property
+    def in_line(self) -> list[HostRow]:
+        return [row for row in self.rows if row.status == "waiting"]
+
+    @property
+    def pending(self) -> list[HostRow]:
+        """Remote joins the guest has not confirmed yet: not in line, nothing to notify or seat."""
+        return [row for row in self.rows if row.status == "pending"]
+
+    @property
     def waiting(self) -> int:
-        return sum(1 for row in self.rows if row.status == "waiting")
+        return len(self.in_line)
 
 
 FLAG_ORDER = (("running_late", "running late"), ("on_the_way", "on the way"),
               ("sms_failed", "can't be texted"), ("opted_out", "can't be texted"), ("new_message", "new message"))
+FLAG_ICONS = {"running late": ("late", "warn"), "on the way": ("on-the-way", "good"),
+              "can't be texted": ("no-text", "warn"), "new message": ("message", "info")}
+TAG_LABELS = {"accessible": "accessible", "high_chair": "high chair", "vip": "VIP"}
+TAG_ICONS = {"accessible": "accessible", "high_chair": "high-chair", "vip": "vip"}
+SEATING_ICONS = {"indoor": "indoor", "outdoor": "outdoor", "bar": "bar"}
 
 
 def flag_labels(party: Party) -> list[str]:
@@ -181,15 +213,26 @@ def flag_labels(party: Party) -> list[str]:
     return labels
 
 
-TAG_LABELS = {"accessible": "accessible", "high_chair": "high chair", "vip": "VIP"}
-
-
-def badges(party: Party) -> list[str]:
-    """Remote joins and tags, shown beside the name so the host seats them right."""
-    labels = [TAG_LABELS.get(tag, tag) for tag in party.tags]
+def icons(party: Party) -> list[Icon]:
+    """Flags, then badges (a remote join, tags), then the seating asked for: each one small icon with its
+    words, beside the name so the host seats the party right."""
+    shown = [Icon(FLAG_ICONS[label][0], label, FLAG_ICONS[label][1]) for label in flag_labels(party)]
     if party.remote:
-        labels.insert(0, "remote · checked in" if "checked_in" in party.flags else "remote")
-    return labels
+        checked_in = "checked_in" in party.flags
+        shown.append(Icon("remote-here" if checked_in else "remote",
+                          "remote · checked in" if checked_in else "remote", "info"))
+    shown += [Icon(TAG_ICONS.get(tag, "tag"), TAG_LABELS.get(tag, tag)) for tag in party.tags]
+    if party.seating in SEATING_ICONS:
+        shown.append(Icon(SEATING_ICONS[party.seating], f"{party.seating} seating"))
+    return shown
+
+
+def over_quote(party: Party, now: float) -> bool:
+    """Waiting past the quote; a host's quote counts from when it was given, the estimator's from the join."""
+    if party.status != Status.WAITING or party.quote_minutes is None:
+        return False
+    since = party.quote_at if party.quote_source == QUOTE_BY_HOST and party.quote_at else party.joined_at
+    return (now - since) / 60 > party.quote_minutes
 
 
 def host_list(waitlist: Waitlist, restaurant: Restaurant) -> HostList:
@@ -198,13 +241,16 @@ def host_list(waitlist: Waitlist, restaurant: Restaurant) -> HostList:
         id=p.id, position=p.position, name=p.name, party_size=p.party_size, notes=p.notes, seating=p.seating,
         language=p.language or "", status=p.status.value, waited=int(p.waited_minutes(now)),
         quoted=p.quote_minutes, held_until=clock_text(restaurant, p.hold_until) if p.hold_until else "",
-        flags=flag_labels(p), badges=badges(p),
-        needs_checkin=p.remote and "checked_in" not in p.flags and p.status.value != "pending")
+        hold_seconds=max(0, int(p.hold_until - now)) if p.hold_until and p.status == Status.NOTIFIED else None,
+        flags=flag_labels(p), icons=icons(p),
+        needs_checkin=p.remote and "checked_in" not in p.flags and p.status.value != "pending",
+        quote_overridden=p.quote_source == QUOTE_BY_HOST, undoable=may_undo(p, now, UNDO_WINDOW_SECONDS),
+        over=over_quote(p, now))
         for p in waitlist.list_parties(restaurant)]
     finished = [FinishedRow(
         id=p.id, name=p.name, party_size=p.party_size, status=p.status.value.replace("_", "-"),
         at=clock_text(restaurant, p.finished_at or p.seated_at),
-        undoable=p.status in UNDOABLE and p.finished_at is not None and now - p.finished_at <= UNDO_WINDOW_SECONDS)
+        undoable=may_undo(p, now, UNDO_WINDOW_SECONDS))
         for p in sorted(waitlist.list_parties(restaurant, "finished"),
                         key=lambda p: p.finished_at or p.seated_at or 0, reverse=True)]
     return HostList(rows=rows, finished=finished)

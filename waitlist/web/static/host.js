@@ -17,9 +17,11 @@
 
   function signIn() { window.location.href = body.dataset.signin; }
 
-  function post(url, form) {
+  function post(url, form, submitter) {
+    var data = new FormData(form);
+    if (submitter && submitter.name) { data.append(submitter.name, submitter.value); }  /* a preset's minutes */
     return fetch(url, {
-      method: "POST", body: new FormData(form), credentials: "same-origin",
+      method: "POST", body: data, credentials: "same-origin",
       headers: {"X-CSRF-Token": body.dataset.csrf, "X-Requested-With": "fetch", "Accept": "application/json"}
     }).then(function (r) {
       if (r.status === 401) { signIn(); }
@@ -39,13 +41,20 @@
     var fields = error.fields || {};
     if (error.code === "already_waiting") { fields = {phone: ["This phone is already on the list."]}; }
     if (!Object.keys(fields).length) { fields = {_schema: [error.message]}; }
+    /* every field's every message at once, each beside its field; one without a place goes above the button */
     Object.keys(fields).forEach(function (name) {
-      var slot = form.querySelector('[data-error-for="' + name + '"]') || form.querySelector('[data-error-for="_schema"]');
-      if (slot) { slot.textContent = fields[name].join(" "); }
+      var slot = form.querySelector('[data-error-for="' + name + '"]');
+      var text = fields[name].join(" ");
+      if (!slot) {
+        slot = form.querySelector('[data-error-for="_schema"]');
+        text = (name === "_schema" ? "" : name + ": ") + text;
+        if (slot && slot.textContent) { text = slot.textContent + " " + text; }
+      }
+      if (slot) { slot.textContent = text; }
       var input = form.elements[name];
       if (input && input.setAttribute) { input.setAttribute("aria-invalid", "true"); }
     });
-    var first = form.querySelector("[aria-invalid]");
+    var first = form.querySelector("input[aria-invalid], select[aria-invalid]");
     if (first) { first.focus(); }
   }
 
@@ -59,6 +68,42 @@
   }
 
   var refresh = Live.refresher(list, body.dataset.list, signIn);
+
+  /* A called party's hold counts down from the seconds left when the list was rendered (the tablet's
+     clock may be off; without script the row shows the time the hold ends). */
+  function tick() {
+    var now = Date.now();
+    list.querySelectorAll("[data-countdown]").forEach(function (el) {
+      if (!el.dataset.start) { el.dataset.start = String(now); }
+      var left = Math.round(parseInt(el.dataset.countdown, 10) - (now - parseInt(el.dataset.start, 10)) / 1000);
+      if (left > 0) {
+        var seconds = left % 60;
+        el.textContent = Math.floor(left / 60) + ":" + (seconds < 10 ? "0" : "") + seconds + " left";
+      } else {
+        el.textContent = "hold over";
+        el.classList.add("expired");
+      }
+    });
+  }
+  tick();
+  setInterval(tick, 1000);
+  new MutationObserver(tick).observe(list, {childList: true});  /* a re-rendered list starts at once */
+
+  /* One menu open at a time; a tap elsewhere or Escape closes it. */
+  list.addEventListener("toggle", function (event) {
+    var menu = event.target;
+    if (!menu.classList || !menu.classList.contains("menu") || !menu.open) { return; }
+    list.querySelectorAll("details.menu[open]").forEach(function (other) { if (other !== menu) { other.open = false; } });
+  }, true);
+  function closeMenus(except) {
+    list.querySelectorAll("details.menu[open]").forEach(function (menu) { if (menu !== except) { menu.open = false; } });
+  }
+  document.addEventListener("click", function (event) { closeMenus(event.target.closest && event.target.closest("details.menu")); });
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") { return; }
+    var open = list.querySelector("details.menu[open]");
+    if (open) { open.open = false; open.querySelector("summary").focus(); }
+  });
 
   function loadChat() {
     if (!chatUrl) { return; }
@@ -77,7 +122,7 @@
     document.querySelectorAll(".size").forEach(function (b) {
       b.setAttribute("aria-pressed", String(parseInt(b.dataset.size, 10) === size));
     });
-    if (!size || size < 1) { quote.textContent = ""; return; }
+    if (!size || size < 1 || size > parseInt(sizeInput.max, 10)) { quote.textContent = ""; return; }  /* refused */
     fetch(body.dataset.quote + "?party_size=" + size, {credentials: "same-origin"})
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (data) {
@@ -93,6 +138,15 @@
   });
   sizeInput.addEventListener("input", function () { clearTimeout(quoteTimer); quoteTimer = setTimeout(showQuote, 150); });
 
+  /* The note's count against the server's limit (the same number is the field's maxlength). */
+  var notes = addForm.elements.notes, count = document.getElementById("notes-count");
+  function countNotes() {
+    var max = parseInt(count.dataset.max, 10);
+    count.textContent = notes.value.length + " / " + max;
+    count.classList.toggle("full", notes.value.length >= max);
+  }
+  notes.addEventListener("input", countNotes);
+
   addForm.addEventListener("submit", function (event) {
     event.preventDefault();
     clearErrors(addForm);
@@ -101,6 +155,7 @@
       if (result.ok) {
         addForm.reset();
         showQuote();
+        countNotes();
         addForm.elements.name.focus();
         say("Added " + name + ".");
         refresh();
@@ -115,16 +170,20 @@
     var form = event.target;
     if (!form.hasAttribute("data-fetch") && form !== toastUndo) { return; }
     event.preventDefault();
-    var action = form.dataset.action, name = form.dataset.name;
-    post(form.action, form).then(function (result) {
+    var action = form.dataset.action, name = form.dataset.name, submitter = event.submitter;
+    closeMenus(null);
+    post(form.action, form, submitter).then(function (result) {
       if (result.ok) {
+        var undo = form.action.replace(/\/[a-z-]+$/, "/undo");
         if (action === "seat" || action === "remove" || action === "no-show") {
           var verb = {seat: "Seated", remove: "Removed", "no-show": "Marked no-show:"}[action];
-          say(verb + " " + name + ".", form.action.replace(/\/[a-z-]+$/, "/undo"));
+          say(verb + " " + name + ".", undo);
         } else if (form === toastUndo || action === "undo") {
-          say("Put back on the list.");
+          say("Undone.");
         } else if (action === "notify") {
-          say("Texted " + name + ": table ready.");
+          say("Texted " + name + ": table ready.", undo);
+        } else if (action === "quote") {
+          say("Quote for " + name + ": " + submitter.value + " min.");
         }
         refresh();
       } else if (result.status !== 401) {
