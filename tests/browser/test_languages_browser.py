@@ -2,6 +2,7 @@
 layout and the lobby screen. Screenshots go to test-artifacts/ for a person to look at."""
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -19,9 +20,26 @@ def chinese_restaurant(server: Server, slug: str) -> None:
 
 
 def box(locator: Any) -> dict[str, float]:
-    found = locator.bounding_box()
-    assert found is not None
-    return dict(found)
+    """The element's box, found and measured in one step in the page: a live page swaps in its fresh
+    fragment right after it loads, which can detach an element between a lookup and a measurement."""
+    expect(locator).to_be_visible()
+    rect = locator.evaluate("e => { const r = e.getBoundingClientRect(); "
+                            "return {x: r.x, y: r.y, width: r.width, height: r.height}; }")
+    return {key: float(value) for key, value in rect.items()}
+
+
+def laid_out(page: Any, *selectors: str) -> list[dict[str, float]]:
+    """The boxes of several elements, measured together in one step once all are laid out. A live page
+    swaps in its fresh fragment right after it loads, so a lookup can catch an element on its way out."""
+    deadline = time.monotonic() + 5
+    while True:
+        rects = page.evaluate("""sels => sels.map(s => { const e = document.querySelector(s);
+            if (!e) return null; const r = e.getBoundingClientRect();
+            return {x: r.x, y: r.y, width: r.width, height: r.height}; })""", list(selectors))
+        if all(rect and rect["width"] > 0 for rect in rects):
+            return [{key: float(value) for key, value in rect.items()} for rect in rects]
+        assert time.monotonic() < deadline, f"not laid out: {selectors}"
+        time.sleep(0.05)
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -80,7 +98,7 @@ def test_the_guest_page_offers_on_my_way_first_once_the_table_is_ready(server: S
     party = server.add_party("guest-zh", "王小明", "+14155553201", 2)
     page = new_page(PHONE)
     page.goto(f"{server.url}/s/{party.token}")
-    late, leave = box(page.locator("#late")), box(page.locator("#leave summary"))
+    late, leave = laid_out(page, "#late", "#leave summary")
     assert abs(late["width"] - leave["width"]) < 2 and abs(late["y"] - leave["y"]) < 2  # equal, side by side
     shoot(page, "guest-zh-waiting")
     waitlist = server.app.extensions["waitlist"]
