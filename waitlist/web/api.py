@@ -59,7 +59,7 @@ def add_party(slug: str) -> Any:
     link."""
     waitlist = get_waitlist()
     restaurant, snapshot = waitlist.authenticate_for_join(slug, bearer_token())
-    data = schemas.load(schemas.PartyCreateSchema, json_body())
+    data = schemas.load(schemas.PartyCreateSchema, json_body(), restaurant=restaurant)
     quote = data.pop("quote_minutes", None)
     return created(party_json(waitlist.join(restaurant, snapshot=snapshot, quote_override=quote, **data)))
 
@@ -80,7 +80,7 @@ def show_party(slug: str, party_id: str) -> Any:
 @bp.patch("/restaurants/<slug>/parties/<party_id>")
 def update_party(slug: str, party_id: str) -> Any:
     restaurant = staff(slug)
-    patch = schemas.load(schemas.PartyPatchSchema, json_body())
+    patch = schemas.load(schemas.PartyPatchSchema, json_body(), restaurant=restaurant)
     return jsonify(party_json(get_waitlist().update_party(restaurant, party_id, patch)))
 
 
@@ -153,7 +153,7 @@ def estimate(slug: str) -> Any:
     """Public: the current wait for a party size, for the restaurant's website. No personal data."""
     waitlist = get_waitlist()
     restaurant = waitlist.restaurant(slug)
-    query = schemas.load(schemas.EstimateQuerySchema, request.args.to_dict())
+    query = schemas.load(schemas.EstimateQuerySchema, request.args.to_dict(), restaurant=restaurant)
     result = waitlist.estimate(restaurant, query["party_size"])
     return jsonify({
         "party_size": query["party_size"], "minutes": result.minutes, "low": result.low, "high": result.high,

@@ -149,7 +149,7 @@ def events(slug: str) -> Any:
 def quote(slug: str) -> Any:
     """The quote a new party of this size would get, shown before saving."""
     restaurant = staff(slug)
-    size = schemas.load(schemas.EstimateQuerySchema(), request.args.to_dict())["party_size"]
+    size = schemas.load(schemas.EstimateQuerySchema(), request.args.to_dict(), restaurant=restaurant)["party_size"]
     return jsonify({"party_size": size, "range": page_models.quote_text(get_waitlist(), restaurant, size)})
 
 
@@ -160,7 +160,7 @@ def add_party(slug: str) -> Any:
     restaurant = staff(slug)
     try:
         values = form_values(PARTY_FIELDS, integers=("party_size", "quote_minutes"))
-        data = schemas.load(schemas.PartyCreateSchema, values)
+        data = schemas.load(schemas.PartyCreateSchema, values, restaurant=restaurant)
         party = get_waitlist().join(restaurant, quote_override=data.pop("quote_minutes", None), **data)
     except (InvalidInput, AlreadyWaiting) as exc:
         if from_script():
@@ -207,7 +207,7 @@ def edit(slug: str, party_id: str) -> Any:
     patch = form_values(("name", "party_size", "seating"), integers=("party_size",))
     if "notes" in request.form:
         patch["notes"] = request.form["notes"]
-    patch = schemas.load(schemas.PartyPatchSchema(), patch)
+    patch = schemas.load(schemas.PartyPatchSchema(), patch, restaurant=restaurant)
     get_waitlist().update_party(restaurant, party_id, patch)
     return no_content() if from_script() else back_to("host.page", slug=slug)
 

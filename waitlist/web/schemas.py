@@ -7,10 +7,10 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import has_app_context, request
+from flask import current_app, has_app_context
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
 
-from waitlist.domain.errors import InvalidInput, WaitlistError
+from waitlist.domain.errors import InvalidInput
 from waitlist.domain.model import LANGUAGES, MAX_QUOTE_MINUTES, SEATING_CHOICES, TAGS, WEEKDAYS
 from waitlist.domain.phones import PHONE_MESSAGE, normalize_phone
 
@@ -102,9 +102,8 @@ def in_language(errors: dict[str, list[str]], language: str, max_party_size: int
 
 
 def _region() -> str:
-    from waitlist.web.http import get_waitlist
-
-    return get_waitlist().config.default_region if has_app_context() else "US"
+    """The region for numbers typed without a country code: the app's configuration."""
+    return str(current_app.config["WAITLIST"].default_region) if has_app_context() else "US"
 
 
 class Phone(fields.String):
@@ -142,12 +141,9 @@ class PartySize(fields.Integer):
 
 def _party_size_errors(schema: Schema, loaded: Mapping[str, Any], errors: dict[str, list[str]],
                        restaurant: Restaurant | None) -> dict[str, list[str]]:
-    """``errors`` with the size checked against the restaurant's limit and any size error in its words.
-    Checked when something is wrong anyway, when the caller has the restaurant, or for a quote (a size
-    the list refuses gets no quote); otherwise the use case checks it, with no extra read."""
+    """``errors`` with the size checked against the restaurant's limit and any size error in its words
+    (a size the list refuses gets no quote either)."""
     if not isinstance(schema.fields.get("party_size"), PartySize):
-        return errors
-    if not (errors or restaurant is not None or getattr(schema, "limit_always", False)):
         return errors
     limit = _party_size_limit(restaurant)
     size = loaded.get("party_size")
@@ -157,15 +153,8 @@ def _party_size_errors(schema: Schema, loaded: Mapping[str, Any], errors: dict[s
 
 
 def _party_size_limit(restaurant: Restaurant | None) -> int:
-    """The restaurant's max_party_size; every view that takes a party size has the slug in its URL."""
-    from waitlist.web.http import get_waitlist
-
-    slug = (request.view_args or {}).get("slug") if restaurant is None and has_app_context() else None
-    if restaurant is None and slug:
-        try:
-            restaurant = get_waitlist().restaurant(slug)
-        except WaitlistError:
-            restaurant = None
+    """The restaurant's max_party_size. Every view that takes a party size passes its restaurant; without
+    one (the CLI, a restaurant not found) only the ceiling applies."""
     return restaurant.settings.max_party_size if restaurant is not None else PARTY_SIZE_CEILING
 
 
@@ -251,9 +240,6 @@ class EstimateQuerySchema(Schema):
     class Meta:
         unknown = RAISE
 
-    limit_always = True
-    """A size above the restaurant's limit gets no quote."""
-
     party_size = PartySize(strict=False, load_default=2)
 
 
@@ -273,7 +259,7 @@ def _instance(schema_class: type[Schema]) -> Schema:
 
 def load(schema: Schema | type[Schema], data: Any, *, restaurant: Restaurant | None = None) -> dict[str, Any]:
     """Validate ``data`` or raise ``InvalidInput`` carrying every field's error at once. A party size is
-    also checked against the restaurant's max_party_size (``restaurant``, or the one in the URL)."""
+    also checked against ``restaurant``'s max_party_size, so there is one limit and one wording."""
     if isinstance(schema, type):
         schema = _instance(schema)
     if not isinstance(data, Mapping):
