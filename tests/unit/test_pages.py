@@ -273,6 +273,16 @@ def test_flags_and_badges_are_icons_that_carry_their_words(client: FlaskClient, 
         assert re.search(rf'role="img" tabindex="0" title="{label}" aria-label="{label}"', listing), label
 
 
+def test_a_walk_in_who_says_they_are_here_shows_as_here(client: FlaskClient, restaurant: dict[str, Any],
+                                                        headers: dict[str, str]) -> None:
+    sign_in(client, restaurant["api_key"])
+    party = add_party(client, headers)
+    assert client.post(f"/api/v1/restaurants/noodle-bar/parties/{party['id']}/check-in",
+                       headers=headers).status_code == 200
+    listing = client.get("/host/noodle-bar/list").text
+    assert re.search(r'role="img" tabindex="0" title="here" aria-label="here"', listing)
+
+
 def test_the_host_sets_a_quote_in_one_tap_and_the_form_post_is_csrf_checked(
         client: FlaskClient, app: Flask, restaurant: dict[str, Any], headers: dict[str, str]) -> None:
     token = sign_in(client, restaurant["api_key"])

@@ -217,10 +217,12 @@ def icons(party: Party) -> list[Icon]:
     """Flags, then badges (a remote join, tags), then the seating asked for: each one small icon with its
     words, beside the name so the host seats the party right."""
     shown = [Icon(FLAG_ICONS[label][0], label, FLAG_ICONS[label][1]) for label in flag_labels(party)]
+    checked_in = "checked_in" in party.flags
     if party.remote:
-        checked_in = "checked_in" in party.flags
         shown.append(Icon("remote-here" if checked_in else "remote",
                           "remote · checked in" if checked_in else "remote", "info"))
+    elif checked_in:  # a walk-in who texted "we're here"
+        shown.append(Icon("remote-here", "here", "good"))
     shown += [Icon(TAG_ICONS.get(tag, "tag"), TAG_LABELS.get(tag, tag)) for tag in party.tags]
     if party.seating in SEATING_ICONS:
         shown.append(Icon(SEATING_ICONS[party.seating], f"{party.seating} seating"))

@@ -39,7 +39,7 @@
 
   function showErrors(form, error) {
     var fields = error.fields || {};
-    if (error.code === "already_waiting") { fields = {phone: ["This phone is already on the list."]}; }
+    if (error.code === "already_waiting") { fields = {phone: [error.message]}; }  /* the server's words, as without script */
     if (!Object.keys(fields).length) { fields = {_schema: [error.message]}; }
     /* every field's every message at once, each beside its field; one without a place goes above the button */
     Object.keys(fields).forEach(function (name) {
