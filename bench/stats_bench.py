@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from waitlist.services import stats
+from waitlist.domain import stats
 from waitlist.store import StatsStore, events_key, tag
 
 SLUG = "bench-stats"

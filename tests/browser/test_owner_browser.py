@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from bench.stats_bench import simulate_day
 from tests.browser.conftest import PHONE, TABLET, Server, shoot, sign_in
-from waitlist.services import stats
+from waitlist.domain import stats
 from waitlist.store import StatsStore
 
 SLUG = "owner-bistro"

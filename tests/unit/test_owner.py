@@ -15,7 +15,8 @@ from rq.registry import ScheduledJobRegistry
 
 from tests.conftest import add_party, auth, create_restaurant, guest_token
 from tests.fakes import Clock
-from waitlist.services import stats
+from waitlist.domain import stats
+from waitlist.services import owner_stats
 from waitlist.store import (
     StatsStore,
     events_key,
@@ -41,9 +42,9 @@ def clock() -> Clock:
     return Clock(day_start + 8 * 3600)
 
 
-def owner(app: Flask) -> stats.OwnerStats:
+def owner(app: Flask) -> owner_stats.OwnerStats:
     waitlist = app.extensions["waitlist"]
-    return stats.OwnerStats(waitlist, StatsStore(waitlist.store.redis))
+    return owner_stats.OwnerStats(waitlist, StatsStore(waitlist.store.redis))
 
 
 def act(client: FlaskClient, headers: dict[str, str], party: dict[str, Any], action: str) -> None:
@@ -98,7 +99,7 @@ def test_stats_answer_every_day_of_the_range_and_the_total(client: FlaskClient, 
 
 
 def test_the_default_range_is_the_last_two_weeks(client: FlaskClient, headers: dict[str, str]) -> None:
-    assert len(stats_of(client, headers)["days"]) == stats.DEFAULT_RANGE_DAYS
+    assert len(stats_of(client, headers)["days"]) == owner_stats.DEFAULT_RANGE_DAYS
 
 
 @pytest.mark.parametrize("query", [

@@ -1,4 +1,5 @@
-"""The aggregation rules of waitlist.services.stats over hand-made event lists: no Redis, no app."""
+"""The aggregation rules (waitlist.domain.stats) and visit records (waitlist.domain.visits) over hand-made
+event lists: no Redis, no app."""
 from __future__ import annotations
 
 from collections import Counter
@@ -9,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from waitlist.domain import stats
+from waitlist.domain import stats, visits
 
 ZONE = ZoneInfo("America/New_York")
 
@@ -350,11 +351,11 @@ def test_the_fold_reports_how_far_it_got() -> None:
 
 
 def test_low_ratings_list_visits_rated_one_or_two_newest_first() -> None:
-    visits = [("2026-03-06", {"name": "A", "rating": 1, "comment": "cold", "joined": 1.0, "size": 2}),
-              ("2026-03-06", {"name": "B", "rating": 5, "joined": 2.0}),
-              ("2026-03-07", {"name": "C", "rating": 2, "joined": 3.0, "size": 4}),
-              ("2026-03-07", {"name": "D", "rating": None, "joined": 4.0})]
-    assert [(v["name"], v["comment"]) for v in stats.low_ratings(visits)] == [("C", ""), ("A", "cold")]
+    records = [("2026-03-06", {"name": "A", "rating": 1, "comment": "cold", "joined": 1.0, "size": 2}),
+               ("2026-03-06", {"name": "B", "rating": 5, "joined": 2.0}),
+               ("2026-03-07", {"name": "C", "rating": 2, "joined": 3.0, "size": 4}),
+               ("2026-03-07", {"name": "D", "rating": None, "joined": 4.0})]
+    assert [(v["name"], v["comment"]) for v in visits.low_ratings(records)] == [("C", ""), ("A", "cold")]
 
 
 @pytest.mark.parametrize("include_phone, phone", [(False, "+1******0123"), (True, "+14155550123")])
@@ -362,7 +363,7 @@ def test_a_csv_row_masks_the_phone_unless_asked(include_phone: bool, phone: str)
     visit = {"name": "Ana", "phone": "+14155550123", "size": 2, "joined": at("2026-03-06 18:00"),
              "seated": at("2026-03-06 18:20"), "quote": 15, "waited": 20.0, "outcome": "seated", "rating": 4,
              "comment": None}
-    row = stats.visit_row("2026-03-06", visit, ZONE, include_phone)
+    row = visits.visit_row("2026-03-06", visit, ZONE, include_phone)
     assert row == ["2026-03-06", "Ana", phone, "2", "2026-03-06T18:00-05:00", "2026-03-06T18:20-05:00", "15", "20.0",
                    "seated", "4", ""]
 
@@ -370,7 +371,7 @@ def test_a_csv_row_masks_the_phone_unless_asked(include_phone: bool, phone: str)
 @pytest.mark.parametrize("text, cell", [("=HYPERLINK(1)", "'=HYPERLINK(1)"), ("+1", "'+1"), ("@x", "'@x"),
                                         ("-2", "'-2"), ("Ana", "Ana")])
 def test_guest_text_in_the_csv_cannot_start_a_formula(text: str, cell: str) -> None:
-    row = stats.visit_row("2026-03-06", {"name": text, "comment": text}, ZONE, False)
+    row = visits.visit_row("2026-03-06", {"name": text, "comment": text}, ZONE, False)
     assert row[1] == cell and row[10] == cell
 
 

@@ -48,7 +48,6 @@ from zoneinfo import ZoneInfo
 
 from waitlist.domain.messages import FAILED, SENT_RANK, STATUS_RANK
 from waitlist.domain.model import ACTIVE, LEFT_LINE, QUOTE_BY_HOST, UNDO_NOTIFY, Status
-from waitlist.domain.phones import mask_phone
 
 SERVICE_DAY_STARTS_HOUR = 4
 MAX_SIZE_BUCKET = 8
@@ -486,39 +485,3 @@ def report(days: Sequence[tuple[str, Mapping[str, int]]], breakdown: bool | None
         "days": [{"date": day, **summarize(counters, per_day)} for day, counters in days],
         "total": summarize(total if total is not None else merge(counters for _day, counters in days)),
     }
-
-
-# --- visit records: the CSV export ---------------------------------------------------------------------
-
-VISIT_COLUMNS = ("date", "name", "phone", "size", "joined", "seated", "quote_minutes", "waited_minutes",
-                 "outcome", "rating", "comment")
-
-
-def _cell(value: Any) -> str:
-    """Guest-typed text cannot start a spreadsheet formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def visit_row(day: str, visit: Mapping[str, Any], zone: ZoneInfo, include_phone: bool) -> list[str]:
-    def clock(ts: Any) -> str:
-        return datetime.fromtimestamp(float(ts), tz=zone).isoformat(timespec="minutes") if ts else ""
-
-    phone = visit.get("phone") or ""
-    return [
-        day, _cell(visit.get("name")), phone if include_phone else mask_phone(phone),
-        str(visit.get("size", "")), clock(visit.get("joined")), clock(visit.get("seated")),
-        "" if visit.get("quote") is None else str(visit["quote"]),
-        "" if visit.get("waited") is None else str(visit["waited"]), str(visit.get("outcome", "")),
-        "" if visit.get("rating") is None else str(visit["rating"]), _cell(visit.get("comment")),
-    ]
-
-
-def low_ratings(visits: Iterable[tuple[str, Mapping[str, Any]]]) -> list[dict[str, Any]]:
-    """Visits rated 1 or 2, newest first, with the guest's follow-up text when there is one."""
-    flagged = [
-        {"date": day, "name": v.get("name") or "", "size": v.get("size"), "rating": v["rating"],
-         "comment": v.get("comment") or "", "joined": v.get("joined")}
-        for day, v in visits if v.get("rating") is not None and int(v["rating"]) <= LOW_RATING
-    ]
-    return sorted(flagged, key=lambda v: v.get("joined") or 0, reverse=True)

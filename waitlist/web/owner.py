@@ -16,7 +16,7 @@ from typing import Any
 import click
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 
-from waitlist.domain import stats
+from waitlist.domain import visits
 from waitlist.domain.errors import InvalidInput, Unauthorized, WaitlistError
 from waitlist.domain.model import Restaurant
 from waitlist.services.owner_stats import OwnerStats
@@ -75,9 +75,9 @@ def visits_csv(restaurant: Restaurant) -> Response:
     zone = owner_stats().zone(restaurant)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(stats.VISIT_COLUMNS)
+    writer.writerow(visits.VISIT_COLUMNS)
     for day, visit in owner_stats().visits(restaurant, first, last):
-        writer.writerow(stats.visit_row(day, visit, zone, include_phone))
+        writer.writerow(visits.visit_row(day, visit, zone, include_phone))
     response = Response(out.getvalue(), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="visits-{restaurant.slug}-{first}-{last}.csv"'
     response.headers["Cache-Control"] = "no-store"
@@ -107,7 +107,7 @@ def dashboard(slug: str) -> Any:
     first, last = _range(restaurant)
     service = owner_stats()
     data = service.report(restaurant, first, last, breakdown=False)
-    flagged = stats.low_ratings(service.visits(restaurant, first, last))
+    flagged = visits.low_ratings(service.visits(restaurant, first, last))
     return render_template("owner.html", restaurant=restaurant, data=data, first=first, last=last,
                            today=service.today(restaurant), ranges=quick_ranges(service.today(restaurant)),
                            charts=charts(data), flagged=flagged[:FLAGGED_SHOWN], flagged_total=len(flagged),
