@@ -15,7 +15,7 @@ from waitlist.store import DevOutbox, MessageStore, StatsStore, Store, keys
 from waitlist.store.connections import rq_redis, waitlist_redis
 from waitlist.store.events import EventFeed
 from waitlist.texting.dispatch import Dispatcher, RQDispatcher
-from waitlist.web.http import MAX_BODY_BYTES, FastJSONProvider, register_error_handlers
+from waitlist.web.http import MAX_BODY_BYTES, BoundedRequest, FastJSONProvider, register_error_handlers
 
 
 def create_app(config: Config | None = None, redis: Any = None, rq_connection: Any = None,
@@ -24,6 +24,7 @@ def create_app(config: Config | None = None, redis: Any = None, rq_connection: A
     config = config or Config.from_env()
     app = Flask(__name__)
     app.json = FastJSONProvider(app)
+    app.request_class = BoundedRequest  # a chunked body over the limit is a 413 too, not cut short
     app.config.update(SECRET_KEY=config.secret_key, MAX_CONTENT_LENGTH=MAX_BODY_BYTES, JSON_SORT_KEYS=False)
     app.config["WAITLIST"] = config
     logging.basicConfig(level=config.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
