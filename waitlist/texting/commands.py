@@ -14,6 +14,8 @@ import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
+from waitlist.domain.text import NAME_MAX, clean_line
+
 
 class Intent(StrEnum):
     LEAVE = "leave"
@@ -88,7 +90,7 @@ def parse(body: str) -> Command:
     join = _JOIN_PATTERN.match(raw)
     if join and (join.group(1) or not join.group(2).strip() or raw.upper().startswith(("JOIN ", "排队"))):
         size = int(join.group(1)) if join.group(1) else None
-        name = " ".join(join.group(2).split())[:60] or None
+        name = clean_line(join.group(2))[:NAME_MAX].rstrip() or None  # the web's rule: nothing invisible
         return Command(Intent.JOIN, party_size=size, name=name)
     if word in RATING_WORDS:
         return Command(Intent.RATING, rating=RATING_WORDS[word])

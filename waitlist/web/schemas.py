@@ -13,6 +13,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 from waitlist.domain.errors import InvalidInput
 from waitlist.domain.model import LANGUAGES, MAX_QUOTE_MINUTES, SEATING_CHOICES, TAGS, WEEKDAYS
 from waitlist.domain.phones import PHONE_MESSAGE, normalize_phone
+from waitlist.domain.text import NAME_MAX, clean_line, clean_lines
 
 if TYPE_CHECKING:
     from waitlist.domain.model import Restaurant
@@ -23,10 +24,22 @@ SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,38}[a-z0-9]\Z")  # \Z: "$" woul
 
 
 class Trimmed(fields.String):
-    """A string with surrounding white space removed before length checks."""
+    """Text a person typed, cleaned before length checks by the one rule of ``waitlist.domain.text``:
+    no control, format or bidi characters, NFC, ends trimmed; '' when nothing visible is left, which a
+    required field then refuses in its own words. A one-line field (a name) has its white space made
+    single spaces; ``multiline`` fields (notes, a host's text) keep their line breaks."""
+
+    def __init__(self, *, multiline: bool = False, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.multiline = multiline
 
     def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any) -> str:
-        return super()._deserialize(value, attr, data, **kwargs).strip()
+        text = super()._deserialize(value, attr, data, **kwargs)
+        typed = text.replace("\r\n", "\n").strip()  # a form's line break counts once, as its counter does
+        for rule in self.validators:
+            if isinstance(rule, validate.Length) and rule.max is not None and len(typed) > rule.max:
+                rule(typed)  # too long as sent is refused, even if cleaning would shorten it (the API says so)
+        return clean_lines(text) if self.multiline else clean_line(text)
 
 
 class StrictInteger(fields.Integer):
@@ -67,9 +80,13 @@ class _Strict(Schema):
 
 # --- a party's fields: the same plain words on the host form, the join page and the API -----------------
 
-NAME_MAX = 60
 NOTES_MAX = 280
 """The longest note: the server's check and every form's maxlength and counter."""
+BODY_MAX = 1600
+"""The longest text a host may send a party (Twilio's limit for one message)."""
+PAUSE_MESSAGE_MAX = 120
+TIMEZONE_MAX = 64
+"""Longer than any IANA name; a longer one would reach the file system (and raise there)."""
 PARTY_SIZE_CEILING = 100
 """The largest max_party_size a restaurant may set; the limit where no restaurant is known."""
 
@@ -78,6 +95,7 @@ MESSAGES = {
     "phone": PHONE_MESSAGE,
     "party_size": "must be between 1 and {max}",
     "notes": f"at most {NOTES_MAX} characters",
+    "body": f"enter a text of at most {BODY_MAX} characters",
     "choice": "not one of the choices",
 }
 """Every error a party's form can show, one per field whatever rule failed. ``party_size`` names the
@@ -87,6 +105,7 @@ MESSAGES_ZH = {
     MESSAGES["phone"]: "无法向此号码发送短信：请检查号码和区号",
     MESSAGES["party_size"]: "人数须在1到{max}之间",
     MESSAGES["notes"]: f"备注最多{NOTES_MAX}个字",
+    MESSAGES["body"]: f"请填写短信内容（最多{BODY_MAX}个字）",
     MESSAGES["choice"]: "请从选项中选择",
     "this phone already has a party on the list": "此号码已在候位名单上",
 }
@@ -159,16 +178,22 @@ def _party_size_limit(restaurant: Restaurant | None) -> int:
 
 
 def _validate_timezone(value: str) -> None:
+    """An IANA name ZoneInfo can load. A name it cannot look up may raise more than ZoneInfoNotFoundError:
+    ValueError ("../x", a NUL byte) or OSError (a name too long for the file system), so the length is
+    bounded first and each is caught."""
     try:
+        if not 0 < len(value) <= TIMEZONE_MAX:
+            raise ValueError(value)
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise ValidationError("not an IANA time zone (e.g. America/New_York)") from None
 
 
 class RestaurantCreateSchema(_Strict):
     slug = fields.String(required=True, validate=validate.Regexp(
         SLUG_PATTERN, error="2-40 lowercase letters, digits or dashes"))
-    name = Trimmed(required=True, validate=validate.Length(min=1, max=60))
+    name = Trimmed(required=True, validate=validate.Length(min=1, max=NAME_MAX, error=MESSAGES["name"]),
+                   error_messages={"required": MESSAGES["name"]})
     sms_from = fields.String(required=True, validate=validate.Length(min=1, max=32))
     timezone = fields.String(load_default="UTC", validate=_validate_timezone)
     language = fields.String(load_default="en", validate=validate.OneOf(LANGUAGES))
@@ -200,7 +225,7 @@ class PartyCreateSchema(_Strict):
                    error_messages={"required": MESSAGES["name"]})
     phone = Phone(required=True)
     party_size = PartySize(required=True)
-    notes = Trimmed(load_default="", validate=validate.Length(max=NOTES_MAX, error=MESSAGES["notes"]))
+    notes = Trimmed(multiline=True, load_default="", validate=validate.Length(max=NOTES_MAX, error=MESSAGES["notes"]))
     seating = fields.String(load_default="any", validate=validate.OneOf(SEATING_CHOICES, error=MESSAGES["choice"]))
     language = fields.String(load_default=None, allow_none=True,
                              validate=validate.OneOf(LANGUAGES, error=MESSAGES["choice"]))
@@ -212,7 +237,7 @@ class PartyCreateSchema(_Strict):
 class PartyPatchSchema(_Strict):
     name = Trimmed(validate=validate.Length(min=1, max=NAME_MAX, error=MESSAGES["name"]))
     party_size = PartySize()
-    notes = Trimmed(validate=validate.Length(max=NOTES_MAX, error=MESSAGES["notes"]))
+    notes = Trimmed(multiline=True, validate=validate.Length(max=NOTES_MAX, error=MESSAGES["notes"]))
     seating = fields.String(validate=validate.OneOf(SEATING_CHOICES, error=MESSAGES["choice"]))
     tags = fields.List(fields.String(validate=validate.OneOf(TAGS, error=MESSAGES["choice"])),
                        validate=validate.Length(max=len(TAGS)))
@@ -225,7 +250,8 @@ class PartyPatchSchema(_Strict):
 
 
 class PauseSchema(_Strict):
-    message = Trimmed(load_default="", validate=validate.Length(max=120))
+    message = Trimmed(load_default="", validate=validate.Length(max=PAUSE_MESSAGE_MAX,
+                                                                error=f"at most {PAUSE_MESSAGE_MAX} characters"))
 
 
 class MoveSchema(_Strict):
@@ -233,7 +259,8 @@ class MoveSchema(_Strict):
 
 
 class MessageSchema(_Strict):
-    body = Trimmed(required=True, validate=validate.Length(min=1, max=1600))
+    body = Trimmed(multiline=True, required=True, validate=validate.Length(min=1, max=BODY_MAX, error=MESSAGES["body"]),
+                   error_messages={"required": MESSAGES["body"]})
 
 
 class EstimateQuerySchema(Schema):
