@@ -108,6 +108,11 @@ def test_the_enumeration_finds_every_staff_route_we_know_of(app: Flask) -> None:
 
 # --- another restaurant's key ---------------------------------------------------------------------------
 
+def own_address(n: int) -> dict[str, str]:
+    """Each probe from its own address: past 20 wrong keys, one address gets 429 (test_limits.py)."""
+    return {"REMOTE_ADDR": f"10.9.{n // 250}.{n % 250}"}
+
+
 def test_every_staff_api_route_refuses_another_restaurants_key_with_403(
         app: Flask, client: FlaskClient, tenants: Tenants, dispatcher: RecordingDispatcher) -> None:
     texts_before = len(dispatcher.sent)
@@ -115,7 +120,7 @@ def test_every_staff_api_route_refuses_another_restaurants_key_with_403(
     for rule in staff_api_rules(app):
         for method, url in requests_for(app, rule, a_values(tenants)):
             response = client.open(url, method=method, json={} if method in ("POST", "PATCH") else None,
-                                   headers=auth(tenants.b_key))
+                                   headers=auth(tenants.b_key), environ_base=own_address(len(tried)))
             tried.append(f"{method} {url}")
             assert response.status_code == 403, (method, url, response.status_code)
             assert response.get_json()["error"]["code"] == "forbidden"
@@ -135,10 +140,12 @@ def test_every_staff_api_route_refuses_requests_without_a_staff_key(
     from tests.conftest import ADMIN_TOKEN
 
     headers = {"none": {}, "garbage": auth("wlk_not-a-key"), "admin": auth(ADMIN_TOKEN)}[credential]
+    tried = 0
     for rule in staff_api_rules(app):
         for method, url in requests_for(app, rule, a_values(tenants)):
             response = client.open(url, method=method, json={} if method in ("POST", "PATCH") else None,
-                                    headers=headers)
+                                    headers=headers, environ_base=own_address(tried))
+            tried += 1
             assert response.status_code == 401, (method, url, response.status_code)
 
 

@@ -15,7 +15,7 @@ from marshmallow import Schema, validate
 from waitlist.domain.errors import AlreadyWaiting, Forbidden, InvalidInput, Unauthorized
 from waitlist.domain.model import LANGUAGES, SEATING_CHOICES, Restaurant
 from waitlist.services.waitlist import HOST_ACTIONS
-from waitlist.web import live, page_models, schemas
+from waitlist.web import limits, live, page_models, schemas
 from waitlist.web.forms import back_to, check_csrf, form_values, from_script, no_content
 from waitlist.web.http import get_waitlist
 
@@ -105,6 +105,9 @@ def start_session(slug: str, heading: str, area: str) -> Any:
     try:
         signed = get_waitlist().start_session(slug, key)
     except (Unauthorized, Forbidden):
+        wait = limits.failed_key()
+        if wait:
+            return limits.too_many_failures(wait)
         return sign_in_page(slug, heading, area, error="That key is not valid.", status=401)
     session.permanent = True
     session["hosts"] = {**session.get("hosts", {}), slug: signed}

@@ -147,17 +147,7 @@ def wants_html() -> bool:
 
 
 def register_error_handlers(app: Flask) -> None:
-    @app.errorhandler(WaitlistError)
-    def _domain_error(exc: WaitlistError) -> Any:
-        if exc.status == 503:
-            log.warning("store unavailable: %s", exc.message)
-        html = _html_error(exc.status, exc.message)
-        if html is not None:
-            return html
-        response = error_response(exc.status, exc.code, exc.message, exc.fields, **exc.extra)
-        if exc.retry_after:
-            response.headers["Retry-After"] = str(exc.retry_after)
-        return response
+    app.register_error_handler(WaitlistError, domain_error_response)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Any:
@@ -178,10 +168,23 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Any:
         if isinstance(exc, STORE_UNAVAILABLE):
-            return _domain_error(StoreUnavailable(f"the waitlist store is unavailable ({type(exc).__name__}), "
+            return domain_error_response(StoreUnavailable(f"the waitlist store is unavailable ({type(exc).__name__}), "
                                                   "please retry shortly"))
         log.exception("unexpected error on %s %s", request.method, request.path)
         return error_response(500, "internal_error", "something went wrong on our side")
+
+
+def domain_error_response(exc: WaitlistError) -> Any:
+    """The answer to a domain error: the friendly page for a page, else the JSON error shape."""
+    if exc.status == 503:
+        log.warning("store unavailable: %s", exc.message)
+    html = _html_error(exc.status, exc.message)
+    if html is not None:
+        return html
+    response = error_response(exc.status, exc.code, exc.message, exc.fields, **exc.extra)
+    if exc.retry_after:
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 def _html_error(status: int, message: str) -> Any:
