@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from waitlist.domain.errors import InvalidInput
-from waitlist.domain.phones import PHONE_MESSAGE, mask_phone, normalize_phone, phone_digest
+from waitlist.domain.phones import PHONE_MESSAGE, E164, mask_phone, normalize_phone, phone_digest
 
 
 @pytest.mark.parametrize(("raw", "region", "e164"), [
@@ -67,3 +67,16 @@ def test_masking_keeps_only_the_country_code_and_last_four_digits() -> None:
 def test_the_digest_depends_on_the_secret() -> None:
     assert phone_digest("a", "+14155550134") != phone_digest("b", "+14155550134")
     assert "4155550134" not in phone_digest("a", "+14155550134")
+
+
+def test_a_number_already_checked_is_not_parsed_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    checked = normalize_phone("(415) 555-0134", "US")
+    assert isinstance(checked, E164) and checked == "+14155550134"
+
+    def no_parsing(*_args: object) -> None:
+        raise AssertionError("parsed again")
+
+    monkeypatch.setattr(phonenumbers, "parse", no_parsing)
+    assert normalize_phone(checked, "GB") is checked
+    with pytest.raises(AssertionError):
+        normalize_phone("+14155550134", "US")  # a plain string is always checked

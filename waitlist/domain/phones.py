@@ -11,8 +11,17 @@ PHONE_MESSAGE = "not a phone number we can text: check the digits and the area c
 """The one wording of a refused number, wherever it is typed (the web layer translates it for pages)."""
 
 
-def normalize_phone(raw: str, region: str = "US", *, field: str = "phone") -> str:
+class E164(str):
+    """A number ``normalize_phone`` already checked, in E.164 form. Input is validated where it arrives
+    (the web layer's schemas, so every field's error comes at once) and again by the use case, which
+    must not trust its callers; given an E164 the use case's check returns it as it is, because parsing
+    a number is the largest part of an add (about 200,000 instructions of 2.4 M under callgrind)."""
+
+
+def normalize_phone(raw: str, region: str = "US", *, field: str = "phone") -> E164:
     """E.164 form of a number typed by a host or guest; numbers without a country code use ``region``."""
+    if isinstance(raw, E164):
+        return raw
     text = (raw or "").strip()
     try:
         number = phonenumbers.parse(text, region)
@@ -22,7 +31,7 @@ def normalize_phone(raw: str, region: str = "US", *, field: str = "phone") -> st
     # is_valid_number first finds the number's region, which costs a second one.
     if not (phonenumbers.is_valid_number_for_region(number, region) or phonenumbers.is_valid_number(number)):
         raise InvalidInput("phone number is not valid", fields={field: [PHONE_MESSAGE]})
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return E164(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
 
 def mask_phone(e164: str | None) -> str:

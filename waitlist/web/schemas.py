@@ -126,8 +126,8 @@ def _region() -> str:
 
 
 class Phone(fields.String):
-    """A number phonenumbers calls valid; checked here so its error comes with the other fields' (the use
-    case stores the E.164 form)."""
+    """A number phonenumbers calls valid, loaded in its E.164 form; checked here so its error comes with
+    the other fields'."""
 
     def __init__(self, **kwargs: Any):
         message = MESSAGES["phone"]
@@ -138,10 +138,9 @@ class Phone(fields.String):
         if not 0 < len(text) <= 32:
             raise self.make_error("invalid")
         try:
-            normalize_phone(text, _region())
+            return normalize_phone(text, _region())  # an E164, which the use case then takes as checked
         except InvalidInput:
             raise self.make_error("invalid") from None
-        return text
 
 
 class PartySize(fields.Integer):
