@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from waitlist.domain.errors import InvalidInput
-from waitlist.domain.phones import PHONE_MESSAGE, E164, mask_phone, normalize_phone, phone_digest
+from waitlist.domain.phones import E164, PHONE_MESSAGE, mask_phone, normalize_phone, phone_digest
 
 
 @pytest.mark.parametrize(("raw", "region", "e164"), [
