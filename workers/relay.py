@@ -12,13 +12,22 @@ them, or queues in another Redis). The outbox entry is written by the same scrip
 
 A relay that dies between its claim and its clear leaves the texts leased: another relay queues them
 when the lease ends. The send job claims its message before sending, so a text queued twice is sent once.
+
+A send job can also be lost after the relay queued it: a worker killed with ``kill -9`` leaves its
+scheduler child holding the parent's Redis socket with a blocking pop on the queue, so Redis hands it
+a job that nobody runs, and RQ drops the job at its ttl. So every relayed text also sits in its
+restaurant's unsent index until it gets a SID or a final status, and every ``LOST_SWEEP_SECONDS`` a
+relay looks at the texts there older than ``LOST_AFTER_SECONDS`` whose send job is no longer live in
+RQ: it puts them back in the outbox (their send is queued again; the claim keeps them sent once, and
+a claim left by a dead try makes the job look the text up in Twilio first), and after
+``MOST_REQUEUES`` it marks the text failed (``not_sent``) and flags the party ``sms_failed``.
 """
 from __future__ import annotations
 
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from waitlist.store import MessageStore, Store
@@ -32,6 +41,18 @@ SWEEP_SECONDS = 5.0
 """How often a relay looks through every restaurant's outbox for texts nobody was told about."""
 BATCH = 200
 """Most texts queued in one round trip."""
+LOST_AFTER_SECONDS = 180.0
+"""How old an unsent text (or its last claim, or its last requeue) must be before the lost-text sweep
+takes its send for lost, when RQ holds no live job for it. A send try is over within the job timeout
+(30 s) and RQ gives a dead worker's job 10 s more before retrying it; 3 minutes leaves a wide margin
+over both, so a try still running is never queued a second time, while a guest waits at most a few
+minutes for a text whose job was lost (well inside the send job's 15-minute ttl)."""
+LOST_SWEEP_SECONDS = 30.0
+"""How often a relay looks for lost sends: small against LOST_AFTER_SECONDS, and one ZCOUNT per
+restaurant."""
+MOST_REQUEUES = 3
+"""Requeues of a lost send before the text is given up as failed and the host told (sms_failed):
+a text that keeps vanishing is stale by then anyway."""
 RETRY_SECONDS = 1.0
 """Pause after an error (Redis down) before listening again."""
 
@@ -41,7 +62,12 @@ class OutboxRelay:
 
     def __init__(self, messages: MessageStore, store: Store, queue: Dispatcher, *,
                  clock: Callable[[], float] = time.time, lease_seconds: float = LEASE_SECONDS,
-                 sweep_seconds: float = SWEEP_SECONDS, batch: int = BATCH):
+                 sweep_seconds: float = SWEEP_SECONDS, batch: int = BATCH,
+                 live_sends: Callable[[str, Sequence[str]], list[bool]] | None = None,
+                 lost_after: float = LOST_AFTER_SECONDS, lost_sweep_seconds: float = LOST_SWEEP_SECONDS,
+                 most_requeues: int = MOST_REQUEUES):
+        """``live_sends`` tells which texts still have a live send job in RQ (RQDispatcher.live_sends);
+        without it a text unsent for ``lost_after`` counts as lost whatever RQ holds."""
         self.messages = messages
         self.store = store
         self.queue = queue
@@ -49,6 +75,10 @@ class OutboxRelay:
         self.lease_seconds = lease_seconds
         self.sweep_seconds = sweep_seconds
         self.batch = batch
+        self.live_sends = live_sends
+        self.lost_after = lost_after
+        self.lost_sweep_seconds = lost_sweep_seconds
+        self.most_requeues = most_requeues
 
     def relay(self, slug: str) -> int:
         """Queue the sends of every text due in one restaurant's outbox; how many were queued."""
@@ -69,6 +99,33 @@ class OutboxRelay:
         due = self.messages.outbox_sizes(slugs, due_by=self.clock())
         return sum(self.relay(slug) for slug, count in zip(slugs, due) if count)
 
+    def requeue_lost(self) -> int:
+        """Put lost sends back in their outboxes and relay them; give up the ones requeued too often.
+        Returns how many were requeued."""
+        now = self.clock()
+        slugs = self.store.all_slugs()
+        due = self.messages.lost_counts(slugs, due_by=now - self.lost_after)
+        return sum(self._requeue_lost(slug, now) for slug, count in zip(slugs, due) if count)
+
+    def _requeue_lost(self, slug: str, now: float) -> int:
+        ids = self.messages.unsent_due(slug, due_by=now - self.lost_after, limit=self.batch)
+        live = self.live_sends(slug, ids) if self.live_sends is not None else [False] * len(ids)
+        requeued, lost = self.messages.requeue_lost(
+            slug, ids, live, now=now, stale_before=now - self.lost_after, look_again=now,
+            most=self.most_requeues)
+        for message_id in lost:
+            self._give_up(slug, message_id, now)
+        if requeued:
+            log.warning("requeued %d lost text sends of %s", len(requeued), slug)
+            self.relay(slug)
+        return len(requeued)
+
+    def _give_up(self, slug: str, message_id: str, now: float) -> None:
+        state, party_id, _kind = self.messages.advance(slug, message_id, "failed", now=now, error_code="not_sent")
+        log.warning("sms given up after %d lost sends msg=%s", self.most_requeues, message_id)
+        if state == "updated" and party_id:
+            self.store.update_party(slug, party_id, {"f:sms_failed": "1"}, now=now, actor="worker", event="flag")
+
     def run(self, stop: threading.Event) -> None:
         """Relay until ``stop`` is set, surviving Redis outages."""
         while not stop.is_set():
@@ -82,11 +139,14 @@ class OutboxRelay:
         # Subscribed before the first sweep, so a text recorded during the sweep is still announced.
         pubsub = self.messages.subscribe_outbox()
         try:
-            next_sweep = 0.0
+            next_sweep = next_lost_sweep = 0.0
             while not stop.is_set():
                 if time.monotonic() >= next_sweep:
                     self.sweep()
                     next_sweep = time.monotonic() + self.sweep_seconds
+                if time.monotonic() >= next_lost_sweep:
+                    self.requeue_lost()
+                    next_lost_sweep = time.monotonic() + self.lost_sweep_seconds
                 for slug in _announced(pubsub, wait=min(1.0, self.sweep_seconds)):
                     self.relay(slug)
         finally:

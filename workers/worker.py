@@ -15,6 +15,7 @@ from rq.defaults import DEFAULT_WORKER_TTL
 from rq.job import Job
 
 import workers.jobs  # noqa: F401  (preload: the first job should not pay for importing twilio)
+from waitlist.texting.dispatch import RQDispatcher
 from workers.context import current
 from workers.relay import OutboxRelay
 
@@ -40,8 +41,10 @@ class TextWorker(SimpleWorker):
         super().bootstrap(*args, **kwargs)
         workers.jobs.schedule_periodic(self.connection)
         waitlist = current().waitlist
-        self.relay_thread, self.relay_stop = OutboxRelay(waitlist.messages, waitlist.store,
-                                                         waitlist.dispatcher).start()
+        dispatcher = waitlist.dispatcher
+        live_sends = dispatcher.live_sends if isinstance(dispatcher, RQDispatcher) else None
+        self.relay_thread, self.relay_stop = OutboxRelay(waitlist.messages, waitlist.store, dispatcher,
+                                                         live_sends=live_sends).start()
 
     def get_heartbeat_ttl(self, job: Job, working_time: float = 0.0) -> int:
         if job.timeout == -1:

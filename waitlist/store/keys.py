@@ -28,6 +28,9 @@ time, never inside a script with tagged keys.
     wl:{slug}:optout            set    keyed hashes of numbers that texted STOP here
     wl:{slug}:outbox            zset   recorded texts not yet handed to RQ, score = when a relay may take
                                        them (recorded time, then the end of a relay's lease)
+    wl:{slug}:unsent            zset   relayed texts with neither a SID nor a final status yet, score = when
+                                       recorded, then when the lost-text sweep last looked at them (it looks
+                                       again once that is older than its bound): finds lost send jobs
     wl:{slug}:inbound:<sid>     string Twilio MessageSid already handled (expires after a day)
     wl:{slug}:inrate:<digest>   string texts received from one number in the current window (inbound cap)
     wl:{slug}:awaitfb:<digest>  string id of the party whose feedback this number's next digit answers (1 day)
@@ -91,6 +94,7 @@ __all__ = [
     "conversation_pattern",
     "optout_key",
     "outbox_key",
+    "unsent_key",
     "inbound_seen_key",
     "inbound_rate_key",
     "once_key",
@@ -228,6 +232,11 @@ def optout_key(slug: str) -> str:
 
 def outbox_key(slug: str) -> str:
     return f"{tag(slug)}:outbox"
+
+
+def unsent_key(slug: str) -> str:
+    """Relayed texts not yet taken by Twilio nor given up (workers.relay's lost-text sweep)."""
+    return f"{tag(slug)}:unsent"
 
 
 def inbound_seen_key(slug: str, message_sid: str) -> str:

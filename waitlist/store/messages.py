@@ -49,7 +49,8 @@ def record_text_args(slug: str, text: OutboundText) -> tuple[list[str], dict[str
     message = text.message
     party = message.get("party")
     conv = keys.conversation_key(slug, party) if party else keys.message_key(slug, message["id"])
-    script_keys = [keys.message_key(slug, message["id"]), conv, keys.optout_key(slug), keys.outbox_key(slug)]
+    script_keys = [keys.message_key(slug, message["id"]), conv, keys.optout_key(slug), keys.outbox_key(slug),
+                   keys.unsent_key(slug)]
     if text.first_contact_body is not None:
         script_keys.append(keys.contacted_key(slug, text.recipient_digest))
     return script_keys, {
@@ -95,6 +96,31 @@ class MessageStore:
             pipe.zcount(keys.outbox_key(slug), "-inf", "+inf" if due_by is None else repr(due_by))
         return list(pipe.execute()) if slugs else []
 
+    def lost_counts(self, slugs: Sequence[str], *, due_by: float) -> list[int]:
+        """Texts in each restaurant's unsent index due a look by the lost-text sweep, in one pipelined
+        round trip."""
+        pipe = self.redis.pipeline(transaction=False)
+        for slug in slugs:
+            pipe.zcount(keys.unsent_key(slug), "-inf", repr(due_by))
+        return list(pipe.execute()) if slugs else []
+
+    def unsent_due(self, slug: str, *, due_by: float, limit: int) -> list[str]:
+        """Ids of up to ``limit`` texts of the unsent index due a look by ``due_by``, oldest first."""
+        return list(self.redis.zrangebyscore(keys.unsent_key(slug), "-inf", repr(due_by), start=0, num=limit))
+
+    def requeue_lost(self, slug: str, message_ids: Sequence[str], live: Sequence[bool], *, now: float,
+                     stale_before: float, look_again: float, most: int) -> tuple[list[str], list[str]]:
+        """Put back in the outbox the texts whose send is lost (see requeue_lost.lua); returns
+        (requeued ids, ids given up after ``most`` requeues, which the caller marks failed)."""
+        if not message_ids:
+            return [], []
+        script_keys = [keys.unsent_key(slug), keys.outbox_key(slug)]
+        script_keys += [keys.message_key(slug, message_id) for message_id in message_ids]
+        requeued, lost = self._run("requeue_lost", script_keys, [orjson.dumps({
+            "ids": list(message_ids), "live": list(live), "now": repr(now), "stale_before": repr(stale_before),
+            "look_again": repr(look_again), "most": most})])
+        return list(requeued), list(lost)
+
     def subscribe_outbox(self) -> Any:
         """A pub/sub connection told the slug of every restaurant whose outbox gets a text."""
         pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
@@ -136,8 +162,9 @@ class MessageStore:
     def claim(self, slug: str, message_id: str, *, now: float, recipient_digest: str) -> str:
         """'claimed' (send it), 'ambiguous' (an earlier try may have reached Twilio), 'done',
         'opted_out' or 'missing' (see claim_message.lua)."""
-        return str(self._run("claim_message", [keys.message_key(slug, message_id), keys.optout_key(slug)],
-                             [orjson.dumps({"now": repr(now), "digest": recipient_digest})]))
+        return str(self._run("claim_message", [keys.message_key(slug, message_id), keys.optout_key(slug),
+                                               keys.unsent_key(slug)],
+                             [orjson.dumps({"now": repr(now), "digest": recipient_digest, "id": message_id})]))
 
     def record_sid(self, slug: str, message_id: str, sid: str, status: str, *, now: float) -> None:
         """Twilio accepted the message: remember its SID so no re-run ever sends it again. The global
@@ -158,9 +185,11 @@ class MessageStore:
                 sid: str = "") -> tuple[str, str, str]:
         """Move a message's status forward only; duplicates and late callbacks are ignored. Returns
         ('updated', party id, kind), or ('ignored' | 'missing', '', '')."""
-        result = self._run("advance_status", [keys.message_key(slug, message_id), keys.events_key(slug)],
-                           [orjson.dumps({"status": status, "rank": status_rank(status), "now": repr(now),
-                                          "error_code": error_code, "sid": sid, "ranks": STATUS_RANK})])
+        result = self._run("advance_status", [keys.message_key(slug, message_id), keys.events_key(slug),
+                                              keys.unsent_key(slug)],
+                           [orjson.dumps({"id": message_id, "status": status, "rank": status_rank(status),
+                                          "now": repr(now), "error_code": error_code, "sid": sid,
+                                          "ranks": STATUS_RANK})])
         if result[0] != "updated":
             return result[0], "", ""
         return "updated", result[1], result[2]

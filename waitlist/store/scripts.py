@@ -56,6 +56,7 @@ CONSTANTS: dict[str, str] = {
 NAMES = (
     "join", "transition", "move", "update", "extend_hold", "undo", "list_active", "list_finished", "snapshot",
     "restaurant_and_snapshot", "claim_message", "advance_status", "record_outbound", "claim_outbox",
+    "requeue_lost",
 )
 
 _INCLUDE = re.compile(r'^--- @include "([a-z_]+)"\s*$', re.MULTILINE)

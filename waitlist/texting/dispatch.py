@@ -8,17 +8,22 @@ queues its send job.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Protocol
 
 from rq import Callback, Queue, Retry
+from rq.job import Job
 
 from config import Config
 
 TEXTS_QUEUE = "texts"
 TIMERS_QUEUE = "timers"
 QUEUES = (TEXTS_QUEUE, TIMERS_QUEUE)
+
+LIVE_STATUSES = frozenset({"scheduled", "started", "deferred"})
+"""RQ job statuses of a send that will still run by itself (RQ's own cleanup retries or fails an
+abandoned started job)."""
 
 SEND_TTL_SECONDS = 15 * 60
 """A text still queued after 15 minutes is stale (the guest may be seated by then): RQ drops it."""
@@ -62,12 +67,33 @@ class RQDispatcher:
         for message_id in message_ids:
             self.texts.enqueue(
                 "workers.jobs.send_text", slug, message_id,
-                job_id=f"send-{slug}-{message_id}",
+                job_id=send_job_id(slug, message_id),
                 retry=self.send_retry, job_timeout=self.send_job_timeout, ttl=SEND_TTL_SECONDS,
                 result_ttl=300, failure_ttl=7 * 24 * 3600,
                 on_failure=Callback("workers.jobs.send_text_failed"), pipeline=pipe,
             )
         pipe.execute()
+
+    def live_sends(self, slug: str, message_ids: Sequence[str]) -> list[bool]:
+        """Per message: whether RQ still holds a send job that will run (scheduled for a retry,
+        started, or queued and still in the queue), in two round trips. A job whose status says
+        queued but which is no longer in the queue was popped by a connection nobody reads (a dead
+        worker's, kept open by its scheduler child): nothing will run it, and RQ drops it at its ttl."""
+        if not message_ids:
+            return []
+        job_ids = [send_job_id(slug, message_id) for message_id in message_ids]
+        connection = self.texts.connection
+        pipe = connection.pipeline(transaction=False)
+        for job_id in job_ids:
+            pipe.hget(Job.key_for(job_id), "status")
+        statuses = [_text(status) for status in pipe.execute()]
+        pipe = connection.pipeline(transaction=False)
+        for job_id, status in zip(job_ids, statuses):
+            if status == "queued":
+                pipe.lpos(self.texts.key, job_id)
+        in_queue = iter(pipe.execute())
+        return [status in LIVE_STATUSES or (status == "queued" and next(in_queue) is not None)
+                for status in statuses]
 
     def expire_hold_at(self, slug: str, party_id: str, hold_version: str, at: float) -> None:
         self.timers.enqueue_at(
@@ -86,6 +112,15 @@ class RQDispatcher:
             not_before(at), "workers.jobs.expire_pending", slug, party_id,
             job_id=f"pending-{slug}-{party_id}", result_ttl=300, retry=Retry(max=3, interval=5),
         )
+
+
+def send_job_id(slug: str, message_id: str) -> str:
+    """One job id per message: queueing a text's send again replaces its job rather than adding one."""
+    return f"send-{slug}-{message_id}"
+
+
+def _text(value: object) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value or "")
 
 
 def not_before(at: float) -> datetime:

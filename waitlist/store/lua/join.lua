@@ -2,7 +2,7 @@
 -- confirm); with its joined text recorded in the same step when it lands where that text says.
 -- KEYS[1] line, KEYS[2] sizes hash (see includes/line.lua), KEYS[3] party hash, KEYS[4] waiting zset,
 -- KEYS[5] phones hash, KEYS[6] events stream, KEYS[7] seq, KEYS[8] pending zset, KEYS[9] remote set,
--- KEYS[10] the guest link's token; with a joined text, KEYS[11..15] as record_outbound.lua's KEYS[1..5]
+-- KEYS[10] the guest link's token; with a joined text, KEYS[11..16] as record_outbound.lua's KEYS[1..6]
 -- ARGV[1] JSON: id, phone, now, actor, status ('waiting' | 'pending'), pending_until (when a pending
 --   join expires), remote ('1' | ''), remote_max_active, almost_ready_position, token_ttl,
 --   text_position (the place the joined text's body names), party (the new party's fields, all
@@ -36,7 +36,7 @@ if join.remote == '1' then redis.call('SADD', KEYS[9], id) end
 add_event(KEYS[6], 'type', 'status', 'party', id, 'from', '', 'to', join.status, 'at', join.now,
   'actor', join.actor, 'size', party.party_size, 'remote', join.remote, 'tags', party.tags or '')
 if KEYS[11] and join.text_position == position then
-  local opted, first = record_text(KEYS[11], KEYS[12], KEYS[13], KEYS[14], KEYS[15], join.text)
+  local opted, first = record_text(KEYS[11], KEYS[12], KEYS[13], KEYS[14], KEYS[15], KEYS[16], join.text)
   return {'ok', tostring(position), 1, opted, first}
 end
 return {'ok', tostring(position), 0, 0, 0}

@@ -1,12 +1,14 @@
 --- @include "fields"
--- record_text(msg, conv, optout, outbox, latch, text): store an outbound text and append it to its
--- conversation. An opted-out number's text is kept as 'suppressed'; given a latch key, the
+-- record_text(msg, conv, optout, outbox, unsent, latch, text): store an outbound text and append it to
+-- its conversation. An opted-out number's text is kept as 'suppressed'; given a latch key, the
 -- restaurant's first text to the number takes `first_body` instead. Given `relay_slug`, a text to send
--- goes in the restaurant's outbox and the slug is published, for a worker's relay to queue its send.
+-- goes in the restaurant's outbox and the slug is published, for a worker's relay to queue its send,
+-- and in the unsent index (scored by its time) until it has a SID or a final status, so a relay's
+-- lost-text sweep finds it if its send job is lost (workers.relay).
 -- `text` is the decoded object built by waitlist.store.messages.record_text_args: {message = its
 -- fields (strings), digest, ttl, latch_ttl, first_body, in_conv, relay_slug}.
 -- -> opted out 0|1, first contact 0|1
-local function record_text(msg, conv, optout, outbox, latch, text)
+local function record_text(msg, conv, optout, outbox, unsent, latch, text)
   local message, relay_slug = text.message, text.relay_slug
   local opted = redis.call('SISMEMBER', optout, text.digest)
   local first = 0
@@ -18,6 +20,7 @@ local function record_text(msg, conv, optout, outbox, latch, text)
   redis.call('HSET', msg, unpack(field_pairs(message)))
   if opted == 0 and relay_slug ~= '' then
     redis.call('ZADD', outbox, message.created_at, message.id)
+    redis.call('ZADD', unsent, message.created_at, message.id)
     redis.call('PUBLISH', '{{OUTBOX_CHANNEL}}', relay_slug)
   end
   redis.call('EXPIRE', msg, text.ttl)
