@@ -280,6 +280,52 @@ def test_a_session_cookie_signed_with_another_secret_is_refused(app: Flask, clie
     assert other.get(f"/host/{SLUG}", headers={"Accept": "text/html"}).status_code == 303
 
 
+def copy_of_session(app: Flask, client: FlaskClient) -> FlaskClient:
+    """Another browser holding a copy of ``client``'s session cookie, as a thief would."""
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    thief = app.test_client()
+    thief.set_cookie("session", cookie.value)
+    return thief
+
+
+def test_a_session_cookie_copied_before_sign_out_is_refused_after_it(app: Flask, client: FlaskClient,
+                                                                     restaurant: dict[str, Any]) -> None:
+    csrf = sign_in(client, restaurant["api_key"], SLUG)
+    thief = copy_of_session(app, client)
+    assert thief.get(f"/host/{SLUG}/list", headers={"Accept": "application/json"}).status_code == 200
+    assert client.post(f"/host/{SLUG}/signout", data={"csrf_token": csrf}).status_code == 303
+    page = thief.get(f"/host/{SLUG}", headers={"Accept": "text/html"})
+    assert page.status_code == 303 and page.headers["Location"].endswith(f"/host/{SLUG}/signin")
+    assert thief.get(f"/host/{SLUG}/list", headers={"Accept": "application/json"}).status_code == 401
+    assert thief.get(f"/owner/{SLUG}", headers={"Accept": "text/html"}).status_code == 303
+    assert not app.extensions["redis"].keys(f"wl:{{{SLUG}}}:session:*")
+
+
+def test_signing_out_one_tablet_leaves_the_other_tablets_signed_in(app: Flask, client: FlaskClient,
+                                                                   restaurant: dict[str, Any]) -> None:
+    other = app.test_client()
+    sign_in(other, restaurant["api_key"], SLUG)
+    csrf = sign_in(client, restaurant["api_key"], SLUG)
+    client.post(f"/host/{SLUG}/signout", data={"csrf_token": csrf})
+    assert other.get(f"/host/{SLUG}/list", headers={"Accept": "application/json"}).status_code == 200
+
+
+def test_rotating_the_key_still_signs_every_tablet_out(app: Flask, client: FlaskClient,
+                                                       restaurant: dict[str, Any]) -> None:
+    sign_in(client, restaurant["api_key"], SLUG)
+    app.extensions["waitlist"].rotate_key(SLUG)
+    assert client.get(f"/host/{SLUG}/list", headers={"Accept": "application/json"}).status_code == 401
+
+
+def test_a_staff_session_lives_on_the_server_for_the_session_lifetime(app: Flask, client: FlaskClient,
+                                                                      restaurant: dict[str, Any]) -> None:
+    sign_in(client, restaurant["api_key"], SLUG)
+    redis = app.extensions["redis"]
+    [key] = redis.keys(f"wl:{{{SLUG}}}:session:*")
+    assert 11 * 3600 < redis.ttl(key) <= 12 * 3600
+
+
 # --- the phone number parser -----------------------------------------------------------------------------
 
 REGIONS = ("US", "CA", "GB", "DE", "FR", "CN", "IN", "BR", "JP", "AU", "MX", "ES")

@@ -174,20 +174,35 @@ class Access:
         return restaurant, snapshot
 
     def start_session(self, slug: str, api_key: str | None) -> str:
-        """Check a staff key (as ``authenticate``) and return the fingerprint a staff session keeps."""
+        """Check a staff key (as ``authenticate``) and open a staff session: what its cookie keeps is a
+        fingerprint of the key's hash (rotating the key signs every tablet out) and the session's id on
+        the server (signing out closes it, so a copied cookie is worth nothing afterwards)."""
         self.authenticate(slug, api_key)
-        return session_fingerprint(hash_api_key(api_key or ""))
+        session_id = secrets.token_urlsafe(18)
+        self.store.open_session(slug, session_id, self._session_seconds())
+        return f"{session_fingerprint(hash_api_key(api_key or ''))}.{session_id}"
 
-    def session_restaurant(self, slug: str, fingerprint: str) -> Restaurant | None:
-        """The restaurant of a staff session whose fingerprint still matches the current key; None once
-        the key was rotated (or the restaurant is gone)."""
-        found = self.store.load_restaurant(slug)
-        if found and found[1] and hmac.compare_digest(fingerprint, session_fingerprint(found[1])):
+    def session_restaurant(self, slug: str, signed: str) -> Restaurant | None:
+        """The restaurant of an open staff session whose fingerprint still matches the current key; None
+        once signed out, expired, the key rotated or the restaurant gone."""
+        fingerprint, _, session_id = signed.partition(".")
+        if not session_id:
+            return None  # a cookie from before sessions were kept on the server
+        found, still_open = self.store.restaurant_for_session(slug, session_id, self._session_seconds())
+        if still_open and found and found[1] and hmac.compare_digest(fingerprint, session_fingerprint(found[1])):
             return found[0]
         return None
 
-    def session_is_current(self, slug: str, fingerprint: str) -> bool:
-        return self.session_restaurant(slug, fingerprint) is not None
+    def session_is_current(self, slug: str, signed: str) -> bool:
+        return self.session_restaurant(slug, signed) is not None
+
+    def end_session(self, slug: str, signed: str) -> None:
+        _fingerprint, _, session_id = signed.partition(".")
+        if session_id:
+            self.store.close_session(slug, session_id)
+
+    def _session_seconds(self) -> int:
+        return max(60, int(self.config.session_hours * 3600))
 
     @staticmethod
     def _offered_key_hash(api_key: str | None) -> str:

@@ -34,6 +34,8 @@ time, never inside a script with tagged keys.
     wl:{slug}:inbound:<sid>     string Twilio MessageSid already handled (expires after a day)
     wl:{slug}:inrate:<digest>   string texts received from one number in the current window (inbound cap)
     wl:{slug}:awaitfb:<digest>  string id of the party whose feedback this number's next digit answers (1 day)
+    wl:{slug}:session:<id>      string a signed-in staff session (host stand, owner's view); expires after
+                                       SESSION_HOURS without a request, deleted at sign-out
     wl:{slug}:once:<what>       string a once-per-window latch: "contacted:<digest>" (the restaurant's
                                        first text to a number, 180 days), "notonlist:<digest>" (one "not on
                                        the list" reply an hour), "hostwillsee:<party>" (inbound replies)
@@ -88,6 +90,7 @@ __all__ = [
     "token_key",
     "joins_key",
     "await_feedback_key",
+    "staff_session_key",
     "message_prefix",
     "message_key",
     "conversation_key",
@@ -205,6 +208,11 @@ def joins_key(slug: str, digest: str, day: str) -> str:
 
 def await_feedback_key(slug: str, digest: str) -> str:
     return f"{tag(slug)}:awaitfb:{digest}"
+
+
+def staff_session_key(slug: str, session_id: str) -> str:
+    """A staff session the server knows: its cookie alone no longer signs a tablet in."""
+    return f"{tag(slug)}:session:{session_id}"
 
 
 # --- texts ----------------------------------------------------------------------------------------

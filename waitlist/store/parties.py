@@ -144,6 +144,22 @@ class Store:
         if old_hash:
             self.redis.delete(keys.apikey_key(old_hash))
 
+    def open_session(self, slug: str, session_id: str, ttl_seconds: int) -> None:
+        self.redis.set(keys.staff_session_key(slug, session_id), "1", ex=ttl_seconds)
+
+    def restaurant_for_session(self, slug: str, session_id: str,
+                               ttl_seconds: int) -> tuple[tuple[Restaurant, str] | None, bool]:
+        """The restaurant and its key hash, and whether the staff session is still open (its lifetime
+        starts over, as the cookie's does at each request): one round trip, one slot."""
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hgetall(keys.restaurant_key(slug))
+        pipe.expire(keys.staff_session_key(slug, session_id), ttl_seconds)
+        fields, still_open = pipe.execute()
+        return codec.restaurant_from_hash(slug, fields), bool(still_open)
+
+    def close_session(self, slug: str, session_id: str) -> None:
+        self.redis.delete(keys.staff_session_key(slug, session_id))
+
     def slug_for_api_key(self, key_hash: str) -> str | None:
         return self.redis.get(keys.apikey_key(key_hash))
 

@@ -1,7 +1,8 @@
 """The host stand, /host/{slug}: sign in with the staff key, run the list, live on every tablet.
 
-A staff session holds only the slug and a fingerprint of the restaurant's current key hash; each
-request re-checks it, so rotating the key signs every tablet out. Every POST carries the session's
+A staff session holds only the slug, a fingerprint of the restaurant's current key hash and the id of
+the session the server keeps; each request re-checks both, so rotating the key signs every tablet out
+and signing out ends the session for every copy of its cookie. Every POST carries the session's
 CSRF token. Forms work on their own (redirect back); host.js submits them with fetch instead.
 """
 from __future__ import annotations
@@ -120,6 +121,9 @@ LANDING = {"host": "page", "owner": "dashboard"}
 
 @bp.post("/signout")
 def sign_out(slug: str) -> Any:
+    signed = session.get("hosts", {}).get(slug)
+    if signed:
+        get_waitlist().end_session(slug, signed)  # a copy of this cookie is signed out too
     session["hosts"] = {s: f for s, f in session.get("hosts", {}).items() if s != slug}
     return back_to("host.sign_in_form", slug=slug)
 
