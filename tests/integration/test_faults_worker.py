@@ -13,6 +13,9 @@ deleting the lock. The Redis is the test's own (tests/redis_servers.py).
 """
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -31,6 +34,7 @@ from tests.twilio_server import TwilioServer
 from waitlist.store.connections import rq_redis, waitlist_redis
 from waitlist.texting.dispatch import TEXTS_QUEUE, TIMERS_QUEUE, RQDispatcher
 from waitlist.web.app import create_app
+from workers.relay import OutboxRelay
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -179,3 +183,44 @@ def test_hold_expiry_and_feedback_timers_fire_once_after_the_worker_is_killed_an
     assert seated_kinds.count("feedback_request") == 1
     assert len(twilio.bodies_to(held["phone"])) == 3
     assert len(twilio.bodies_to(seated["phone"])) == len(seated_kinds)
+
+
+def test_a_send_popped_by_a_killed_workers_scheduler_child_is_requeued_and_sent_once(
+        app: Flask, server: RedisServer, rq: Any, twilio: TwilioServer,
+        start_worker: Callable[[], RQWorker]) -> None:
+    """``kill -9`` of the worker's main process leaves its scheduler child alive, holding the parent's
+    Redis socket with a blocking pop on the texts queue: Redis hands it the next send job and nobody
+    runs it. The lost-text sweep (here a relay with a 1 s bound instead of 3 minutes) sees that RQ no
+    longer holds a live job for the text, queues it again, and the new worker sends every text once."""
+    client = app.test_client()
+    headers = auth(create_restaurant(client, slug=SLUG)["api_key"])
+    waitlist = app.extensions["waitlist"]
+    relay = OutboxRelay(waitlist.messages, waitlist.store, waitlist.dispatcher, lost_after=1.0,
+                        live_sends=waitlist.dispatcher.live_sends)
+    first = start_worker()
+    first.wait_ready(rq)
+    time.sleep(1.5)  # idle: blocked on its queues
+    assert first.process is not None
+    os.kill(first.process.pid, signal.SIGKILL)  # the main process only: its scheduler child lives on
+    first.process.wait(timeout=10)
+    try:
+        phones = [f"+1415555267{n}" for n in range(3)]
+        for n, phone in enumerate(phones):
+            assert client.post(f"/api/v1/restaurants/{SLUG}/parties", headers=headers,
+                               json={"name": f"Guest {n}", "phone": phone, "party_size": 2}).status_code == 201
+        assert relay.relay(SLUG) == 3  # the dead worker's relay thread is gone with its main process
+        time.sleep(0.5)
+        swallowed = 3 - Queue(TEXTS_QUEUE, connection=rq).count
+        second = start_worker()
+        eventually(lambda: sum(len(twilio.bodies_to(p)) for p in phones) >= 3 - swallowed, 20, "the queued texts")
+        time.sleep(1.5)
+        requeued = relay.requeue_lost()
+        print(f"send jobs swallowed by the dead worker's socket: {swallowed}, requeued: {requeued}")
+        assert requeued == swallowed >= 1
+        eventually(lambda: all(len(twilio.bodies_to(p)) == 1 for p in phones), 20, second.log())
+        time.sleep(2)
+        assert relay.requeue_lost() == 0
+        assert [len(twilio.bodies_to(p)) for p in phones] == [1, 1, 1]
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(first.process.pid, signal.SIGKILL)  # the orphaned scheduler child
