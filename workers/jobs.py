@@ -58,6 +58,8 @@ def send_text(slug: str, message_id: str) -> str:
         messages.note_error(slug, message_id, str(exc), now=time.time())
         raise
     messages.record_sid(slug, message_id, sent.sid, sent.status, now=time.time())
+    if message.get("party"):  # a sender that answers "sent" or "delivered" at once clears an older error
+        ctx.waitlist.note_text_outcome(slug, message["party"], message.get("created_at", ""), sent.status)
     return "sent"
 
 
@@ -65,7 +67,8 @@ def _fail(slug: str, message: dict[str, str], code: str) -> None:
     ctx = current()
     ctx.messages.advance(slug, message["id"], "failed", now=time.time(), error_code=code)
     log.warning("sms failed msg=%s to=%s code=%s", message["id"], mask_phone(message["to"]), code)
-    _flag(slug, message.get("party", ""), "sms_failed")
+    if message.get("party"):
+        ctx.waitlist.note_text_outcome(slug, message["party"], message.get("created_at", ""), "failed")
     if code == str(OPT_OUT_CODE):
         ctx.messages.opt_out(slug, phone_digest(ctx.waitlist.config.secret_key, message["to"]))
         _flag(slug, message.get("party", ""), "opted_out")

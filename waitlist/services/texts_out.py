@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from waitlist.domain.messages import FAILED
+from waitlist.domain.messages import FAILED, SENT_RANK, status_rank
 from waitlist.domain.model import Party, Restaurant, Status
 from waitlist.services.access import Access, new_id
 from waitlist.store import OutboundText, RecordedText
@@ -77,9 +77,37 @@ class TextsOut(Access):
         slug, message_id = located
         outcome, party_id, _kind = self.messages.advance(slug, message_id, status, now=self.clock(),
                                                          error_code=error_code)
-        if outcome == "updated" and status in FAILED and party_id:
-            self.set_flags(self.restaurant(slug), party_id, sms_failed=True)
+        if outcome == "updated" and party_id:
+            message = self.messages.get(slug, message_id) or {}
+            self.note_text_outcome(slug, party_id, message.get("created_at", ""), status)
         return outcome
+
+    def note_text_outcome(self, slug: str, party_id: str, created_at: str, status: str) -> None:
+        """Keep the party's ``sms_failed`` flag true to its latest text: a text that failed raises it
+        (holding that text's created_at), a text that reached the carrier (sent, delivered) clears it, so
+        a Twilio error does not stay on the party after a later text got through. A late report of an
+        older text never clears a newer failure, and an opted-out number keeps its flag."""
+        if status in FAILED:
+            held = self._failed_at(slug, party_id)
+            self._set_failure(slug, party_id, max(_as_time(created_at) or 1.0, held or 0.0))
+        elif status_rank(status) >= SENT_RANK:
+            held = self._failed_at(slug, party_id)
+            if held is None or self.store.party_field(slug, party_id, "f:opted_out"):
+                return
+            sent_at = _as_time(created_at)
+            if sent_at is not None and sent_at >= held:
+                self.store.update_party(slug, party_id, {"f:sms_failed": ""}, now=self.clock(), actor="system",
+                                        event="flag")
+
+    def _failed_at(self, slug: str, party_id: str) -> float | None:
+        """When the party's latest failed text was created; None when it is not flagged (an older flag
+        holding "1" counts as long ago)."""
+        value = self.store.party_field(slug, party_id, "f:sms_failed")
+        return (_as_time(value) or 1.0) if value else None
+
+    def _set_failure(self, slug: str, party_id: str, created_at: float) -> None:
+        self.store.update_party(slug, party_id, {"f:sms_failed": repr(created_at)}, now=self.clock(),
+                                actor="system", event="flag")
 
     def send_custom(self, restaurant: Restaurant, party_id: str, body: str) -> dict[str, str]:
         party = self.party(restaurant, party_id)
@@ -126,4 +154,11 @@ class TextsOut(Access):
         if int(rating) <= 2 and not self.store.party_field(restaurant.slug, party.id, "comment"):
             self.store.record_feedback(restaurant.slug, party.id, now=self.clock(), comment=body)
             return "comment"
+        return None
+
+
+def _as_time(value: str | None) -> float | None:
+    try:
+        return float(value) if value else None
+    except ValueError:
         return None
