@@ -8,9 +8,12 @@ The job modules are imported here, once, when the worker starts.
 """
 from __future__ import annotations
 
-from typing import Any
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from rq import SimpleWorker
+import redis.exceptions
+from rq import Queue, SimpleWorker
 from rq.defaults import DEFAULT_WORKER_TTL
 from rq.job import Job
 
@@ -28,12 +31,39 @@ it is over at ``timeout`` unless the worker process died: then the sooner the cl
 the fresher the guest's text. The worker's maintenance interval (``--maintenance-interval``) bounds
 how soon after this the cleanup actually runs.
 """
+REDIS_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+RECONNECT_FIRST_SECONDS = 0.5
+RECONNECT_MOST_SECONDS = 30.0
+"""Backoff while Redis is unreachable: doubling from half a second, then every 30 s however long it
+lasts (a restart is back within the first seconds; a long outage costs one PING per 30 s)."""
+
+T = TypeVar("T")
 
 
 class TextWorker(SimpleWorker):
     """SimpleWorker with the job modules preloaded and abandoned sends retried sooner; on start it
     books the periodic jobs (stats fold, retention sweep) and starts its outbox relay, which queues
-    the sends of recorded texts (workers.relay)."""
+    the sends of recorded texts (workers.relay). It outlives Redis restarts and network blips.
+
+    Why: RQ's ``work()`` loop retries a failed *dequeue* with backoff, so an idle worker survives a
+    Redis restart, but any other Redis error in the loop (the job's own bookkeeping in ``execute_job``,
+    the ``heartbeat`` after it, ``check_for_suspension``, ``run_maintenance_tasks``) lands in its
+    catch-all ``except`` that logs "found an unhandled exception, quitting" and ends the process: a
+    worker busy when Redis went away quit, and texts and timers stopped until someone restarted it.
+    So those steps here wait for Redis with capped backoff instead of raising:
+
+    - ``heartbeat``, ``check_for_suspension`` and ``run_maintenance_tasks`` are retried until Redis
+      answers (each is idempotent);
+    - a job whose bookkeeping failed is not run again here: it is left where RQ keeps a job it started
+      (the started registry or the intermediate queue), and RQ's registry cleanup retries it like a dead
+      worker's job. A send job claims its text before sending and looks it up in Twilio when a claim
+      was left by a try that died, so the text still goes out exactly once (workers.jobs).
+
+    The scheduler child dies on a Redis error of its own (RQ's ``RQScheduler.work`` has no retry), but
+    ``run_maintenance_tasks`` restarts it once Redis is back: its locks name this worker, so it takes
+    them again at once. The outbox relay thread retries on its own (workers.relay). A stop request
+    (SIGTERM) during an outage is honoured: the wait gives up and RQ quits as asked.
+    """
 
     def bootstrap(self, *args: Any, **kwargs: Any) -> None:
         """Booking is idempotent (one job id per time slot), and relays claim before they queue, so
@@ -45,6 +75,49 @@ class TextWorker(SimpleWorker):
         live_sends = dispatcher.live_sends if isinstance(dispatcher, RQDispatcher) else None
         self.relay_thread, self.relay_stop = OutboxRelay(waitlist.messages, waitlist.store, dispatcher,
                                                          live_sends=live_sends).start()
+
+    def execute_job(self, job: Job, queue: Queue) -> None:
+        try:
+            super().execute_job(job, queue)
+        except REDIS_ERRORS as error:
+            self.log.warning("Worker %s: Redis lost around job %s (%s); RQ's cleanup will retry it",
+                             self.name, job.id, error)
+            self._wait_for_redis()
+
+    def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> None:
+        if pipeline is not None:  # only queued on the pipeline: its execute is the caller's
+            super().heartbeat(timeout, pipeline)
+            return
+        self._ride_out(lambda: super(TextWorker, self).heartbeat(timeout))
+
+    def check_for_suspension(self, burst: bool) -> None:
+        self._ride_out(lambda: super(TextWorker, self).check_for_suspension(burst))
+
+    def run_maintenance_tasks(self) -> None:
+        self._ride_out(super().run_maintenance_tasks)
+
+    def _ride_out(self, step: Callable[[], T]) -> T:
+        """Run ``step``, retrying it (after Redis answers again) until it gets through."""
+        while True:
+            try:
+                return step()
+            except REDIS_ERRORS as error:
+                self.log.warning("Worker %s: Redis unreachable (%s); waiting for it", self.name, error)
+                self._wait_for_redis()
+
+    def _wait_for_redis(self) -> None:
+        """Return once Redis answers a PING, backing off up to RECONNECT_MOST_SECONDS; if a stop was
+        requested meanwhile, re-raise the Redis error instead, so RQ's loop ends as it would have."""
+        delay = RECONNECT_FIRST_SECONDS
+        while True:
+            try:
+                self.connection.ping()
+                return
+            except REDIS_ERRORS:
+                if self._stop_requested:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, RECONNECT_MOST_SECONDS)
 
     def get_heartbeat_ttl(self, job: Job, working_time: float = 0.0) -> int:
         if job.timeout == -1:
