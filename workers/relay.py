@@ -124,7 +124,8 @@ class OutboxRelay:
         state, party_id, _kind = self.messages.advance(slug, message_id, "failed", now=now, error_code="not_sent")
         log.warning("sms given up after %d lost sends msg=%s", self.most_requeues, message_id)
         if state == "updated" and party_id:
-            self.store.update_party(slug, party_id, {"f:sms_failed": "1"}, now=now, actor="worker", event="flag")
+            created_at = (self.messages.get(slug, message_id) or {}).get("created_at", "")
+            self.store.note_text_outcome(slug, party_id, created_at=created_at, failed=True, now=now, actor="worker")
 
     def run(self, stop: threading.Event) -> None:
         """Relay until ``stop`` is set, surviving Redis outages."""

@@ -236,3 +236,21 @@ def test_a_host_undoing_a_notify_while_another_seats_the_party_ends_as_one_of_th
             service.cancel(restaurant, party.id, confirm=False)
         check_invariants(real_redis, service)
     assert sum(finals.values()) == 30
+
+
+def test_reports_racing_on_a_partys_texts_leave_it_flagged_by_the_newest(real_redis: Any, service: Waitlist) -> None:
+    """An older text failed; then a late delivery report of it and the failure of a newer text arrive
+    at once from many threads: the party always ends flagged with the newer text's time, never cleared
+    by the older text's report."""
+    restaurant = service.restaurant(SLUG)
+    for round_ in range(20):
+        party = service.join(restaurant, name="Ana", phone=f"+1415555{3000 + round_:04d}", party_size=2)
+        service.note_text_outcome(SLUG, party.id, "1790000000.5", "failed")  # the older text failed first
+        reports = [("1790000000.5", "delivered"), ("1790000100.5", "failed")] * 4
+
+        def work(index: int, party_id: str = party.id, reports: Any = reports) -> None:
+            created_at, status = reports[index]
+            service.note_text_outcome(SLUG, party_id, created_at, status)
+
+        assert run_threads(len(reports), work) == []
+        assert service.store.party_field(SLUG, party.id, "f:sms_failed") == "1790000100.5"

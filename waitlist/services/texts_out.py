@@ -83,31 +83,18 @@ class TextsOut(Access):
         return outcome
 
     def note_text_outcome(self, slug: str, party_id: str, created_at: str, status: str) -> None:
-        """Keep the party's ``sms_failed`` flag true to its latest text: a text that failed raises it
-        (holding that text's created_at), a text that reached the carrier (sent, delivered) clears it, so
-        a Twilio error does not stay on the party after a later text got through. A late report of an
-        older text never clears a newer failure, and an opted-out number keeps its flag."""
+        """Keep the party's ``sms_failed`` flag true to its latest text: a text that failed raises it, a
+        text that reached the carrier (sent, delivered) clears it, so a Twilio error does not stay on the
+        party after a later text got through. A late report of an older text never clears a newer
+        failure, and an opted-out number keeps its flag (the store applies this atomically)."""
         if status in FAILED:
-            held = self._failed_at(slug, party_id)
-            self._set_failure(slug, party_id, max(_as_time(created_at) or 1.0, held or 0.0))
+            failed = True
         elif status_rank(status) >= SENT_RANK:
-            held = self._failed_at(slug, party_id)
-            if held is None or self.store.party_field(slug, party_id, "f:opted_out"):
-                return
-            sent_at = _as_time(created_at)
-            if sent_at is not None and sent_at >= held:
-                self.store.update_party(slug, party_id, {"f:sms_failed": ""}, now=self.clock(), actor="system",
-                                        event="flag")
-
-    def _failed_at(self, slug: str, party_id: str) -> float | None:
-        """When the party's latest failed text was created; None when it is not flagged (an older flag
-        holding "1" counts as long ago)."""
-        value = self.store.party_field(slug, party_id, "f:sms_failed")
-        return (_as_time(value) or 1.0) if value else None
-
-    def _set_failure(self, slug: str, party_id: str, created_at: float) -> None:
-        self.store.update_party(slug, party_id, {"f:sms_failed": repr(created_at)}, now=self.clock(),
-                                actor="system", event="flag")
+            failed = False
+        else:
+            return
+        self.store.note_text_outcome(slug, party_id, created_at=created_at, failed=failed, now=self.clock(),
+                                     actor="system")
 
     def send_custom(self, restaurant: Restaurant, party_id: str, body: str) -> dict[str, str]:
         party = self.party(restaurant, party_id)
@@ -154,11 +141,4 @@ class TextsOut(Access):
         if int(rating) <= 2 and not self.store.party_field(restaurant.slug, party.id, "comment"):
             self.store.record_feedback(restaurant.slug, party.id, now=self.clock(), comment=body)
             return "comment"
-        return None
-
-
-def _as_time(value: str | None) -> float | None:
-    try:
-        return float(value) if value else None
-    except ValueError:
         return None

@@ -305,6 +305,15 @@ class Store:
             return None
         return codec.party_from_hash(slug, party_id, data, rank + 1 if rank is not None else None)
 
+    def note_text_outcome(self, slug: str, party_id: str, *, created_at: str, failed: bool, now: float,
+                          actor: str) -> bool:
+        """Raise the party's sms_failed flag for a failed text, or clear it for a text that reached the
+        carrier, atomically and only towards the newest text (lua/text_outcome.lua); True when it
+        changed."""
+        return bool(self._run("text_outcome", [keys.party_key(slug, party_id), keys.events_key(slug)], [_json({
+            "id": party_id, "created_at": created_at or "", "failed": failed, "now": repr(now), "actor": actor,
+        })]))
+
     def party_field(self, slug: str, party_id: str, field: str) -> str | None:
         return self.redis.hget(keys.party_key(slug, party_id), field)
 

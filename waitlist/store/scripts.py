@@ -55,7 +55,7 @@ CONSTANTS: dict[str, str] = {
 
 NAMES = (
     "join", "transition", "move", "update", "extend_hold", "undo", "list_active", "list_finished", "snapshot",
-    "restaurant_and_snapshot", "claim_message", "advance_status", "record_outbound", "claim_outbox",
+    "restaurant_and_snapshot", "text_outcome", "claim_message", "advance_status", "record_outbound", "claim_outbox",
     "requeue_lost",
 )
 
