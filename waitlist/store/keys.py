@@ -11,7 +11,13 @@ time, never inside a script with tagged keys.
     wl:{slug}:notified          zset   notified party ids, score = first notified time
     wl:{slug}:pending           zset   remote joins awaiting the guest's confirmation, score = expiry
     wl:{slug}:remote            set    ids of remote parties on the list (capped by remote_max_active)
-    wl:{slug}:joins:<digest>:<day> string joins by one number that day (daily cap), expires in 2 days
+    wl:{slug}:joins:<digest>:<day> string joins by one number that day (daily cap, confirmed joins only),
+                                       expires in 2 days
+    wl:{slug}:jcode:<code>      hash   a join code from the join page (the party's fields, its ticket, state
+                                       open | joined, the party and number that joined); expires an hour on
+    wl:{slug}:jticket:<ticket>  string the join code behind the join page's secret ticket (polled by the page)
+    wl:{slug}:jcodes            zset   open join codes, score = expiry (the restaurant's cap)
+    wl:{slug}:jaddr:<digest>    zset   open join codes made from one address (keyed hash), score = expiry
     wl:{slug}:phones            hash   E.164 phone -> id of its party on the list
     wl:{slug}:sizes             hash   party id -> party size, for every party on the list (pending,
                                        waiting, notified): one HGETALL when the line key below is missing
@@ -89,6 +95,10 @@ __all__ = [
     "history_key",
     "token_key",
     "joins_key",
+    "join_code_key",
+    "join_ticket_key",
+    "join_codes_key",
+    "join_codes_by_address_key",
     "await_feedback_key",
     "staff_session_key",
     "message_prefix",
@@ -204,6 +214,24 @@ def token_key(slug: str, token: str) -> str:
 
 def joins_key(slug: str, digest: str, day: str) -> str:
     return f"{tag(slug)}:joins:{digest}:{day}"
+
+
+def join_code_key(slug: str, code: str) -> str:
+    """A join code from the join page, until the guest texts it (waitlist.services.remote_join)."""
+    return f"{tag(slug)}:jcode:{code}"
+
+
+def join_ticket_key(slug: str, ticket: str) -> str:
+    """The join page's own secret for its code: the code is short enough to guess, the ticket is not."""
+    return f"{tag(slug)}:jticket:{ticket}"
+
+
+def join_codes_key(slug: str) -> str:
+    return f"{tag(slug)}:jcodes"
+
+
+def join_codes_by_address_key(slug: str, digest: str) -> str:
+    return f"{tag(slug)}:jaddr:{digest}"
 
 
 def await_feedback_key(slug: str, digest: str) -> str:
