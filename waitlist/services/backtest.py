@@ -48,6 +48,9 @@ class Quote:
     size: int
     t: float
     quote_minutes: int
+    low: int = 0
+    high: int = 0
+    """The range the party was told (the quote when no range was given)."""
 
 
 @dataclass(frozen=True)
@@ -110,7 +113,7 @@ def read_events(stream: Iterable[str]) -> list[Event]:
     return events
 
 
-def replay(events: Sequence[Event], tables: dict[str, int] | None = None) -> list[Quote]:
+def replay(events: Sequence[Event], tables: dict[str, int] | None = None, joins: str | None = None) -> list[Quote]:
     """The quote the live service would have given at each join, in join order."""
     logging.getLogger("waitlist").setLevel(logging.WARNING)  # one log line per event would drown the table
     redis = fakeredis.FakeRedis(decode_responses=True)
@@ -129,7 +132,10 @@ def replay(events: Sequence[Event], tables: dict[str, int] | None = None) -> lis
                 party = waitlist.join(restaurant, name=f"Party {event.party}"[:60], phone=_phone(n),
                                       party_size=event.size, actor="backtest")
                 ids[event.party] = party.id
-                quotes.append(Quote(event.party, event.size, event.t, party.quote_minutes or 0))
+                minutes = party.quote_minutes or 0
+                quotes.append(Quote(event.party, event.size, event.t, minutes,
+                                    minutes if party.quote_low is None else party.quote_low,
+                                    minutes if party.quote_high is None else party.quote_high))
             elif event.party in ids:
                 if event.event == "cancel":
                     waitlist.cancel(restaurant, ids[event.party], actor="backtest", confirm=False)

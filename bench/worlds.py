@@ -1,0 +1,240 @@
+"""Worlds: the project's simulated restaurants with switches for each way real restaurants differ.
+
+The estimator was once fitted to ``bench.simulate`` alone and scored well there, and worse than a plain
+queue-length rule on restaurants simulated by others. So it is judged here on many worlds, each a
+restaurant type (cafe, casual, dinner) with one or more of these switches on:
+
+- ``clearing_minutes``: a table is bussed and reset for this long (lognormal, mean) before it is free;
+- ``walkup_minutes``: a called party takes this long to reach the stand (the table waits for them);
+- ``joins``: there is no 8-top; the biggest parties sit at two 4-tops pushed together;
+- ``hold_for_big``: with ``joins``, the host holds freed 4-tops for a waiting big party until two are free
+  (without it the big party gets a pair only when two happen to be free);
+- ``silent_share``: this share of the parties that give up leave without telling anyone and become
+  no-shows when called (their table is held in vain);
+- ``slowdown``: from the middle of service the kitchen is 50% slower (dining times x1.5);
+- ``big_rush``: an hour of extra large parties (5-8) after the first peak;
+- ``no_inventory``: the restaurant gave no table inventory (the estimator falls back to its rule);
+- ``no_history``: every evening is a restaurant's first (each day simulated and replayed alone).
+
+``python -m bench.worlds dinner --world turnover --days 3 --seed 1 --out events.csv`` writes an EVENTS.csv.
+"""
+from __future__ import annotations
+
+import argparse
+import heapq
+import math
+import random
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from bench.simulate import DAY, RESTAURANTS, Event, RestaurantType, _Day, table_class, write_events
+
+JOINED = 8
+"""The class a joined pair of 4-tops serves, as the estimator's ``--joins 4+4=8`` names it."""
+
+
+@dataclass(frozen=True)
+class World:
+    name: str
+    clearing_minutes: float = 0.0
+    walkup_minutes: float = 0.0
+    joins: bool = False
+    hold_for_big: bool = False
+    silent_share: float = 0.0
+    slowdown: bool = False
+    big_rush: bool = False
+    no_inventory: bool = False
+    no_history: bool = False
+
+
+WORLDS: dict[str, World] = {w.name: w for w in (
+    World("base"),
+    World("clearing", clearing_minutes=6.0),
+    World("walkup", walkup_minutes=4.0),
+    World("turnover", clearing_minutes=5.0, walkup_minutes=3.5),
+    World("joins", joins=True, hold_for_big=True, clearing_minutes=3.0),
+    World("joins_nohold", joins=True, clearing_minutes=3.0),
+    World("leavers", silent_share=0.5, walkup_minutes=2.0),
+    World("slowdown", slowdown=True, clearing_minutes=3.0),
+    World("big_rush", big_rush=True, clearing_minutes=3.0),
+    World("no_inventory", no_inventory=True, clearing_minutes=4.0, walkup_minutes=3.0),
+    World("no_history", no_history=True, clearing_minutes=4.0, walkup_minutes=3.0),
+    World("everything", clearing_minutes=5.0, walkup_minutes=3.5, joins=True, hold_for_big=True,
+          silent_share=0.4, slowdown=True, big_rush=True),
+)}
+
+
+def inventory(kind: RestaurantType, world: World) -> dict[int, int]:
+    """The tables the restaurant has (and tells the estimator, unless ``no_inventory``)."""
+    if not world.joins:
+        return dict(kind.tables)
+    tables = {seats: count for seats, count in kind.tables.items() if seats < JOINED}
+    tables[4] = tables.get(4, 0) + 2 * kind.tables.get(JOINED, 0)  # each 8-top becomes two 4-tops
+    return tables
+
+
+@dataclass
+class _WorldDay(_Day):
+    """One day of ``bench.simulate``'s restaurant with a world's switches (same seating rule)."""
+
+    world: World = field(default_factory=lambda: WORLDS["base"])
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.free = inventory(self.kind, self.world)
+        self.sizes = sorted(self.free)
+        self.silent: set[str] = set()
+        span = self.kind.closes - self.kind.opens
+        self.slow_from = self.start + (self.kind.opens + 0.5 * span) * 3600
+
+    def lognormal(self, mean_minutes: float) -> float:
+        if mean_minutes <= 0:
+            return 0.0
+        sigma = 0.5
+        return 60.0 * mean_minutes * math.exp(self.rng.gauss(-sigma * sigma / 2, sigma))
+
+    def dining_seconds(self, seats: int, at: float) -> float:
+        slow = 1.5 if self.world.slowdown and at >= self.slow_from else 1.0
+        return super().dining_seconds(seats, at) * slow
+
+    def needs_pair(self, cls: int) -> bool:
+        return self.world.joins and cls > self.sizes[-1]
+
+    def arrive(self, now: float, size: int | None = None) -> None:  # type: ignore[override]
+        if size is None:
+            sizes, weights = zip(*self.kind.size_mix.items())
+            size = self.rng.choices(sizes, weights)[0]
+        self._n += 1
+        pid = f"{self.prefix}{self._n}"
+        self.events.append((now, "join", pid, size))
+        cls = JOINED if self.world.joins and size > self.sizes[-1] else table_class(size, self.sizes)
+        self.queue.append((pid, size, cls))
+        self.push(now + self.rng.expovariate(1.0 / (self.kind.patience_minutes * 60)), "patience", pid)
+        self.assign(now)
+
+    def assign(self, now: float) -> None:
+        """``bench.simulate``'s rule, plus joined pairs of 4-tops for the biggest parties."""
+        progress = True
+        while progress and self.queue:
+            progress = False
+            big = next((p for p in self.queue if self.needs_pair(p[2])), None)
+            if big is not None and self.free.get(4, 0) >= 2:
+                self.queue.remove(big)
+                self.call(now, big, 4, tables=2)
+                progress = True
+                continue
+            held = 1 if big is not None and self.world.hold_for_big else 0
+            for i, seats in enumerate(self.sizes):
+                spare = self.free[seats] - (held if seats == 4 else 0)
+                if spare <= 0:
+                    continue
+                below = self.sizes[i - 1] if i else None
+                pick = next((p for p in self.queue if p[2] == seats), None)
+                if pick is None and below is not None:
+                    pick = next((p for p in self.queue if p[2] == below), None)
+                if pick is None:
+                    continue
+                self.queue.remove(pick)
+                self.call(now, pick, seats)
+                progress = True
+
+    def call(self, now: float, party: tuple[str, int, int], seats: int, tables: int = 1) -> None:  # type: ignore[override]
+        pid, size, cls = party
+        self.free[seats] -= tables
+        if pid in self.silent or self.rng.random() < self.kind.no_show_rate:
+            self.push(now + self.kind.hold_minutes * 60, "no_show", (pid, size, seats, tables))
+            return
+        self.push(now + self.lognormal(self.world.walkup_minutes), "seat", (pid, size, seats, tables, cls))
+
+    def run(self) -> list[Event]:
+        t = self.start + self.kind.opens * 3600
+        end = self.start + self.kind.closes * 3600
+        top = max(self.kind.rate(h / 4, self.weekday) for h in range(96)) or 1.0
+        while True:
+            t += self.rng.expovariate(top / 3600.0)
+            if t >= end:
+                break
+            if self.rng.random() * top < self.kind.rate((t - self.start) / 3600.0, self.weekday):
+                self.push(t, "arrive", None)
+        if self.world.big_rush:
+            first_peak = self.kind.peaks[0][0]
+            t = self.start + (first_peak + 0.25) * 3600
+            while True:
+                t += self.rng.expovariate(8.0 / 3600.0)
+                if t >= self.start + (first_peak + 1.25) * 3600:
+                    break
+                self.push(t, "arrive", self.rng.choice((5, 6, 6, 7, 8)))
+        while self.timers:
+            now, _n, kind, popped = heapq.heappop(self.timers)
+            payload: Any = popped
+            if kind == "arrive":
+                self.arrive(now, payload)
+            elif kind == "patience":
+                pid = str(payload)
+                entry = next((p for p in self.queue if p[0] == pid), None)
+                if entry is None or pid in self.silent:
+                    continue
+                if self.rng.random() < self.world.silent_share:
+                    self.silent.add(pid)  # gone, but still on the host's list until called
+                    continue
+                self.queue.remove(entry)
+                self.events.append((now, "cancel", pid, entry[1]))
+            elif kind == "no_show":
+                pid, size, seats, tables = payload
+                self.events.append((now, "no_show", pid, size))
+                self.free[seats] += tables
+                self.assign(now)
+            elif kind == "seat":
+                pid, size, seats, tables, cls = payload
+                self.events.append((now, "seat", pid, size))
+                dining_class = min(cls, 8)
+                self.push(now + self.dining_seconds(dining_class, now), "complete", (pid, size, seats, tables))
+            elif kind == "complete":
+                pid, size, seats, tables = payload
+                self.events.append((now, "complete", pid, size))
+                self.push(now + self.lognormal(self.world.clearing_minutes), "cleared", (seats, tables))
+            elif kind == "cleared":
+                seats, tables = payload
+                self.free[seats] += tables
+                self.assign(now)
+        return self.events
+
+
+def simulate_world(kind: RestaurantType, world: World, days: int, seed: int) -> list[list[Event]]:
+    """The world's event streams: one stream of ``days`` days, or with ``no_history`` one per day (each
+    day a restaurant's first), with t counted from midnight of its first day."""
+    rng = random.Random(seed)
+    streams: list[list[Event]] = []
+    events: list[Event] = []
+    order = {"complete": 0, "no_show": 1, "cancel": 2, "seat": 4, "join": 3}
+    for day in range(days):
+        start = 0.0 if world.no_history else day * DAY
+        day_events = _WorldDay(kind, rng, start, day % 7, f"d{day}p", world=world).run()
+        if world.no_history:
+            streams.append(day_events)
+        else:
+            events.extend(day_events)
+    if not world.no_history:
+        streams = [events]
+    return [[(round(t, 1), e, p, s) for t, e, p, s in sorted(stream, key=lambda e: (e[0], order[e[1]]))]
+            for stream in streams]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("kind", choices=sorted(RESTAURANTS))
+    parser.add_argument("--world", choices=sorted(WORLDS), default="base")
+    parser.add_argument("--days", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args()
+    kind, world = RESTAURANTS[args.kind], WORLDS[args.world]
+    streams = simulate_world(replace(kind), world, args.days, args.seed)
+    write_events(args.out, [e for stream in streams[:1] for e in stream])
+    tables = ",".join(f"{s}:{n}" for s, n in sorted(inventory(kind, world).items()))
+    joins = " --joins 4+4=8" if world.joins else ""
+    print(f"wrote {args.out}; replay with --tables {tables}{joins}" + (" (first day only)" if world.no_history else ""))
+
+
+if __name__ == "__main__":
+    main()
