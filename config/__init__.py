@@ -44,6 +44,9 @@ class Config:
     rate_limits_enabled: bool = True
     ratelimit_storage_uri: str | None = None
     session_hours: float = 12.0
+    live_max_streams_per_address: int = 20
+    live_max_streams_per_restaurant: int = 1000
+    live_max_streams: int = 5000
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
@@ -68,6 +71,9 @@ class Config:
             rate_limits_enabled=not _flag(env.get("RATE_LIMITS_DISABLED")),
             ratelimit_storage_uri=env.get("RATELIMIT_STORAGE_URI") or None,
             session_hours=float(env.get("SESSION_HOURS") or 12.0),
+            live_max_streams_per_address=int(env.get("LIVE_MAX_STREAMS_PER_ADDRESS") or 20),
+            live_max_streams_per_restaurant=int(env.get("LIVE_MAX_STREAMS_PER_RESTAURANT") or 1000),
+            live_max_streams=int(env.get("LIVE_MAX_STREAMS") or 5000),
         )
 
     def with_overrides(self, **overrides: object) -> Config:

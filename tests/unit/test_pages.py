@@ -18,6 +18,7 @@ from waitlist.store import dev_outbox_key, dev_replies_key, events_key
 from waitlist.store.events import EventFeed
 from waitlist.web import live, page_models
 from waitlist.web.app import create_app
+from waitlist.web.fanout import Hub
 
 XSS = "<script>alert(1)</script>"
 HTML = {"Accept": "text/html"}
@@ -416,35 +417,35 @@ def test_short_names_keep_the_first_name_and_last_initial(name: str, shown: str)
 
 # --- live updates --------------------------------------------------------------------------------------
 
-class Ticker:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        self.now += 1.0
-        return self.now
-
-
 def test_the_event_stream_says_changed_at_connect_and_after_each_change() -> None:
     redis = fakeredis.FakeRedis(decode_responses=True)
-    redis.xadd(events_key("noodle-bar"), {"type": "join"})
-    stream = live.changes(EventFeed(redis), "noodle-bar", block_seconds=0.01)
-    assert next(stream).startswith("retry: 1000\nevent: changed\n")
-    redis.xadd(events_key("noodle-bar"), {"type": "status"})
-    assert next(stream).startswith("event: changed\n")
+    first = redis.xadd(events_key("noodle-bar"), {"type": "join", "party": "p1"})
+    hub = Hub(EventFeed(redis), autostart=False)
+    stream = live.changes(hub.subscribe("noodle-bar", "10.0.0.1", public=True), staff=False, sleep=lambda _: None)
+    assert next(stream) == f"retry: 1000\nevent: changed\ndata: {first}\n\n"
+    second = redis.xadd(events_key("noodle-bar"), {"type": "status", "party": "p1"})
+    hub.pump("noodle-bar", block_seconds=0.001)
+    assert next(stream) == f"event: changed\ndata: {second}\n\n"  # the entry id, no party's details
 
 
-def test_a_quiet_event_stream_sends_heartbeats_and_ends_after_its_lifetime() -> None:
+def test_a_quiet_event_stream_sends_heartbeats_and_ends_after_its_lifetime_with_a_retry_hint() -> None:
     redis = fakeredis.FakeRedis(decode_responses=True)
-    lines = list(live.changes(EventFeed(redis), "quiet", block_seconds=0.001, lifetime_seconds=40, clock=Ticker()))
+    hub = Hub(EventFeed(redis), autostart=False)
+    ticks = iter(range(100))
+    lines = list(live.changes(hub.subscribe("quiet", "10.0.0.1", public=True), staff=False, lifetime_seconds=40,
+                              heartbeat_seconds=0.001, clock=lambda: float(next(ticks))))
     assert lines[0].startswith("retry:") and ": keep-alive\n\n" in lines[1:]
     assert all(not line.startswith("event:") for line in lines[1:])
+    assert lines[-1].startswith("retry: ") and hub.open_streams()["all"] == 0  # its place is freed
 
 
 def test_a_staff_event_stream_ends_when_the_key_no_longer_matches() -> None:
     redis = fakeredis.FakeRedis(decode_responses=True)
-    lines = list(live.changes(EventFeed(redis), "noodle-bar", block_seconds=0.001, still_allowed=lambda: False))
-    assert len(lines) == 1
+    hub = Hub(EventFeed(redis), autostart=False)
+    subscription = hub.subscribe("noodle-bar", "10.0.0.1", public=False)
+    subscription.offer("1-1", {"p1"}, False)
+    lines = list(live.changes(subscription, staff=True, still_allowed=lambda: False, sleep=lambda _: None))
+    assert len(lines) == 1 and "p1" not in lines[0]  # nothing more is told to a signed-out tablet
 
 
 def test_the_host_event_stream_needs_a_session(client: FlaskClient, restaurant: dict[str, Any]) -> None:

@@ -67,6 +67,14 @@ class ThreadConnectionRedis(Redis):
     def execute_command(self, *args: Any, **options: Any) -> Any:
         return self._thread_client().execute_command(*args, **options)
 
+    def release_thread_connection(self) -> None:
+        """Give the calling thread's connection back to the pool (an open live page, which is a greenlet
+        under gevent, must not hold one while it waits); its next command takes one again."""
+        client = getattr(self._threads, "client", None)
+        if client is not None and getattr(self._threads, "pid", None) == os.getpid():
+            del self._threads.client, self._threads.pid
+            client.close()
+
     def _thread_client(self) -> Redis:
         own = self._threads
         if getattr(own, "pid", None) != os.getpid():  # not self.client(): that would be another of this class

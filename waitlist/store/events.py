@@ -1,9 +1,10 @@
 """Following a restaurant's event stream (keys.events_key), for live pages.
 
-Every state change appends to the stream, so a live page only needs to know that something new
-arrived after the last entry it saw. Reads block, so they go over a client of their own: the app's
-client times out after 2 s, which a 15 s ``XREAD BLOCK`` would trip, and idle streams must not take
-the connections that requests need.
+Every state change appends to the stream; one reader per restaurant per web process
+(waitlist/web/fanout.py) reads what arrived after the last entry it saw and tells that restaurant's
+open pages. Reads block, so they go over a client of their own: the app's client times out after 2 s,
+which a 15 s ``XREAD BLOCK`` would trip, and followed streams must not take the connections that
+requests need.
 """
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from waitlist.store.keys import events_key
 
 LONG_BLOCK_SECONDS = 15.0
 """How long one read may block on a client of our own: a live page's heartbeat interval."""
+READ_COUNT = 500
+"""Entries one read returns at most; a reader that falls behind catches up over a few reads."""
 SHORT_BLOCK_SECONDS = 1.0
 """Clients we cannot copy (cluster, fakeredis) keep their 2 s socket timeout: block for less."""
 
@@ -31,12 +34,18 @@ class EventFeed:
         newest = self.redis.xrevrange(events_key(slug), "+", "-", count=1)
         return str(newest[0][0]) if newest else "0-0"
 
-    def after(self, slug: str, last_id: str, block_seconds: float) -> str | None:
-        """The id of the last entry after ``last_id``, waiting up to ``block_seconds`` (capped at what
-        this feed's client allows) for one; None when nothing came."""
+    def read(self, slug: str, last_id: str, block_seconds: float) -> list[tuple[str, dict[str, str]]]:
+        """The entries after ``last_id`` (at most READ_COUNT), waiting up to ``block_seconds`` (capped at
+        what this feed's client allows) for one; empty when nothing came."""
         block = min(block_seconds, self.block_seconds)
-        found = self.redis.xread({events_key(slug): last_id}, count=100, block=max(1, int(block * 1000)))
-        return str(found[0][1][-1][0]) if found else None
+        found = self.redis.xread({events_key(slug): last_id}, count=READ_COUNT, block=max(1, int(block * 1000)))
+        if not found:
+            return []
+        return [(_text(entry_id), {_text(k): _text(v) for k, v in fields.items()}) for entry_id, fields in found[0][1]]
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def _blocking_client(redis: Any) -> tuple[Any, float]:

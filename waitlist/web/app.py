@@ -14,6 +14,7 @@ from waitlist.services.waitlist import Waitlist
 from waitlist.store import DevOutbox, MessageStore, StatsStore, Store, keys
 from waitlist.store.connections import rq_redis, waitlist_redis
 from waitlist.store.events import EventFeed
+from waitlist.web.fanout import Caps, Hub
 from waitlist.texting.dispatch import Dispatcher, RQDispatcher
 from waitlist.web.http import MAX_BODY_BYTES, BoundedRequest, FastJSONProvider, register_error_handlers
 
@@ -41,7 +42,8 @@ def create_app(config: Config | None = None, redis: Any = None, rq_connection: A
     app.extensions["inbound"] = inbound = InboundHandler(waitlist)
     app.extensions["owner_stats"] = OwnerStats(waitlist, StatsStore(redis))
     app.extensions["dev_phone"] = DevPhone(waitlist, DevOutbox(redis), inbound)  # served in development only
-    app.extensions["event_feed"] = EventFeed(redis)  # live pages (web/live.py)
+    app.extensions["live_hub"] = Hub(EventFeed(redis), Caps(  # live pages (web/live.py, web/fanout.py)
+        config.live_max_streams_per_address, config.live_max_streams_per_restaurant, config.live_max_streams))
 
     if config.trust_proxy_hops:
         from werkzeug.middleware.proxy_fix import ProxyFix
