@@ -33,24 +33,40 @@
     return run;
   }
 
-  /* EventSource reconnects by itself after a dropped connection; after an error status it gives
-     up, so start a new one a little later. A hidden page (a phone in a pocket) closes its stream,
-     which frees a server thread, and reconnects when shown: the first event makes it catch up. */
+  /* EventSource reconnects by itself after a dropped connection (or a stream that ended with a
+     "retry:" hint); after an error status (a 429 when too many live pages are open, a 503) it gives
+     up: the page then polls, calling onChange every POLL_MS or so as if told "everything changed",
+     and tries its stream again after STREAM_AGAIN_MS, both spread at random so a crowd of pages
+     does not come back at once. A hidden page (a phone in a pocket) closes its stream and stops
+     polling, and catches up when shown. */
+  var POLL_MS = 10000, STREAM_AGAIN_MS = 60000;
+  function spread(ms) { return ms * (0.75 + Math.random() / 2); }
   function listen(url, onChange) {
-    var source = null, retry = null;
+    var source = null, retry = null, poll = null;
+    var everything = {type: "changed", data: JSON.stringify({all: true})};
+    function stopPolling() { clearInterval(poll); poll = null; }
+    function startPolling() {
+      if (poll) { return; }
+      poll = setInterval(function () { onChange(everything); }, spread(POLL_MS));
+    }
     function connect() {
+      clearTimeout(retry);
       if (source || document.hidden) { return; }
       source = new EventSource(url);
+      source.addEventListener("open", stopPolling);
       source.addEventListener("changed", onChange);
       source.addEventListener("error", function () {
         if (source && source.readyState === EventSource.CLOSED) {
           source = null;
-          retry = setTimeout(connect, 3000);
+          startPolling();
+          onChange(everything);
+          retry = setTimeout(connect, spread(STREAM_AGAIN_MS));
         }
       });
     }
     function disconnect() {
       clearTimeout(retry);
+      stopPolling();
       if (source) { source.close(); source = null; }
     }
     document.addEventListener("visibilitychange", function () {
