@@ -57,8 +57,8 @@ def run_processes(config: Config, port: int) -> int:
     """The Procfile's web and worker processes, stopped together."""
     create_demo_restaurant(config, None, port)
     bin_dir = os.path.dirname(sys.executable)
-    web = subprocess.Popen([os.path.join(bin_dir, "gunicorn"), "wsgi:app", "-b", f"127.0.0.1:{port}",
-                            "-w", "2", "-k", "gthread", "--threads", "32"])
+    web = subprocess.Popen([os.path.join(bin_dir, "gunicorn"), "wsgi:app", "--config", "python:config.gunicorn",
+                            "-b", f"127.0.0.1:{port}"])  # the Procfile's web command
     worker = subprocess.Popen([os.path.join(bin_dir, "rq"), "worker", "--with-scheduler",
                                "-w", "workers.worker.TextWorker", "--maintenance-interval", "30",
                                "--worker-ttl", "45", "--url",
