@@ -36,7 +36,7 @@ from waitlist.domain.phones import mask_phone, normalize_phone
 from waitlist.estimate.estimator import Estimate, Snapshot, estimate_wait
 from waitlist.services.access import log, new_id, new_token
 from waitlist.services.texts_out import TextsOut
-from waitlist.store import OutboundText
+from waitlist.store import OutboundText, listing
 from waitlist.texting import texts
 
 MAX_LATE_SECONDS = 30 * 60
@@ -177,6 +177,19 @@ class Parties(TextsOut):
             return [p for p in parties if status in (None, "active") or p.status.value == status]
         finished = self.store.finished_parties(restaurant.slug, self.start_of_today(restaurant))
         return [p for p in finished if status == "finished" or p.status.value == status]
+
+    def list_page(self, restaurant: Restaurant, status: str | None = None, cursor: str | None = None,
+                  limit: int | None = None) -> tuple[list[Party], str | None]:
+        """One page of ``list_parties`` and the cursor of the next (None at the end); neither a cursor nor
+        a limit asks for the whole list, as before paging (read in bounded slices either way)."""
+        if cursor is None and limit is None:
+            return self.list_parties(restaurant, status), None
+        kind = "active" if status is None else status if status in listing.SECTIONS else "finished"
+        since = self.start_of_today(restaurant) if kind == "finished" else None
+        page = self.store.parties_page(restaurant.slug, kind, listing.Cursor.parse(cursor, kind) if cursor else None,
+                                       limit or listing.PAGE, since,
+                                       keep=lambda p: status in (None, kind) or p.status.value == status)
+        return page.parties, page.next.text() if page.next else None
 
     def update_party(self, restaurant: Restaurant, party_id: str, patch: dict[str, Any],
                      actor: str = "host") -> Party:

@@ -7,7 +7,7 @@ back as an exception of the WaitlistError family (see scripts.checked).
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +29,7 @@ from waitlist.domain.model import (
     allowed_from,
 )
 from waitlist.estimate.snapshot import Snapshot
-from waitlist.store import codec, keys
+from waitlist.store import codec, keys, listing
 from waitlist.store.messages import OutboundText, RecordedText, record_text_args
 from waitlist.store.scripts import EVENTS_MAXLEN, Scripts, checked
 
@@ -318,14 +318,16 @@ class Store:
         return self.redis.hget(keys.party_key(slug, party_id), field)
 
     def active_parties(self, slug: str) -> list[Party]:
-        reply = self._run("list_active", [keys.waiting_key(slug), keys.notified_key(slug), keys.party_prefix(slug),
-                                          keys.pending_key(slug)])
-        return codec.parties_from_entries(slug, reply)
+        """Waiting in queue order, then notified, then pending; read in bounded slices (listing.py)."""
+        return listing.read_all(self._run, slug, "active")
 
     def finished_parties(self, slug: str, since: float) -> list[Party]:
-        reply = self._run("list_finished", [keys.finished_key(slug), keys.party_prefix(slug)],
-                          [_json({"since": repr(since)})])
-        return codec.parties_from_entries(slug, reply)
+        return listing.read_all(self._run, slug, "finished", since)
+
+    def parties_page(self, slug: str, kind: str, after: listing.Cursor | None, count: int,
+                     since: float | None = None, keep: Callable[[Party], bool] = lambda party: True) -> listing.Page:
+        """Up to ``count`` parties of a ``kind`` list (listing.SECTIONS) after the cursor ``after``."""
+        return listing.read_page(self._run, slug, kind, after, count, since, keep)
 
     def active_party_for_phone(self, slug: str, phone: str) -> str | None:
         return self.redis.hget(keys.phones_key(slug), phone)

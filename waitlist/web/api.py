@@ -66,10 +66,11 @@ def add_party(slug: str) -> Any:
 
 @bp.get("/restaurants/<slug>/parties")
 def list_parties(slug: str) -> Any:
+    """The list in queue order; with a ``limit`` or a ``cursor``, one page and the next page's cursor."""
     restaurant = staff(slug)
     query = schemas.load(schemas.StatusFilterSchema, request.args.to_dict())
-    parties = get_waitlist().list_parties(restaurant, query["status"])
-    return jsonify({"parties": [party_json(p) for p in parties]})
+    parties, following = get_waitlist().list_page(restaurant, query["status"], query["cursor"], query["limit"])
+    return jsonify({"parties": [party_json(p) for p in parties], "next_cursor": following})
 
 
 @bp.get("/restaurants/<slug>/parties/<party_id>")

@@ -269,12 +269,24 @@ class EstimateQuerySchema(Schema):
     party_size = PartySize(strict=False, load_default=2)
 
 
+class QueryInteger(fields.Integer):
+    """A number in a query string: ASCII digits only (int("٣") is 3, int("²") raises)."""
+
+    def _validated(self, value: Any) -> int:
+        if isinstance(value, str) and not (value.isascii() and value.strip().isdigit()):
+            raise self.make_error("invalid")
+        return super()._validated(value)
+
+
 class StatusFilterSchema(Schema):
     class Meta:
         unknown = RAISE
 
     status = fields.String(load_default=None, validate=validate.OneOf(
         ["pending", "waiting", "notified", "seated", "completed", "cancelled", "no_show", "active", "finished"]))
+    limit = QueryInteger(load_default=None, validate=validate.Range(min=1, max=500))
+    """A page's size (paging: see waitlist.store.listing)."""
+    cursor = fields.String(load_default=None, validate=validate.Length(min=1, max=300))
 
 
 @cache
