@@ -101,6 +101,7 @@ def start_embedded_worker(rq_connection: object) -> None:
     from rq.timeouts import TimerDeathPenalty
 
     from waitlist.texting.dispatch import QUEUES
+    from workers.scheduler import run_ticks
     from workers.worker import TextWorker
 
     class ThreadWorker(TextWorker):
@@ -114,17 +115,8 @@ def start_embedded_worker(rq_connection: object) -> None:
     threading.Thread(target=worker.work, kwargs={"logging_level": "WARNING"}, daemon=True,
                      name="rq-worker").start()
     scheduler = RQScheduler(queues, connection=rq_connection)  # type: ignore[arg-type]
-
-    def schedule_forever() -> None:
-        while True:
-            try:
-                scheduler.acquire_locks()
-                scheduler.enqueue_scheduled_jobs()
-            except Exception:  # keep the development scheduler alive whatever one tick did
-                log.exception("embedded scheduler tick failed")
-            time.sleep(1)
-
-    threading.Thread(target=schedule_forever, daemon=True, name="rq-scheduler").start()
+    threading.Thread(target=run_ticks, args=(scheduler, set(QUEUES), lambda: True), daemon=True,
+                     name="rq-scheduler").start()
 
 
 def create_demo_restaurant(config: Config, app: object, port: int) -> None:

@@ -13,9 +13,9 @@ them, or queues in another Redis). The outbox entry is written by the same scrip
 A relay that dies between its claim and its clear leaves the texts leased: another relay queues them
 when the lease ends. The send job claims its message before sending, so a text queued twice is sent once.
 
-A send job can also be lost after the relay queued it: a worker killed with ``kill -9`` leaves its
-scheduler child holding the parent's Redis socket with a blocking pop on the queue, so Redis hands it
-a job that nobody runs, and RQ drops the job at its ttl. So every relayed text also sits in its
+A send job can also be lost after the relay queued it (a consumer that popped it and died; RQ's own
+forked scheduler used to do that after ``kill -9`` of its worker, see workers.scheduler), and RQ drops
+the job at its ttl. So every relayed text also sits in its
 restaurant's unsent index until it gets a SID or a final status, and every ``LOST_SWEEP_SECONDS`` a
 relay looks at the texts there older than ``LOST_AFTER_SECONDS`` whose send job is no longer live in
 RQ: it puts them back in the outbox (their send is queued again; the claim keeps them sent once, and

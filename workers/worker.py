@@ -10,17 +10,21 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from multiprocessing.process import BaseProcess
 from typing import Any, TypeVar
 
 import redis.exceptions
 from rq import Queue, SimpleWorker
-from rq.defaults import DEFAULT_WORKER_TTL
+from rq.defaults import DEFAULT_LOGGING_DATE_FORMAT, DEFAULT_LOGGING_FORMAT, DEFAULT_WORKER_TTL
 from rq.job import Job
+from rq.scheduler import RQScheduler
+from rq.worker import DequeueStrategy
 
 import workers.jobs  # noqa: F401  (preload: the first job should not pay for importing twilio)
 from waitlist.texting.dispatch import RQDispatcher
 from workers.context import current
 from workers.relay import OutboxRelay
+from workers.scheduler import start_scheduler_process, stop_scheduler_process, tick
 
 ABANDONED_AFTER_SECONDS = 10
 """How long past its timeout a job's entry in RQ's StartedJobRegistry lives.
@@ -59,11 +63,28 @@ class TextWorker(SimpleWorker):
       worker's job. A send job claims its text before sending and looks it up in Twilio when a claim
       was left by a try that died, so the text still goes out exactly once (workers.jobs).
 
-    The scheduler child dies on a Redis error of its own (RQ's ``RQScheduler.work`` has no retry), but
-    ``run_maintenance_tasks`` restarts it once Redis is back: its locks name this worker, so it takes
-    them again at once. The outbox relay thread retries on its own (workers.relay). A stop request
-    (SIGTERM) during an outage is honoured: the wait gives up and RQ quits as asked.
+    ``--with-scheduler`` runs RQ's scheduler in a spawned process of ours instead of RQ's fork, which
+    inherited the worker's sockets (workers.scheduler); it rides out Redis by itself, and
+    ``run_maintenance_tasks`` starts it again if it died. The outbox relay thread retries on its own
+    (workers.relay). A stop request (SIGTERM) during an outage is honoured: the wait gives up and RQ
+    quits as asked.
     """
+
+    scheduler_process: BaseProcess | None = None
+
+    def work(self, burst: bool = False, logging_level: str | None = None,
+             date_format: str = DEFAULT_LOGGING_DATE_FORMAT, log_format: str = DEFAULT_LOGGING_FORMAT,
+             max_jobs: int | None = None, max_idle_time: int | None = None, with_scheduler: bool = False,
+             dequeue_strategy: DequeueStrategy = DequeueStrategy.DEFAULT) -> bool:
+        """RQ's loop, with our scheduler process in place of RQ's forked one (see the class)."""
+        self.runs_scheduler = with_scheduler and not burst
+        if with_scheduler and burst:  # a burst moves what is due once, in this process
+            names = set(self.queue_names())
+            scheduler = RQScheduler(list(names), connection=self.connection)
+            tick(scheduler, names)
+            scheduler.release_locks()
+        return super().work(burst, logging_level, date_format, log_format, max_jobs, max_idle_time,
+                            with_scheduler=False, dequeue_strategy=dequeue_strategy)
 
     def bootstrap(self, *args: Any, **kwargs: Any) -> None:
         """Booking is idempotent (one job id per time slot), and relays claim before they queue, so
@@ -75,6 +96,12 @@ class TextWorker(SimpleWorker):
         live_sends = dispatcher.live_sends if isinstance(dispatcher, RQDispatcher) else None
         self.relay_thread, self.relay_stop = OutboxRelay(waitlist.messages, waitlist.store, dispatcher,
                                                          live_sends=live_sends).start()
+        if getattr(self, "runs_scheduler", False):
+            self.scheduler_process = start_scheduler_process(self.queue_names(), self.connection)
+
+    def teardown(self) -> None:
+        stop_scheduler_process(self.scheduler_process)
+        super().teardown()
 
     def execute_job(self, job: Job, queue: Queue) -> None:
         try:
@@ -94,6 +121,11 @@ class TextWorker(SimpleWorker):
         self._ride_out(lambda: super(TextWorker, self).check_for_suspension(burst))
 
     def run_maintenance_tasks(self) -> None:
+        process = self.scheduler_process
+        if process is not None and not process.is_alive() and not self._stop_requested:
+            self.log.warning("Worker %s: scheduler process ended (exit code %s); starting another",
+                             self.name, process.exitcode)
+            self.scheduler_process = start_scheduler_process(self.queue_names(), self.connection)
         self._ride_out(super().run_maintenance_tasks)
 
     def _ride_out(self, step: Callable[[], T]) -> T:
