@@ -22,6 +22,9 @@ from waitlist.store.connections import embedded_pair, redis_answers
 
 DEV_ADMIN_TOKEN = "dev-admin-token"
 DEMO_SLUG = "demo"
+WORKER_RESTART_FIRST_SECONDS = 1.0
+WORKER_RESTART_MOST_SECONDS = 30.0
+"""A worker that exits is started again, waiting longer each time (a crash loop costs little)."""
 log = logging.getLogger("waitlist.dev")
 
 
@@ -54,19 +57,27 @@ def redacted(url: str) -> str:
 
 
 def run_processes(config: Config, port: int) -> int:
-    """The Procfile's web and worker processes, stopped together."""
+    """The Procfile's web and worker processes: a worker that exits is started again; a stop stops both."""
     create_demo_restaurant(config, None, port)
     bin_dir = os.path.dirname(sys.executable)
     web = subprocess.Popen([os.path.join(bin_dir, "gunicorn"), "wsgi:app", "--config", "python:config.gunicorn",
                             "-b", f"127.0.0.1:{port}"])  # the Procfile's web command
-    worker = subprocess.Popen([os.path.join(bin_dir, "rq"), "worker", "--with-scheduler",
-                               "-w", "workers.worker.TextWorker", "--maintenance-interval", "30",
-                               "--worker-ttl", "45", "--url",
-                               config.rq_redis_url or config.redis_url or "redis://127.0.0.1:6379/0",
-                               "texts", "timers"])
+    worker_command = [os.path.join(bin_dir, "rq"), "worker", "--with-scheduler",
+                      "-w", "workers.worker.TextWorker", "--maintenance-interval", "30",
+                      "--worker-ttl", "45", "--url",
+                      config.rq_redis_url or config.redis_url or "redis://127.0.0.1:6379/0",
+                      "texts", "timers"]
+    worker = subprocess.Popen(worker_command)
+    restart_delay = WORKER_RESTART_FIRST_SECONDS
     try:
-        while web.poll() is None and worker.poll() is None:
+        while web.poll() is None:
             time.sleep(0.5)
+            if worker.poll() is not None:  # as a platform restarts a crashed Procfile process
+                print(f"waitlist: the worker exited ({worker.returncode}); restarting it in {restart_delay:.0f} s",
+                      file=sys.stderr, flush=True)
+                time.sleep(restart_delay)
+                restart_delay = min(restart_delay * 2, WORKER_RESTART_MOST_SECONDS)
+                worker = subprocess.Popen(worker_command)
     except KeyboardInterrupt:
         pass
     finally:

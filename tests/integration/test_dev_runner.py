@@ -164,3 +164,31 @@ def test_a_redis_url_that_does_not_answer_is_a_clear_error_not_a_traceback(
     runner = start_runner(["-m", "waitlist"], runner_env(REDIS_URL=f"redis://127.0.0.1:{free_ports(1)[0]}/0"))
     code, output = runner.exit_and_output()
     assert code == 1 and "nothing answers" in output and "Traceback" not in output, output
+
+
+def test_a_worker_that_dies_is_started_again_and_texts_keep_going(
+        start_runner: Callable[..., Runner], real_redis: Any) -> None:
+    """As a platform restarts a crashed Procfile process, the runner starts a killed worker again."""
+    runner = start_runner(["-m", "waitlist"], runner_env(REDIS_URL=redis_test_url()))
+    key = runner.wait_for_line(r"staff key (\S+)").group(1)
+    worker = eventually(lambda: rq_worker_child(runner.process.pid), 60, "the runner's rq worker")
+    os.kill(worker, signal.SIGKILL)
+    runner.wait_for_line(r"the worker exited \(-9\); restarting it")
+    assert eventually(lambda: rq_worker_child(runner.process.pid), 60, "a new rq worker") != worker
+    text = add_demo_party_and_read_its_text(runner, key)
+    assert "Demo Noodle Bar" in text["body"]
+    assert runner.stop() == 0
+
+
+def rq_worker_child(parent: int) -> int | None:
+    """The pid of ``parent``'s child running ``rq worker``, if any."""
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rpartition(")")[2].split()[1])
+                command = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if ppid == parent and b"rq\x00worker" in command:
+                return int(entry.name)
+    return None
