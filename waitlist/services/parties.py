@@ -178,6 +178,10 @@ class Parties(TextsOut):
         finished = self.store.finished_parties(restaurant.slug, self.start_of_today(restaurant))
         return [p for p in finished if status == "finished" or p.status.value == status]
 
+    def list_rows(self, restaurant: Restaurant, party_ids: list[str]) -> listing.Rows:
+        """The parties a live tablet was told changed, each where it stands now, and the list's counts."""
+        return self.store.rows(restaurant.slug, party_ids, self.start_of_today(restaurant))
+
     def list_page(self, restaurant: Restaurant, status: str | None = None, cursor: str | None = None,
                   limit: int | None = None) -> tuple[list[Party], str | None]:
         """One page of ``list_parties`` and the cursor of the next (None at the end); neither a cursor nor

@@ -324,6 +324,10 @@ class Store:
     def finished_parties(self, slug: str, since: float) -> list[Party]:
         return listing.read_all(self._run, slug, "finished", since)
 
+    def rows(self, slug: str, party_ids: list[str], finished_since: float) -> listing.Rows:
+        """Some parties, where each stands, and the list's counts: what a live tablet patches."""
+        return listing.read_rows(self.redis, slug, party_ids, finished_since)
+
     def parties_page(self, slug: str, kind: str, after: listing.Cursor | None, count: int,
                      since: float | None = None, keep: Callable[[Party], bool] = lambda party: True) -> listing.Page:
         """Up to ``count`` parties of a ``kind`` list (listing.SECTIONS) after the cursor ``after``."""

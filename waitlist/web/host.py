@@ -7,8 +7,9 @@ CSRF token. Forms work on their own (redirect back); host.js submits them with f
 """
 from __future__ import annotations
 
+import re
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, jsonify, render_template, request, session, url_for
 from marshmallow import Schema, validate
@@ -19,6 +20,9 @@ from waitlist.services.waitlist import HOST_ACTIONS
 from waitlist.web import limits, live, page_models, schemas
 from waitlist.web.forms import back_to, check_csrf, form_values, from_script, no_content
 from waitlist.web.http import get_waitlist
+
+if TYPE_CHECKING:
+    from waitlist.store.listing import Rows
 
 bp = Blueprint("host", __name__, url_prefix="/host/<slug>")
 
@@ -142,6 +146,48 @@ def page(slug: str) -> Any:
 @bp.get("/list")
 def list_fragment(slug: str) -> Any:
     return render_list(staff(slug))
+
+
+ROWS_MAX = 50
+"""Parties one rows read may name: a tablet told of more re-reads the whole list."""
+ROW_ID = re.compile(r"[A-Za-z0-9_-]{1,64}\Z")
+SECTION_LISTS = {"waiting": "waiting", "notified": "called", "pending": "pending", "finished": "finished"}
+"""The list a section's rows sit in on the page (_host_list.html: ol.parties.<name>, #finished ul)."""
+
+
+def row_ids() -> list[str]:
+    """The ``ids`` query: party ids, comma-separated, at most listing.ROWS_MAX; else a 400."""
+    ids = list(dict.fromkeys(i for i in request.args.get("ids", "").split(",") if i))
+    if not ids or len(ids) > ROWS_MAX or not all(ROW_ID.match(i) for i in ids):
+        raise InvalidInput("some fields are not valid",
+                           fields={"ids": [f"1 to {ROWS_MAX} party ids, separated by commas"]})
+    return ids
+
+
+def render_rows(restaurant: Restaurant, rows: Rows, now: float) -> dict[str, Any]:
+    """Each party's row as the whole list would render it, and where it goes: its list and its index
+    there; ``gone`` when it is on neither the list nor today's finished parties."""
+    out = []
+    for pid, placed in rows.placed.items():
+        html = ""
+        if placed.party is not None and placed.section == "finished":
+            html = render_template("_host_one_row.html", finished=True, restaurant=restaurant,
+                                   item=page_models.finished_row(restaurant, placed.party, now))
+        elif placed.party is not None and placed.section != "gone":
+            html = render_template("_host_one_row.html", finished=False, restaurant=restaurant, presets=QUOTE_PRESETS,
+                                   item=page_models.host_row(restaurant, placed.party, now))
+        out.append({"id": pid, "list": SECTION_LISTS.get(placed.section, "gone"), "index": placed.index,
+                    "html": html})
+    return {"rows": out, "counts": {SECTION_LISTS[name]: n for name, n in rows.counts.items()}}
+
+
+@bp.get("/rows")
+def rows(slug: str) -> Any:
+    """Only the rows of the parties a live event named, each where it stands now, so a tablet patches
+    its list instead of fetching and rendering all of it on every change."""
+    restaurant = staff(slug)
+    waitlist = get_waitlist()
+    return jsonify(render_rows(restaurant, waitlist.list_rows(restaurant, row_ids()), waitlist.clock()))
 
 
 @bp.get("/events")

@@ -237,9 +237,8 @@ def over_quote(party: Party, now: float) -> bool:
     return (now - since) / 60 > party.quote_minutes
 
 
-def host_list(waitlist: Waitlist, restaurant: Restaurant) -> HostList:
-    now = waitlist.clock()
-    rows = [HostRow(
+def host_row(restaurant: Restaurant, p: Party, now: float) -> HostRow:
+    return HostRow(
         id=p.id, position=p.position, name=p.name, party_size=p.party_size, notes=p.notes, seating=p.seating,
         language=p.language or "", status=p.status.value, waited=int(p.waited_minutes(now)),
         quoted=p.quote_minutes, held_until=clock_text(restaurant, p.hold_until) if p.hold_until else "",
@@ -248,13 +247,20 @@ def host_list(waitlist: Waitlist, restaurant: Restaurant) -> HostList:
         needs_checkin=p.remote and "checked_in" not in p.flags and p.status.value != "pending",
         quote_overridden=p.quote_source == QUOTE_BY_HOST, undoable=may_undo(p, now, UNDO_WINDOW_SECONDS),
         over=over_quote(p, now))
-        for p in waitlist.list_parties(restaurant)]
-    finished = [FinishedRow(
+
+
+def finished_row(restaurant: Restaurant, p: Party, now: float) -> FinishedRow:
+    return FinishedRow(
         id=p.id, name=p.name, party_size=p.party_size, status=p.status.value.replace("_", "-"),
-        at=clock_text(restaurant, p.finished_at or p.seated_at),
-        undoable=may_undo(p, now, UNDO_WINDOW_SECONDS))
-        for p in sorted(waitlist.list_parties(restaurant, "finished"),
-                        key=lambda p: p.finished_at or p.seated_at or 0, reverse=True)]
+        at=clock_text(restaurant, p.finished_at or p.seated_at), undoable=may_undo(p, now, UNDO_WINDOW_SECONDS))
+
+
+def host_list(waitlist: Waitlist, restaurant: Restaurant) -> HostList:
+    now = waitlist.clock()
+    rows = [host_row(restaurant, p, now) for p in waitlist.list_parties(restaurant)]
+    finished = [finished_row(restaurant, p, now)
+                for p in sorted(waitlist.list_parties(restaurant, "finished"),
+                                key=lambda p: p.finished_at or p.seated_at or 0, reverse=True)]
     return HostList(rows=rows, finished=finished)
 
 

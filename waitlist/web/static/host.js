@@ -1,4 +1,5 @@
-/* Host stand: forms are submitted with fetch, the list re-renders on every "changed" event. */
+/* Host stand: forms are submitted with fetch. A "changed" event naming parties patches just their rows
+   (fetched from /rows); anything else, or a patch that does not add up, re-reads the whole list. */
 (function () {
   "use strict";
   var body = document.body;
@@ -67,7 +68,139 @@
     toastTimer = setTimeout(function () { toast.hidden = true; }, undoUrl ? 60000 : 4000);
   }
 
-  var refresh = Live.refresher(list, body.dataset.list, signIn);
+  /* --- keeping the list current --- */
+  var MAX_PATCH = 20;  /* more changed parties than this: one whole re-read costs less than the rows */
+  var LISTS = ["called", "waiting", "pending"];
+  var queue = Promise.resolve(), fullQueued = false;
+
+  /* Updates run one after another, so an older answer never lands over a newer one. */
+  function enqueue(task) { queue = queue.then(task, task); return queue; }
+
+  function getting(url, accept) {
+    return fetch(url, {credentials: "same-origin", headers: {"Accept": accept, "X-Requested-With": "fetch"}})
+      .then(function (r) {
+        if (r.status === 401 || r.status === 403) { signIn(); return null; }
+        return r.ok ? r : Promise.reject(new Error(String(r.status)));
+      });
+  }
+
+  /* The whole list again (at most one waiting: it covers every change before it starts). */
+  function refresh() {
+    if (fullQueued) { return queue; }
+    fullQueued = true;
+    return enqueue(function () {
+      fullQueued = false;
+      return getting(body.dataset.list, "text/html")
+        .then(function (r) { return r && r.text(); })
+        .then(function (html) { if (html) { Live.swap(list, html); tick(); } })
+        .catch(function () { /* offline for a moment: the next event or tick retries */ });
+    });
+  }
+
+  function container(name) {
+    return name === "finished" ? list.querySelector("#finished ul") : list.querySelector("ol.parties." + name);
+  }
+
+  function byId(id) {
+    var quoted = window.CSS && CSS.escape ? CSS.escape(id) : id;
+    return list.querySelectorAll('[data-id="' + quoted + '"]');
+  }
+
+  /* Places in line follow the rows' order once rows came or went. */
+  function renumber() {
+    var rows = list.querySelectorAll("ol.parties.waiting > li.party");
+    Array.prototype.forEach.call(rows, function (row, i) {
+      var pos = row.querySelector(".pos");
+      if (!pos) { return; }
+      var label = document.createElement("span");
+      label.className = "sr-only";
+      label.textContent = "Place ";
+      pos.textContent = "";
+      pos.appendChild(label);
+      pos.appendChild(document.createTextNode(String(i + 1)));
+    });
+  }
+
+  function summarize(counts) {
+    var summary = list.querySelector(".summary"), parts = [[counts.waiting, " waiting"]];
+    if (counts.called) { parts.push([counts.called, " called"]); }
+    if (counts.pending) { parts.push([counts.pending, " awaiting confirmation"]); }
+    if (summary) {
+      summary.textContent = "";
+      parts.forEach(function (part, i) {
+        if (i) { summary.appendChild(document.createTextNode(" · ")); }
+        var n = document.createElement("strong");
+        n.textContent = String(part[0]);
+        summary.appendChild(n);
+        summary.appendChild(document.createTextNode(part[1]));
+      });
+    }
+    var finished = list.querySelector(".finished-count");
+    if (finished) { finished.textContent = String(counts.finished); }
+  }
+
+  /* Put each row where the server says it stands; false when the page cannot show it so (its list is
+     not on the page, a list would empty, or the counts disagree): then the whole list is re-read. */
+  function apply(data) {
+    var reopen = [];
+    data.rows.forEach(function (row) {
+      byId(row.id).forEach(function (el) {
+        var menu = el.querySelector("details.menu[open]");
+        if (menu) { reopen.push(menu.id); }
+        el.parentNode.removeChild(el);
+      });
+    });
+    var fits = true;
+    data.rows.slice().sort(function (a, b) { return a.index - b.index; }).forEach(function (row) {
+      if (row.list === "gone") { return; }
+      var into = container(row.list), holder = document.createElement("template");
+      holder.innerHTML = row.html.trim();
+      var el = holder.content.firstElementChild;
+      if (!into || !el) { fits = false; return; }
+      into.insertBefore(el, row.list === "finished" ? into.firstElementChild : into.children[row.index] || null);
+    });
+    LISTS.concat(["finished"]).forEach(function (name) {
+      var into = container(name), shown = into ? into.children.length : 0;
+      if (shown !== data.counts[name] || (into && shown === 0 && name !== "finished")) { fits = false; }
+    });
+    if (!fits) { return false; }
+    reopen.forEach(function (id) { var d = document.getElementById(id); if (d) { d.open = true; } });
+    renumber();
+    summarize(data.counts);
+    tick();
+    return true;
+  }
+
+  /* Just these parties' rows, in one small request. */
+  function patch(ids) {
+    if (!ids.length) { return queue; }
+    if (ids.length > MAX_PATCH || !body.dataset.rows) { return refresh(); }
+    return enqueue(function () {
+      if (fullQueued) { return null; }  /* a whole re-read is on its way */
+      return getting(body.dataset.rows + "?ids=" + ids.map(encodeURIComponent).join(","), "application/json")
+        .then(function (r) { return r && r.json(); })
+        .then(function (data) { if (data && !apply(data)) { fullQueued = false; return refresh(); } })
+        .catch(function () { return refresh(); });
+    });
+  }
+
+  /* A staff stream's "changed" carries {"id", "parties": [...]} or {"all": true}; an older server sent
+     only an id, and the polling fallback sends {"all": true}: those re-read the whole list. */
+  function changed(event) {
+    var data = null;
+    try { data = JSON.parse(event.data); } catch (e) { data = null; }
+    if (data && typeof data === "object" && !data.all && Array.isArray(data.parties)) {
+      patch(data.parties.filter(function (id) { return typeof id === "string" && id; }));
+    } else {
+      refresh();
+    }
+  }
+
+  /* After one of this tablet's own actions: its party's row, or everything when it is not known. */
+  function changedParty(url) {
+    var found = /\/parties\/([A-Za-z0-9_-]+)\//.exec(url || "");
+    return found ? patch([found[1]]) : refresh();
+  }
 
   /* A called party's hold counts down from the seconds left when the list was rendered (the tablet's
      clock may be off; without script the row shows the time the hold ends). */
@@ -112,7 +245,7 @@
       .then(function (html) { drawerBody.innerHTML = html; drawerBody.scrollTop = drawerBody.scrollHeight; });
   }
 
-  Live.listen(body.dataset.events, function () { refresh(); if (!drawer.hidden) { loadChat(); } });
+  Live.listen(body.dataset.events, function (event) { changed(event); if (!drawer.hidden) { loadChat(); } });
   setInterval(refresh, 30000);  /* minutes waited move on even when nothing happens */
 
   /* --- adding a party --- */
@@ -158,7 +291,7 @@
         countNotes();
         addForm.elements.name.focus();
         say("Added " + name + ".");
-        refresh();
+        result.response.json().then(function (added) { patch([added.id]); }, refresh);
       } else if (result.status !== 401) {
         showErrors(addForm, result.data);
       }
@@ -185,7 +318,7 @@
         } else if (action === "quote") {
           say("Quote for " + name + ": " + submitter.value + " min.");
         }
-        refresh();
+        changedParty(form.action);
       } else if (result.status !== 401) {
         say(result.data.message);
         refresh();
@@ -222,7 +355,7 @@
     event.preventDefault();
     clearErrors(editForm);
     post(editForm.action, editForm).then(function (result) {
-      if (result.ok) { editDialog.close(); refresh(); } else if (result.status !== 401) { showErrors(editForm, result.data); }
+      if (result.ok) { editDialog.close(); changedParty(editForm.action); } else if (result.status !== 401) { showErrors(editForm, result.data); }
     });
   });
   editDialog.querySelector("[data-close]").addEventListener("click", function () { editDialog.close(); });
