@@ -11,7 +11,7 @@ import threading
 from typing import Any
 from urllib.parse import urlparse
 
-from redis import Redis
+from redis import BlockingConnectionPool, Redis
 from redis.backoff import ExponentialBackoff
 from redis.cluster import RedisCluster
 from redis.exceptions import (
@@ -46,41 +46,59 @@ CLIENT_OPTIONS: dict[str, Any] = {
 }
 
 
+MAX_CONNECTIONS = 256
+"""Connections one web process's client holds at most (redis-py 8 would refuse past 100). Under gevent a
+burst of requests (thousands of live pages reconnecting after a deploy) can all reach Redis at once;
+past this they wait their turn for up to POOL_WAIT_SECONDS, then answer 503 with Retry-After."""
+POOL_WAIT_SECONDS = 2.0
+
+
 class ThreadConnectionRedis(Redis):
-    """A client whose commands go over a connection of the calling thread's own, held for the thread's
-    life, instead of one checked out of the pool and back for every command.
+    """A client whose commands go over a single-connection client held by the calling thread for the
+    whole request, instead of a connection checked out of the pool and back for every command.
 
     redis-py 8's checkout and return cost about a third of a command's client-side CPU (observability
     hooks, a deprecated-argument check and a poll of the socket for stray data): some 35 us of an
     add's two scripts (bench/add_cost.py). A thread's connection is redis-py's own single-connection
     client on this client's pool, so a dropped connection reconnects and retries as before, and
     pipelines, transactions and pub/sub, which take connections of their own from the pool, are
-    unchanged. A gthread worker holds one connection per thread, as its busiest moment would check
-    out anyway. A forked child (an RQ work horse, a preloaded gunicorn worker) never uses its
-    parent's socket: it makes its own.
+    unchanged. At the end of each request (app.py's teardown) the client goes to a list of spares for
+    the next request of any thread: under gevent a "thread" is a connection's greenlet, and an idle
+    kept-alive connection or an open live page must not hold a Redis connection. A forked child (an
+    RQ work horse, a preloaded gunicorn worker) never uses its parent's socket: it makes its own.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._threads = threading.local()
+        self._spares: list[Redis] = []
+        self._spares_pid = os.getpid()
 
     def execute_command(self, *args: Any, **options: Any) -> Any:
         return self._thread_client().execute_command(*args, **options)
 
     def release_thread_connection(self) -> None:
-        """Give the calling thread's connection back to the pool (an open live page, which is a greenlet
-        under gevent, must not hold one while it waits); its next command takes one again."""
-        client = getattr(self._threads, "client", None)
-        if client is not None and getattr(self._threads, "pid", None) == os.getpid():
-            del self._threads.client, self._threads.pid
-            client.close()
+        """The calling thread's client (and its connection) to the spares: the request is over."""
+        own = self._threads
+        client = getattr(own, "client", None)
+        if client is not None:
+            del own.client
+            if own.pid == os.getpid() == self._spares_pid:
+                self._spares.append(client)
 
     def _thread_client(self) -> Redis:
         own = self._threads
-        if getattr(own, "pid", None) != os.getpid():  # not self.client(): that would be another of this class
-            own.client = Redis(connection_pool=self.connection_pool, single_connection_client=True)
-            own.pid = os.getpid()
-        return own.client  # type: ignore[no-any-return]
+        client: Redis | None = getattr(own, "client", None)
+        if client is not None and own.pid == os.getpid():
+            return client
+        if self._spares_pid != os.getpid():  # a forked child: the parent's spares hold the parent's sockets
+            self._spares, self._spares_pid = [], os.getpid()
+        try:
+            client = self._spares.pop()
+        except IndexError:  # not self.client(): that would be another of this class
+            client = Redis(connection_pool=self.connection_pool, single_connection_client=True)
+        own.client, own.pid = client, os.getpid()
+        return client
 
 
 def is_cluster_url(url: str) -> bool:
@@ -94,7 +112,21 @@ def waitlist_redis(url: str | None, cluster: bool = False) -> Redis:
         plain = url.replace("+cluster", "", 1)
         return RedisCluster.from_url(plain, decode_responses=True, socket_timeout=2.0,  # type: ignore[return-value]
                                      socket_connect_timeout=1.0)
-    return ThreadConnectionRedis.from_url(url, decode_responses=True, retry=fail_fast_retry(), **CLIENT_OPTIONS)
+    pool = BlockingConnectionPool.from_url(url, decode_responses=True, retry=fail_fast_retry(),
+                                           timeout=POOL_WAIT_SECONDS, max_connections=MAX_CONNECTIONS,
+                                           **CLIENT_OPTIONS)
+    client = ThreadConnectionRedis(connection_pool=pool)
+    client.auto_close_connection_pool = True
+    return client
+
+
+def waiting_pool_options(url: str) -> dict[str, Any]:
+    """Options for another library's Redis client (the rate limiter's) on ``url``: a pool that waits for
+    a free connection, as the waitlist's does, instead of refusing past redis-py's 100."""
+    if urlparse(url).scheme not in ("redis", "rediss"):
+        return {}
+    return {"connection_pool": BlockingConnectionPool.from_url(url, max_connections=MAX_CONNECTIONS,
+                                                               timeout=POOL_WAIT_SECONDS, **CLIENT_OPTIONS)}
 
 
 def rq_redis(url: str | None) -> Redis:

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from redis import ConnectionPool, Redis
+from redis import BlockingConnectionPool, ConnectionPool, Redis
 
 from waitlist.store.connections import ThreadConnectionRedis
 from waitlist.store.keys import events_key
 
 LONG_BLOCK_SECONDS = 15.0
 """How long one read may block on a client of our own: a live page's heartbeat interval."""
+READER_CONNECTIONS = 10_000
+"""One per restaurant with an open page in this process (waitlist/web/fanout.py), each blocking in XREAD."""
 READ_COUNT = 500
 """Entries one read returns at most; a reader that falls behind catches up over a few reads."""
 SHORT_BLOCK_SECONDS = 1.0
@@ -52,9 +54,10 @@ def _blocking_client(redis: Any) -> tuple[Any, float]:
     """A plain client copied into its own pool with a socket timeout longer than its reads block, and
     how long they may block; other clients as they are, with short blocks."""
     pool = getattr(redis, "connection_pool", None)
-    plain = type(redis) in (Redis, ThreadConnectionRedis) and type(pool) is ConnectionPool
+    plain = type(redis) in (Redis, ThreadConnectionRedis) and type(pool) in (ConnectionPool, BlockingConnectionPool)
     if not plain:
         return redis, SHORT_BLOCK_SECONDS
     kwargs = {**pool.connection_kwargs, "socket_timeout": LONG_BLOCK_SECONDS + 5.0}  # type: ignore[union-attr]
-    copy = ConnectionPool(connection_class=pool.connection_class, **kwargs)  # type: ignore[union-attr]
+    copy = ConnectionPool(connection_class=pool.connection_class, max_connections=READER_CONNECTIONS,  # type: ignore[union-attr]
+                          **kwargs)
     return Redis(connection_pool=copy), LONG_BLOCK_SECONDS

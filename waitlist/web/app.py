@@ -14,8 +14,8 @@ from waitlist.services.waitlist import Waitlist
 from waitlist.store import DevOutbox, MessageStore, StatsStore, Store, keys
 from waitlist.store.connections import rq_redis, waitlist_redis
 from waitlist.store.events import EventFeed
-from waitlist.web.fanout import Caps, Hub
 from waitlist.texting.dispatch import Dispatcher, RQDispatcher
+from waitlist.web.fanout import Caps, Hub
 from waitlist.web.http import MAX_BODY_BYTES, BoundedRequest, FastJSONProvider, register_error_handlers
 
 
@@ -36,6 +36,9 @@ def create_app(config: Config | None = None, redis: Any = None, rq_connection: A
         dispatcher = RQDispatcher(connection, config)
     extra = {"clock": clock} if clock is not None else {}
     app.extensions["redis"] = redis
+    release = getattr(redis, "release_thread_connection", None)
+    if release is not None:  # no request holds a Redis connection past its end (store/connections.py)
+        app.teardown_request(lambda _exc: release())
     app.extensions["dispatcher"] = dispatcher
     waitlist = Waitlist(Store(redis), MessageStore(redis), dispatcher, config, **extra)
     app.extensions["waitlist"] = waitlist  # the services, built once: views call them and nothing else
@@ -52,10 +55,9 @@ def create_app(config: Config | None = None, redis: Any = None, rq_connection: A
                                 x_proto=config.trust_proxy_hops, x_host=config.trust_proxy_hops)
 
     register_error_handlers(app)
-    from waitlist.web import api, cli, dev, host, join, limits, metrics, openapi, owner, pages, tables, webhooks
+    from waitlist.web import api, cli, dev, host, join, limits, metrics, openapi, owner, pages, webhooks
 
     app.register_blueprint(api.bp)
-    app.register_blueprint(tables.bp)  # named tables: the floor, states, next, clear, block
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(metrics.bp)
     app.register_blueprint(openapi.bp)  # GET /api/v1/openapi.json

@@ -20,6 +20,7 @@ from limits import RateLimitItem, parse_many
 
 from config import Config
 from waitlist.domain.errors import Forbidden, Unauthorized, WaitlistError
+from waitlist.store.connections import waiting_pool_options
 from waitlist.web.http import bearer_token, domain_error_response, error_response
 
 log = logging.getLogger(__name__)
@@ -144,7 +145,8 @@ def init_app(app: Flask, config: Config, embedded: bool, key_prefix: str) -> Lim
     ``key_prefix`` starts every counter's key; the app factory takes it from the store's key builders."""
     # X-RateLimit-* headers would cost two more Redis round trips per request; a 429 still says
     # when to come back (Retry-After, set below).
-    limiter = Limiter(key_func=get_remote_address, storage_uri=storage_uri(config, embedded),
+    uri = storage_uri(config, embedded)
+    limiter = Limiter(key_func=get_remote_address, storage_uri=uri, storage_options=waiting_pool_options(uri),
                       headers_enabled=False, swallow_errors=True, enabled=config.rate_limits_enabled,
                       strategy="fixed-window", key_prefix=key_prefix)
     limiter.init_app(app)
