@@ -84,17 +84,18 @@
       });
   }
 
+  function readWhole() {
+    return getting(body.dataset.list, "text/html")
+      .then(function (r) { return r && r.text(); })
+      .then(function (html) { if (html) { Live.swap(list, html); tick(); } })
+      .catch(function () { /* offline for a moment: the next event or tick retries */ });
+  }
+
   /* The whole list again (at most one waiting: it covers every change before it starts). */
   function refresh() {
     if (fullQueued) { return queue; }
     fullQueued = true;
-    return enqueue(function () {
-      fullQueued = false;
-      return getting(body.dataset.list, "text/html")
-        .then(function (r) { return r && r.text(); })
-        .then(function (html) { if (html) { Live.swap(list, html); tick(); } })
-        .catch(function () { /* offline for a moment: the next event or tick retries */ });
-    });
+    return enqueue(function () { fullQueued = false; return readWhole(); });
   }
 
   function container(name) {
@@ -179,8 +180,8 @@
       if (fullQueued) { return null; }  /* a whole re-read is on its way */
       return getting(body.dataset.rows + "?ids=" + ids.map(encodeURIComponent).join(","), "application/json")
         .then(function (r) { return r && r.json(); })
-        .then(function (data) { if (data && !apply(data)) { fullQueued = false; return refresh(); } })
-        .catch(function () { return refresh(); });
+        .then(function (data) { if (data && !apply(data)) { return readWhole(); } })
+        .catch(readWhole);
     });
   }
 
