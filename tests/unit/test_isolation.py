@@ -50,6 +50,9 @@ def tenants(app: Flask, client: FlaskClient) -> Tenants:
     b = create_restaurant(client, slug=B_SLUG, name="Taco Stand", sms_from="+14155550101")
     a_party = add_party(client, auth(a["api_key"]), name=A_NAME, phone=A_PHONE, notes=A_NOTES)
     b_party = add_party(client, auth(b["api_key"]), slug=B_SLUG, name=B_NAME, phone=B_PHONE)
+    for slug, key in ((A_SLUG, a["api_key"]), (B_SLUG, b["api_key"])):  # both name a table "12"
+        floor = {"tables": [{"name": "12", "seats": 4}]}
+        assert client.put(f"/api/v1/restaurants/{slug}/tables", json=floor, headers=auth(key)).status_code == 200
     return Tenants(a["api_key"], b["api_key"], a_party, b_party)
 
 
@@ -80,11 +83,11 @@ def requests_for(app: Flask, rule: Rule, values: dict[str, str]) -> Iterator[tup
 
 
 def a_values(tenants: Tenants) -> dict[str, str]:
-    return {"slug": A_SLUG, "party_id": tenants.a_party["id"], "token": guest_token(tenants.a_party)}
+    return {"slug": A_SLUG, "party_id": tenants.a_party["id"], "token": guest_token(tenants.a_party), "name": "12"}
 
 
 def b_values(tenants: Tenants) -> dict[str, str]:
-    return {"slug": B_SLUG, "party_id": tenants.b_party["id"], "token": guest_token(tenants.b_party)}
+    return {"slug": B_SLUG, "party_id": tenants.b_party["id"], "token": guest_token(tenants.b_party), "name": "12"}
 
 
 def text_of(response: Any) -> str:
@@ -100,7 +103,8 @@ def test_the_enumeration_finds_every_staff_route_we_know_of(app: Flask) -> None:
     api = {rule.endpoint for rule in staff_api_rules(app)}
     pages = {rule.endpoint for rule in staff_page_rules(app)}
     assert {"api.show_restaurant", "api.update_settings", "api.list_parties", "api.host_action", "api.send_message",
-            "api.conversation", "api.move_party", "api.pause", "api.resume", "api.update_party"} <= api
+            "api.conversation", "api.move_party", "api.pause", "api.resume", "api.update_party",
+            "tables.list_tables", "tables.replace_tables", "tables.next_for_table", "tables.act_on_table"} <= api
     assert {"host.page", "host.list_fragment", "host.events", "host.add_party", "host.act",
             "host.conversation"} <= pages
     assert "api.estimate" not in api

@@ -102,3 +102,38 @@ class StoreUnavailable(WaitlistError):
     code = "store_unavailable"
     status = 503
     retry_after = 1
+
+
+class TableNotFound(WaitlistError):
+    """No table by that name on the restaurant's floor."""
+
+    code = "table_not_found"
+    status = 404
+
+
+class TableTaken(WaitlistError):
+    """The table is held for or occupied by another party (``extra``: table, party_id); or, for a floor
+    change, it is held or occupied and cannot be removed or renamed yet."""
+
+    code = "table_taken"
+    status = 409
+
+
+class TableBlocked(TableTaken):
+    """The host blocked the table: unblock it first."""
+
+    code = "table_blocked"
+
+
+class TablesNotJoinable(WaitlistError):
+    """The tables named for one party cannot be pushed together (joins_with does not connect them)."""
+
+    code = "tables_not_joinable"
+    status = 409
+
+
+class PartyTooBig(WaitlistError):
+    """The tables named for a party seat fewer than the party."""
+
+    code = "party_too_big"
+    status = 409

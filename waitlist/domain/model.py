@@ -143,6 +143,8 @@ class Settings:
     join_hours: dict[str, list[list[str]]] | None = None
     paused: bool = False
     pause_message: str = ""
+    clearing_minutes: float = 0.0
+    """How long a cleared table stays ``clearing`` before it is free (named tables only)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -161,6 +163,7 @@ class Settings:
             "join_hours": self.join_hours,
             "paused": self.paused,
             "pause_message": self.pause_message,
+            "clearing_minutes": self.clearing_minutes,
         }
 
     @classmethod
@@ -190,6 +193,9 @@ class Restaurant:
     created_at: float = 0.0
     settings: Settings = field(default_factory=Settings)
     code: str = ""
+    floor: str = ""
+    """The named tables as stored (JSON); waitlist.domain.tables reads it. '' while the restaurant
+    describes its tables by count (settings.tables)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -235,6 +241,10 @@ class Party:
     position: int | None = None
     remote: bool = False
     tags: list[str] = field(default_factory=list)
+    tables: list[str] = field(default_factory=list)
+    """The named tables the party holds (called) or sits at (seated, and after it left them)."""
+    no_table_fits: bool = False
+    """No table of the floor, alone or pushed together, seats this party (set by the use cases)."""
 
     @property
     def quote_overridden(self) -> bool:
@@ -270,6 +280,8 @@ class Party:
             "flags": sorted(self.flags),
             "remote": self.remote,
             "tags": self.tags,
+            "tables": self.tables,
+            "no_table_fits": self.no_table_fits,
         }
 
 

@@ -26,6 +26,23 @@ class HourHistory:
 
 
 @dataclass(frozen=True)
+class SnapshotTable:
+    """A named table as the estimator sees it (waitlist.domain.tables owns the rules; this package
+    imports nothing of ours, so the snapshot carries plain values)."""
+
+    name: str
+    seats: int
+    joins_with: tuple[str, ...] = ()
+    state: str = "free"
+    """As stored: "free", "held" (a called party is coming), "occupied", "blocked", or "clearing": cleared
+    at ``since``, which lasts the restaurant's settings.clearing_minutes and is free after that."""
+    party_id: str = ""
+    """The party holding or occupying it."""
+    since: float | None = None
+    """When the state began (None: free since before anything was recorded)."""
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """What the estimator may look at: the line as it stands plus bounded recent history."""
 
@@ -38,3 +55,6 @@ class Snapshot:
     history: Mapping[int, HourHistory] = field(default_factory=dict)
     """The restaurant's hours of the week (0-167, from Thursday 00:00 UTC: epoch hours mod 168) that
     hold any history."""
+    tables: tuple[SnapshotTable, ...] = ()
+    """The named tables with their live states, in the floor's order; () while the restaurant describes
+    its tables by count (settings.tables), in which case the estimator works as before."""

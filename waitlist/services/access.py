@@ -30,6 +30,7 @@ from waitlist.domain.errors import (
 )
 from waitlist.domain.model import CODE_LENGTH, Party, Restaurant, Settings, open_now, validate_settings_patch
 from waitlist.domain.phones import mask_phone, normalize_phone, phone_digest
+from waitlist.domain.tables import table_counts
 from waitlist.estimate.estimator import Estimate, Snapshot, estimate_wait, estimate_waits
 from waitlist.store import MessageStore, Store
 from waitlist.texting.dispatch import Dispatcher
@@ -256,12 +257,12 @@ class Access:
 
     def estimate(self, restaurant: Restaurant, party_size: int, position: int | None = None) -> Estimate:
         snapshot = self.store.snapshot(restaurant.slug)
-        return estimate_wait(snapshot, party_size, tables=restaurant.settings.tables, now=self.clock(),
+        return estimate_wait(snapshot, party_size, tables=table_counts(restaurant), now=self.clock(),
                              position=position)
 
     def estimates_by_size(self, restaurant: Restaurant, sizes: Iterable[int]) -> dict[int, Estimate]:
         """The current wait for several party sizes from one snapshot (join page, lobby screen)."""
-        return estimate_waits(self.store.snapshot(restaurant.slug), sizes, tables=restaurant.settings.tables,
+        return estimate_waits(self.store.snapshot(restaurant.slug), sizes, tables=table_counts(restaurant),
                               now=self.clock())
 
     def start_of_today(self, restaurant: Restaurant) -> float:

@@ -5,7 +5,7 @@ refused) and then decides which texts follow from it.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -33,6 +33,7 @@ from waitlist.domain.model import (
     remaining_host_quote,
 )
 from waitlist.domain.phones import mask_phone, normalize_phone
+from waitlist.domain.tables import table_counts
 from waitlist.estimate.estimator import Estimate, Snapshot, estimate_wait
 from waitlist.services.access import log, new_id, new_token
 from waitlist.services.texts_out import TextsOut
@@ -47,6 +48,8 @@ ACTIVE_STATUSES = tuple(sorted(ACTIVE))
 HOST_ACTIONS = ("notify", "seat", "complete", "cancel", "no_show", "check_in", "undo")
 """The host's one-tap actions on a party (``Parties.host_action``), each the use case of that name: the
 API offers them all, the host stand all but ``complete``."""
+TABLE_ACTIONS = ("notify", "seat")
+"""The host actions that take named tables (``{"tables": ["12", "13"]}``)."""
 
 
 @dataclass(frozen=True)
@@ -79,7 +82,7 @@ class Parties(TextsOut):
         if override is not None:
             minutes, low, high = override
         else:
-            quote = estimate_wait(snapshot, party_size, tables=restaurant.settings.tables, now=now)
+            quote = estimate_wait(snapshot, party_size, tables=table_counts(restaurant), now=now)
             minutes, low, high = quote.minutes, quote.low, quote.high
         party = Party(id=new_id(), restaurant=restaurant.slug, name=name, phone=phone, party_size=party_size,
                       notes=notes, seating=seating, language=language, token=new_token(self._ensure_code(restaurant)),
@@ -234,28 +237,31 @@ class Parties(TextsOut):
                     **extra: Any) -> Party:
         result = self.store.transition(
             restaurant.slug, party_id, target, allowed=allowed_from(target), now=self.clock(), actor=actor,
-            almost_ready_position=restaurant.settings.almost_ready_position, **extra)
+            almost_ready_position=restaurant.settings.almost_ready_position,
+            clearing=restaurant.settings.clearing_minutes > 0, **extra)
         log.info("party %s slug=%s party=%s by=%s", target.value, restaurant.slug, party_id, actor)
         self._text_almost_ready(restaurant, result.promoted)
         return self.party(restaurant, party_id)
 
-    def notify(self, restaurant: Restaurant, party_id: str, actor: str = "host") -> Party:
-        """Table ready: text the guest and start the hold timer. A second notify re-sends the text."""
+    def notify(self, restaurant: Restaurant, party_id: str, actor: str = "host", tables: Sequence[str] = ()) -> Party:
+        """Table ready: text the guest and start the hold timer. A second notify re-sends the text.
+        ``tables`` (named, joinable) are held for the party, atomically with the notify."""
         hold_seconds = restaurant.settings.hold_minutes * 60
         hold_until = self.clock() + hold_seconds
-        party = self._transition(restaurant, party_id, Status.NOTIFIED, actor, hold_until=hold_until)
+        party = self._transition(restaurant, party_id, Status.NOTIFIED, actor, hold_until=hold_until, tables=tables)
         self.dispatcher.expire_hold_at(restaurant.slug, party.id, str(party.hold_version), hold_until)
         self.text(restaurant, party, "table_ready",
                   texts.table_ready(self.lang(restaurant, party), restaurant.name, restaurant.settings.hold_minutes))
         return party
 
-    def seat(self, restaurant: Restaurant, party_id: str, actor: str = "host") -> Party:
+    def seat(self, restaurant: Restaurant, party_id: str, actor: str = "host", tables: Sequence[str] = ()) -> Party:
+        """Seat the party at ``tables`` (named, joinable), or at the tables it holds, atomically."""
         if restaurant.settings.require_checkin:
             current = self.party(restaurant, party_id)
             if current.remote and "checked_in" not in current.flags and current.status in ACTIVE_STATUSES:
                 raise InvalidTransition("this remote party has not checked in at the door yet",
                                         current_status=current.status.value)
-        party = self._transition(restaurant, party_id, Status.SEATED, actor)
+        party = self._transition(restaurant, party_id, Status.SEATED, actor, tables=tables)
         if restaurant.settings.feedback:
             delay = restaurant.settings.feedback_delay_minutes * 60
             self.dispatcher.feedback_at(restaurant.slug, party.id, self.clock() + delay)
@@ -273,10 +279,16 @@ class Parties(TextsOut):
     def no_show(self, restaurant: Restaurant, party_id: str, actor: str = "host") -> Party:
         return self._transition(restaurant, party_id, Status.NO_SHOW, actor)
 
-    def host_action(self, restaurant: Restaurant, party_id: str, action: str) -> Party:
-        """One of HOST_ACTIONS by name; each is one atomic state change."""
+    def host_action(self, restaurant: Restaurant, party_id: str, action: str, tables: Sequence[str] = ()) -> Party:
+        """One of HOST_ACTIONS by name; each is one atomic state change. ``tables`` go with a notify or
+        a seat only."""
         if action not in HOST_ACTIONS:
             raise InvalidInput(f"no host action {action!r}")
+        if tables:
+            if action not in TABLE_ACTIONS:
+                raise InvalidInput(f"tables go with {' or '.join(TABLE_ACTIONS)} only",
+                                   fields={"tables": [f"only for {' or '.join(TABLE_ACTIONS)}"]})
+            return getattr(self, action)(restaurant, party_id, tables=tables)  # type: ignore[no-any-return]
         use_case: Callable[[Restaurant, str], Party] = getattr(self, action)
         return use_case(restaurant, party_id)
 

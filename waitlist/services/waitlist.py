@@ -7,6 +7,7 @@ HTTP. Its parts live in three modules, each building on the one before:
     access.py     restaurants, API keys and link codes, settings, the reads every use case starts from
     texts_out.py  recording texts (the outbox), flags, the conversation, feedback
     parties.py    joins, the host's actions on the list, the guest's view and replies
+    tables.py     named tables: the floor, live states, who a table suits, block/unblock/clear
 """
 from __future__ import annotations
 
@@ -27,8 +28,9 @@ from waitlist.services.parties import (  # noqa: F401
     GuestView,
     Parties,
 )
+from waitlist.services.tables import TableChoice, Tables  # noqa: F401
 from waitlist.services.texts_out import CONTACTED_TTL_SECONDS, FEEDBACK_REPLY_SECONDS  # noqa: F401
 
 
-class Waitlist(Parties):
-    """Every use case of the waitlist: restaurants and access, texts out, parties."""
+class Waitlist(Tables, Parties):
+    """Every use case of the waitlist: restaurants and access, texts out, parties, tables."""

@@ -14,7 +14,7 @@ import orjson
 
 from waitlist.domain.model import QUOTE_BY_ESTIMATE, Party, Restaurant, Settings, Status
 from waitlist.estimate.dining import DEFAULT_TABLE_CLASSES
-from waitlist.estimate.snapshot import HourHistory, Snapshot
+from waitlist.estimate.snapshot import HourHistory, Snapshot, SnapshotTable
 
 # --- the estimator's hour-of-week history ------------------------------------------------------------
 # One hash per restaurant (keys.history_key), field "h:<(epoch hour) mod 168>", each holding
@@ -134,6 +134,7 @@ def party_from_hash(slug: str, party_id: str, data: Mapping[str, str], position:
         position=position or None,
         remote=bool(data.get("remote")),
         tags=[t for t in data.get("tags", "").split(",") if t],
+        tables=[t for t in data.get("tables", "").split(",") if t],
     )
 
 
@@ -190,6 +191,7 @@ def restaurant_from_hash(slug: str, data: Mapping[str, str]) -> tuple[Restaurant
         created_at=float(data.get("created_at", "0")),
         settings=settings_from_json(data.get("settings") or "{}"),
         code=data.get("code", ""),
+        floor=data.get("floor", ""),
     )
     return restaurant, data.get("api_key_hash", "")
 
@@ -213,8 +215,10 @@ def restaurant_fields(restaurant: Restaurant, api_key_hash: str) -> dict[str, st
 def snapshot_from_reply(reply: Sequence[Any]) -> Snapshot:
     """The snapshot script's reply (lua/includes/snapshot.lua). A recent list's entry is a
     colon-separated record: a seating "seated_at:size:joined_at", a turn "seated_at:completed_at:size",
-    a drop "left_at:size:joined_at:from:to" (the last two missing in old entries)."""
-    sizes, seatings, turns, drops, notified, history = reply
+    a drop "left_at:size:joined_at:from:to" (the last two missing in old entries). Then the floor's
+    JSON and the table states (lua/includes/tables.lua)."""
+    sizes, seatings, turns, drops, notified, history = reply[:6]
+    floor, states = (reply[6], reply[7]) if len(reply) > 7 else ("", [])
     return Snapshot(
         waiting_sizes=[int(s) for s in sizes.split()],
         notified_sizes=[int(s) for s in notified.split()],
@@ -223,4 +227,26 @@ def snapshot_from_reply(reply: Sequence[Any]) -> Snapshot:
         drops=[(float(a), int(b), float(c), d, e)
                for a, b, c, d, e in ((x.split(":") + [""])[:5] for x in drops)],
         history=history_from_hash(dict(zip(history[0::2], history[1::2]))),
+        tables=snapshot_tables(floor, dict(zip(states[0::2], states[1::2]))),
     )
+
+
+def table_state(raw: str | None) -> tuple[str, str, float | None]:
+    """A table's stored state "state|party|since" as (state, party, since); a table with none is free."""
+    if not raw:
+        return "free", "", None
+    state, party, since = (raw.split("|", 2) + ["", ""])[:3]
+    return state, party, _float(since)
+
+
+def snapshot_tables(floor: str, states: Mapping[str, str]) -> tuple[SnapshotTable, ...]:
+    """The named tables with their stored states, as the estimator reads them ("cleared" reads
+    "clearing", with since = when it was cleared)."""
+    if not floor:
+        return ()
+    out = []
+    for t in json.loads(floor):
+        state, party, since = table_state(states.get(t["name"]))
+        out.append(SnapshotTable(name=t["name"], seats=int(t["seats"]), joins_with=tuple(t.get("joins_with", ())),
+                                 state="clearing" if state == "cleared" else state, party_id=party, since=since))
+    return tuple(out)

@@ -23,6 +23,8 @@ time, never inside a script with tagged keys.
                                        waiting, notified): one HGETALL when the line key below is missing
     wl:{slug}:line              string the sizes of the waiting and notified parties in order, "2 4|6",
                                        as the snapshot reads them (see line_key)
+    wl:{slug}:tables            hash   table name -> its stored state "state|party|since" (held, occupied,
+                                       cleared, blocked, free); the floor itself is the restaurant's "floor"
     wl:{slug}:finished          zset   ids of parties that left the list, score = time (trimmed to 36 h)
     wl:{slug}:events            stream audit trail of every change (trimmed to ~10,000 entries)
     wl:{slug}:seq               string join counter giving queue order
@@ -89,6 +91,7 @@ __all__ = [
     "sizes_key",
     "line_key",
     "finished_key",
+    "table_states_key",
     "events_key",
     "seq_key",
     "recent_key",
@@ -189,6 +192,11 @@ def line_key(slug: str) -> str:
 
 def finished_key(slug: str) -> str:
     return f"{tag(slug)}:finished"
+
+
+def table_states_key(slug: str) -> str:
+    """Each named table's stored state (waitlist.store.tables); a table without a field is free."""
+    return f"{tag(slug)}:tables"
 
 
 def events_key(slug: str) -> str:

@@ -7,7 +7,7 @@ back as an exception of the WaitlistError family (see scripts.checked).
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +32,7 @@ from waitlist.estimate.snapshot import Snapshot
 from waitlist.store import codec, keys, listing
 from waitlist.store.messages import OutboundText, RecordedText, record_text_args
 from waitlist.store.scripts import EVENTS_MAXLEN, Scripts, checked
+from waitlist.store.tables import checked as tables_checked
 
 FINISHED_KEEP_SECONDS = 36 * 3600
 """Finished parties stay listable for "today" plus a margin for late-night services."""
@@ -80,10 +81,10 @@ class HoldExtended:
 
 
 def snapshot_keys(slug: str) -> list[str]:
-    """KEYS[1..9] of the snapshot scripts (lua/includes/snapshot.lua)."""
+    """KEYS[1..11] of the snapshot scripts (lua/includes/snapshot.lua)."""
     return [keys.line_key(slug), keys.sizes_key(slug), keys.waiting_key(slug), keys.party_prefix(slug),
             keys.recent_key(slug, "seatings"), keys.recent_key(slug, "turns"), keys.recent_key(slug, "drops"),
-            keys.notified_key(slug), keys.history_key(slug)]
+            keys.notified_key(slug), keys.history_key(slug), keys.table_states_key(slug), keys.restaurant_key(slug)]
 
 
 def _json(value: dict[str, Any]) -> bytes:
@@ -222,17 +223,22 @@ class Store:
 
     def transition(self, slug: str, party_id: str, target: Status, *, allowed: Iterable[Status] | None = None,
                    now: float, actor: str, almost_ready_position: int, hold_until: float | None = None,
-                   hold_version: str | None = None) -> TransitionResult:
+                   hold_version: str | None = None, tables: Sequence[str] = (),
+                   clearing: bool = False) -> TransitionResult:
         """Move a party to ``target`` from one of ``allowed`` (by default, every status the domain
         allows it from), doing what the domain says that move does (EFFECTS). Raises PartyNotFound,
-        InvalidTransition, or StaleHold when ``hold_version`` is not the party's any more."""
+        InvalidTransition, or StaleHold when ``hold_version`` is not the party's any more.
+
+        Its named tables move with it (lua/includes/tables.lua): a notify with ``tables`` holds them, a
+        seat occupies them (without, the tables it holds), leaving the list frees them, completing leaves
+        them cleared (``clearing``) or free. Raises the table errors of ``tables.checked``."""
         sources = allowed_from(target) if allowed is None else allowed
         reply = self._run("transition", [
             keys.line_key(slug), keys.sizes_key(slug), keys.party_key(slug, party_id), keys.waiting_key(slug),
             keys.notified_key(slug), keys.phones_key(slug), keys.finished_key(slug), keys.events_key(slug),
             keys.party_prefix(slug), keys.recent_key(slug, "seatings"), keys.recent_key(slug, "turns"),
             keys.recent_key(slug, "drops"), keys.pending_key(slug), keys.remote_key(slug), keys.seq_key(slug),
-            keys.history_key(slug),
+            keys.history_key(slug), keys.restaurant_key(slug), keys.table_states_key(slug),
         ], [_json({
             "id": party_id, "target": target.value, "effect": EFFECTS[target].value,
             "allowed": [s.value for s in sources], "now": repr(now), "actor": actor,
@@ -240,8 +246,9 @@ class Store:
             "hold_until": repr(hold_until) if hold_until is not None else "", "hold_version": hold_version or "",
             "ttl": 0 if target in ACTIVE else FINISHED_PARTY_TTL_SECONDS,
             "finished_since": repr(now - FINISHED_KEEP_SECONDS), "recent_max": RECENT_MAXLEN,
+            "tables": list(tables), "clearing": clearing,
         })])
-        result = checked(reply, party_id)
+        result = tables_checked(reply, party_id)
         return TransitionResult(previous=Status(result[1]), promoted=list(result[2:]))
 
     def move(self, slug: str, party_id: str, position: int, *, now: float, actor: str,
@@ -287,7 +294,8 @@ class Store:
         reply = self._run("undo", [
             keys.line_key(slug), keys.sizes_key(slug), keys.party_key(slug, party_id), keys.waiting_key(slug),
             keys.notified_key(slug), keys.phones_key(slug), keys.finished_key(slug), keys.events_key(slug),
-            keys.conversation_key(slug, party_id), keys.message_prefix(slug),
+            keys.conversation_key(slug, party_id), keys.message_prefix(slug), keys.restaurant_key(slug),
+            keys.table_states_key(slug),
         ], [_json({"id": party_id, "now": repr(now), "window": window_seconds, "actor": actor,
                    "from": sorted(s.value for s in UNDOABLE), "to": sorted(s.value for s in UNDO_RESTORES),
                    "notify_from": UNDO_NOTIFY[0].value, "notify_to": UNDO_NOTIFY[1].value})])
@@ -343,7 +351,7 @@ class Store:
                                                                           Snapshot | None]:
         """``load_restaurant`` and, when ``api_key_hash`` is the restaurant's, ``snapshot``, in one round
         trip (a host adding a party needs both)."""
-        fields, snapshot = self._run("restaurant_and_snapshot", [*snapshot_keys(slug), keys.restaurant_key(slug)],
+        fields, snapshot = self._run("restaurant_and_snapshot", snapshot_keys(slug),
                                      [_json({"key_hash": api_key_hash})])
         found = codec.restaurant_from_hash(slug, dict(zip(fields[0::2], fields[1::2])))
         return found, codec.snapshot_from_reply(snapshot) if snapshot else None

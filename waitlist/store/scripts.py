@@ -57,6 +57,7 @@ NAMES = (
     "join", "transition", "move", "update", "extend_hold", "undo", "list_page", "snapshot",
     "restaurant_and_snapshot", "text_outcome", "claim_message", "advance_status", "record_outbound", "claim_outbox",
     "requeue_lost",
+    "set_floor", "table_action",
 )
 
 _INCLUDE = re.compile(r'^--- @include "([a-z_]+)"\s*$', re.MULTILINE)

@@ -94,8 +94,8 @@ ACTION_RULE = f"<any({', '.join(map(repr, ACTIONS))}):action>"
 def host_action(slug: str, party_id: str, action: str) -> Any:
     """One-tap host actions; each is one atomic state change."""
     restaurant = staff(slug)
-    json_body()
-    return jsonify(party_json(get_waitlist().host_action(restaurant, party_id, ACTIONS[action])))
+    data = schemas.load(schemas.TablesChoiceSchema, json_body())  # notify and seat may name tables
+    return jsonify(party_json(get_waitlist().host_action(restaurant, party_id, ACTIONS[action], **data)))
 
 
 @bp.post("/restaurants/<slug>/parties/<party_id>/move")

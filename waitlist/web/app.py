@@ -55,9 +55,10 @@ def create_app(config: Config | None = None, redis: Any = None, rq_connection: A
                                 x_proto=config.trust_proxy_hops, x_host=config.trust_proxy_hops)
 
     register_error_handlers(app)
-    from waitlist.web import api, cli, dev, host, join, limits, metrics, openapi, owner, pages, webhooks
+    from waitlist.web import api, cli, dev, host, join, limits, metrics, openapi, owner, pages, tables, webhooks
 
     app.register_blueprint(api.bp)
+    app.register_blueprint(tables.bp)  # named tables: the floor, states, next, clear, block
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(metrics.bp)
     app.register_blueprint(openapi.bp)  # GET /api/v1/openapi.json

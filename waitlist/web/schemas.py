@@ -217,6 +217,39 @@ class SettingsPatchSchema(_Strict):
                                  r"^([01][0-9]|2[0-3]):[0-5][0-9]\Z", error="HH:MM, 24-hour")),
                                  validate=validate.Length(equal=2)), validate=validate.Length(max=4)),
                              allow_none=True)
+    clearing_minutes = FiniteFloat(validate=validate.Range(min=0, max=120))
+
+
+TABLE_NAME = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,11}\Z",
+                             error="1-12 letters, digits, spaces, dots, dashes or underscores, starting with a "
+                                   "letter or digit")
+
+
+class TableSchema(_Strict):
+    """One named table of a floor; the rules across tables (unique names, joins, seats up to
+    max_party_size) are the domain's (waitlist.domain.tables.validate_floor)."""
+
+    name = fields.String(required=True, validate=TABLE_NAME)
+    seats = StrictInteger(required=True, validate=validate.Range(min=1, max=PARTY_SIZE_CEILING))
+    min_seats = StrictInteger(load_default=1, validate=validate.Range(min=1, max=PARTY_SIZE_CEILING))
+    section = fields.String(load_default="any", validate=validate.OneOf(SEATING_CHOICES, error=MESSAGES["choice"]))
+    joins_with = fields.List(fields.String(validate=TABLE_NAME), load_default=list,
+                             validate=validate.Length(max=20))
+
+
+class FloorSchema(_Strict):
+    tables = fields.List(fields.Nested(TableSchema), required=True, validate=validate.Length(max=200))
+
+
+class TablesChoiceSchema(_Strict):
+    """The named tables a notify holds or a seat occupies (one, or several pushed together)."""
+
+    tables = fields.List(fields.String(validate=TABLE_NAME), validate=validate.Length(min=1, max=8))
+
+    @validates("tables")
+    def _distinct(self, value: list[str], **_: Any) -> None:
+        if len(set(value)) != len(value):
+            raise ValidationError("a table is named twice")
 
 
 class PartyCreateSchema(_Strict):

@@ -1,12 +1,12 @@
 -- A host's add needs the restaurant (to check the API key) and the snapshot (to quote), and round
 -- trips are most of its cost: both in one. Only a valid key reads the snapshot.
--- KEYS[1..9] as includes/snapshot.lua's read_snapshot (KEYS[1] line, KEYS[2] sizes hash, ...),
--- KEYS[10] restaurant hash
+-- KEYS[1..11] as includes/snapshot.lua's read_snapshot (KEYS[1] line, KEYS[2] sizes hash, ..., KEYS[11]
+-- restaurant hash)
 -- ARGV[1] JSON: key_hash (hash of the API key offered; '' for none)
 -- -> {restaurant fields flat, read_snapshot's reply or {} when the key is not the restaurant's}
 --- @include "snapshot"
 local a = cjson.decode(ARGV[1])
-local fields, key_hash = redis.call('HGETALL', KEYS[10]), nil
+local fields, key_hash = redis.call('HGETALL', KEYS[11]), nil
 for i = 1, #fields, 2 do
   if fields[i] == 'api_key_hash' then key_hash = fields[i + 1] end
 end

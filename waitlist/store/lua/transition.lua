@@ -4,17 +4,22 @@
 -- KEYS[5] notified zset, KEYS[6] phones hash, KEYS[7] finished zset, KEYS[8] events stream,
 -- KEYS[9] party key prefix (the almost-ready promotion), KEYS[10] recent seatings, KEYS[11] recent
 -- turns, KEYS[12] recent drops, KEYS[13] pending zset, KEYS[14] remote set, KEYS[15] seq,
--- KEYS[16] hour-of-week history (see includes/history.lua)
+-- KEYS[16] hour-of-week history (see includes/history.lua), KEYS[17] restaurant hash (the floor),
+-- KEYS[18] table states (see includes/tables.lua)
 -- ARGV[1] JSON: id, target (status), effect ('enter_line' | 'notify' | 'complete' | 'seat' | 'drop'),
 --   allowed (the statuses it may come from), now, actor, almost_ready_position, hold_until (notify;
 --   '' otherwise), hold_version (required hold_version, '' = any), ttl (seconds the party hash stays
 --   once it left the list; 0 = no expiry), finished_since (the finished set's cutoff), recent_max
---   (the recent lists' length)
+--   (the recent lists' length), tables (names the party is called to or seated at; [] = keep its own),
+--   clearing (true: a completed party's tables are left 'cleared', not free)
 -- -> {'ok', from status, promoted ids...} | {'not_found'} | {'invalid', status} | {'stale', status}
+--    | {'no_table', name} | {'not_joinable', names} | {'too_big', seats} | {'table_blocked', name}
+--    | {'table_taken', name, holder}
 --- @include "add_event"
 --- @include "history"
 --- @include "line"
 --- @include "promote"
+--- @include "tables"
 local t = cjson.decode(ARGV[1])
 local pid, target, effect, now = t.id, t.target, t.effect, t.now
 local party = KEYS[3]
@@ -31,6 +36,17 @@ end
 local waiting, prefix, k = KEYS[4], KEYS[9], t.almost_ready_position
 local size = redis.call('HGET', party, 'party_size')
 local keep = t.recent_max
+-- Named tables move with the party, in this script: a table never holds two parties.
+local want, had = t.tables or {}, split_names(redis.call('HGET', party, 'tables'))
+local ctx = nil
+if #want > 0 or #had > 0 then
+  local floor, total = floor_map(KEYS[17])
+  ctx = {states = KEYS[18], events = KEYS[8], floor = floor, total = total, now = now, actor = t.actor}
+  if #want > 0 then
+    local refusal = refuse_tables(floor, KEYS[18], want, pid, size)
+    if refusal then return refusal end
+  end
+end
 redis.call('HSET', party, 'status', target)
 if status == 'pending' then redis.call('ZREM', KEYS[13], pid) end
 if effect == 'enter_line' then
@@ -55,7 +71,8 @@ elseif effect == 'notify' then
 elseif effect == 'complete' then
   redis.call('HSET', party, 'completed_at', now)
   local seated = redis.call('HGET', party, 'seated_at') or now
-  redis.call('LPUSH', KEYS[11], seated .. ':' .. now .. ':' .. size)
+  local table_seats = redis.call('HGET', party, 'table_seats')
+  redis.call('LPUSH', KEYS[11], seated .. ':' .. now .. ':' .. size .. (table_seats and (':' .. table_seats) or ''))
   redis.call('LTRIM', KEYS[11], 0, keep - 1)
   bump_history(KEYS[16], seated, function(v)
     local b = size_bucket(size)
@@ -91,12 +108,36 @@ else  -- 'seat' or 'drop': the party leaves the list
     end)
   end
 end
+if ctx then
+  if effect == 'notify' and #want > 0 then  -- called to these tables: earlier holds go
+    release(ctx, had, pid, 'free', name_set(want))
+    local group = table.concat(want, ',')
+    for _, name in ipairs(want) do
+      local s, p = table_state(ctx.states, name)
+      if not (s == 'held' and p == pid) then set_table(ctx, name, 'held', pid, group) end
+    end
+    redis.call('HSET', party, 'tables', group)
+  elseif effect == 'seat' then  -- at the tables named, else at those it holds
+    local seat_at = #want > 0 and want or had
+    release(ctx, had, pid, 'free', name_set(seat_at))
+    local group = table.concat(seat_at, ',')
+    for _, name in ipairs(seat_at) do set_table(ctx, name, 'occupied', pid, group) end
+    redis.call('HSET', party, 'tables', group, 'held_before_seat', table.concat(had, ','),
+      'table_seats', seats_of(ctx.floor, seat_at))
+  elseif effect == 'drop' then
+    release(ctx, had, pid, 'free')
+    redis.call('HDEL', party, 'tables')
+  elseif effect == 'complete' then
+    release(ctx, had, pid, t.clearing and 'cleared' or 'free')
+  end
+end
 if t.ttl > 0 then redis.call('EXPIRE', party, t.ttl) end
 local info = redis.call('HMGET', party, 'joined_at', 'quote_minutes', 'notified_at', 'remote', 'tags',
-  'quote_source', 'quote_at')
+  'quote_source', 'quote_at', 'tables', 'table_seats')
 add_event(KEYS[8], 'type', 'status', 'party', pid, 'from', status, 'to', target, 'at', now,
   'actor', t.actor, 'size', size, 'joined', info[1] or '', 'quote', info[2] or '', 'notified', info[3] or '',
-  'remote', info[4] or '', 'tags', info[5] or '', 'quote_source', info[6] or '', 'quote_at', info[7] or '')
+  'remote', info[4] or '', 'tags', info[5] or '', 'quote_source', info[6] or '', 'quote_at', info[7] or '',
+  'tables', info[8] or '', 'table_seats', info[9] or '')
 -- The head of the line is marked after every transition, but only a party that left the waiting line
 -- moved anyone up: only then are the marked parties returned to be texted.
 local promoted = promote_almost_ready(waiting, prefix, k)
