@@ -432,8 +432,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per fixed-rate run")
     parser.add_argument("--peak-duration", type=float, default=5.0, help="seconds per peak run")
     parser.add_argument("--workers", type=int, default=WORKERS, help="gunicorn workers per app (default 4)")
-    parser.add_argument("--worker-class", default="sync", choices=["sync", "gthread"],
-                        help="sync (default, as in issue 2's baseline figures) or gthread, as the Procfile runs")
+    parser.add_argument("--worker-class", default="sync", choices=["sync", "gthread", "gevent"],
+                        help="sync (default, as in issue 2's baseline figures), gthread, or gevent (the Procfile's "
+                             "since issue 26, both apps on gunicorn's own gevent worker)")
     parser.add_argument("--threads", type=int, default=8, help="threads per gthread worker")
     parser.add_argument("--quick", action="store_true", help="3 s and 2 s runs: a smoke test of the script")
     parser.add_argument("--out", type=Path, default=RESULTS / "http_bench.md")
@@ -463,6 +464,8 @@ def main(argv: list[str] | None = None) -> int:
         options = ["-w", str(args.workers), "--worker-class", args.worker_class]
         if args.worker_class == "gthread":
             options += ["--threads", str(args.threads)]
+        if args.worker_class == "gevent":
+            options += ["--worker-connections", "10000"]
         servers.append(start_gunicorn("service", "wsgi:app", env, app_root, options))
         servers.append(start_gunicorn("baseline", "bench.baseline_app:create_app()", env, ROOT, options))
         for server in servers:
