@@ -257,7 +257,7 @@ def join_for(table: Table, states: Mapping[str, TableState], party_size: int,
         grown: set[frozenset[str]] = set()
         for extra in level:
             for member in (table.name, *extra):
-                for other in tables[member].joins_with if member in tables else table.joins_with:
+                for other in tables.get(member, table).joins_with:
                     if other != table.name and other not in extra and other in states \
                             and states[other].state == FREE:
                         grown.add(extra | {other})
