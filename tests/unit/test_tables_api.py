@@ -331,3 +331,14 @@ def test_the_snapshot_carries_live_table_states_read_with_the_line(app: Flask, c
 
 def test_without_named_tables_the_snapshot_has_none(app: Flask, restaurant: dict[str, Any]) -> None:
     assert app.extensions["waitlist"].store.snapshot("noodle-bar").tables == ()
+
+
+def test_a_page_of_the_list_and_a_live_row_carry_the_flag_too(app: Flask, client: FlaskClient,
+                                                               headers: dict[str, str],
+                                                               floor: list[dict[str, Any]]) -> None:
+    huge = add_party(client, headers, party_size=7)
+    page = client.get(f"{BASE}/parties?limit=10", headers=headers).get_json()["parties"]
+    assert [p["no_table_fits"] for p in page] == [True]
+    waitlist = app.extensions["waitlist"]
+    rows = waitlist.list_rows(waitlist.restaurant("noodle-bar"), [huge["id"]])
+    assert rows.placed[huge["id"]].party.no_table_fits is True

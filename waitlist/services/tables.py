@@ -25,6 +25,7 @@ from waitlist.domain.tables import (
 )
 from waitlist.services.access import log
 from waitlist.services.parties import Parties
+from waitlist.store.listing import Rows
 from waitlist.store.tables import TableStore
 
 CLEAR_TRIES = 3
@@ -127,6 +128,16 @@ class Tables(Parties):
 
     def list_parties(self, restaurant: Restaurant, status: str | None = None) -> list[Party]:
         return self._flag_unseatable(restaurant, super().list_parties(restaurant, status))
+
+    def list_page(self, restaurant: Restaurant, status: str | None = None, cursor: str | None = None,
+                  limit: int | None = None) -> tuple[list[Party], str | None]:
+        parties, following = super().list_page(restaurant, status, cursor, limit)
+        return self._flag_unseatable(restaurant, parties), following
+
+    def list_rows(self, restaurant: Restaurant, party_ids: list[str]) -> Rows:
+        rows = super().list_rows(restaurant, party_ids)
+        self._flag_unseatable(restaurant, [placed.party for placed in rows.placed.values() if placed.party])
+        return rows
 
     def party(self, restaurant: Restaurant, party_id: str) -> Party:
         party = super().party(restaurant, party_id)
