@@ -345,7 +345,8 @@ class Store:
         return self.redis.hget(keys.phones_key(slug), phone)
 
     def snapshot(self, slug: str) -> Snapshot:
-        return codec.snapshot_from_reply(self._run("snapshot", snapshot_keys(slug)))
+        reply = self._run("snapshot", snapshot_keys(slug))
+        return codec.snapshot_from_reply(listing.whole_snapshot_reply(self.redis, self._run, slug, reply))
 
     def restaurant_and_snapshot(self, slug: str, api_key_hash: str) -> tuple[tuple[Restaurant, str] | None,
                                                                           Snapshot | None]:
@@ -354,7 +355,9 @@ class Store:
         fields, snapshot = self._run("restaurant_and_snapshot", snapshot_keys(slug),
                                      [_json({"key_hash": api_key_hash})])
         found = codec.restaurant_from_hash(slug, dict(zip(fields[0::2], fields[1::2])))
-        return found, codec.snapshot_from_reply(snapshot) if snapshot else None
+        if not snapshot:
+            return found, None
+        return found, codec.snapshot_from_reply(listing.whole_snapshot_reply(self.redis, self._run, slug, snapshot))
 
     # --- guests: links, feedback, daily caps ---
 

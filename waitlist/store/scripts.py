@@ -54,7 +54,7 @@ CONSTANTS: dict[str, str] = {
 }
 
 NAMES = (
-    "join", "transition", "move", "update", "extend_hold", "undo", "list_page", "snapshot",
+    "join", "transition", "move", "update", "extend_hold", "undo", "list_page", "line_set", "snapshot",
     "restaurant_and_snapshot", "text_outcome", "claim_message", "advance_status", "record_outbound", "claim_outbox",
     "requeue_lost",
     "set_floor", "table_action",

@@ -53,7 +53,7 @@ if effect == 'enter_line' then
   redis.call('ZADD', waiting, redis.call('INCR', KEYS[15]), pid)
   redis.call('HSET', party, 'confirmed_at', now)
   if redis.call('ZRANK', waiting, pid) < k then redis.call('HSET', party, 'almost_sent', '1') end
-  line_change('reordered')
+  line_placed(pid, waiting, KEYS[5])
 elseif effect == 'notify' then
   if status == 'waiting' then  -- what undo.lua needs to take the notify back
     redis.call('HSET', party, 'unnotify_score', redis.call('ZSCORE', waiting, pid) or '',
@@ -67,7 +67,7 @@ elseif effect == 'notify' then
   redis.call('HSET', party, 'last_notified_at', now, 'hold_until', t.hold_until)
   redis.call('HINCRBY', party, 'notify_count', 1)
   redis.call('HINCRBY', party, 'hold_version', 1)
-  line_change('reordered')
+  line_placed(pid, waiting, KEYS[5])
 elseif effect == 'complete' then
   redis.call('HSET', party, 'completed_at', now)
   local seated = redis.call('HGET', party, 'seated_at') or now
