@@ -48,6 +48,7 @@ from zoneinfo import ZoneInfo
 
 from waitlist.domain.messages import FAILED, SENT_RANK, STATUS_RANK
 from waitlist.domain.model import ACTIVE, LEFT_LINE, QUOTE_BY_HOST, UNDO_NOTIFY, Status
+from waitlist.domain.table_stats import table_fields
 
 SERVICE_DAY_STARTS_HOUR = 4
 MAX_SIZE_BUCKET = 8
@@ -232,6 +233,9 @@ def fold(
                 out.add(day, {"replied": 1})
         elif kind == "feedback":
             _fold_feedback(out, event, at, zone)
+        elif kind == "table":  # turn times by table size and hour, occupancy by hour (table_stats.py)
+            for day, fields in table_fields(event, zone, service_day).items():
+                out.add(day, fields)
     return out
 
 

@@ -12,6 +12,8 @@ from waitlist.domain.errors import InvalidInput, InvalidTransition, PartyNotFoun
 from waitlist.domain.model import Restaurant
 from waitlist.domain.phones import mask_phone, normalize_phone
 from waitlist.domain.stats import days_between, report, service_day, wants_breakdown
+from waitlist.domain.table_stats import table_report
+from waitlist.domain.tables import floor_of
 from waitlist.services.waitlist import Waitlist
 from waitlist.store import StatsStore
 
@@ -58,6 +60,16 @@ class OwnerStats:
         days, total = self.store.range(restaurant.slug, days_between(first, last), per_day)
         return {"restaurant": restaurant.slug, "timezone": restaurant.timezone, "from": first, "to": last,
                 **report(days, per_day, total)}
+
+    def tables(self, restaurant: Restaurant, first: str, last: str) -> dict[str, Any]:
+        """Turn times by table size and by hour, and occupancy by hour (named tables), over the days
+        ``first``..``last`` (waitlist.domain.table_stats)."""
+        self.refresh(restaurant)
+        days = days_between(first, last)
+        _per_day, total = self.store.range(restaurant.slug, days, False)
+        seats = sum(table.seats for table in floor_of(restaurant))
+        return {"restaurant": restaurant.slug, "timezone": restaurant.timezone, "from": first, "to": last,
+                "floor_seats": seats, **table_report(total or {}, floor_seats=seats, days=len(days))}
 
     def visits(self, restaurant: Restaurant, first: str, last: str) -> list[tuple[str, dict[str, Any]]]:
         self.refresh(restaurant)

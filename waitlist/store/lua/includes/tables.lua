@@ -4,7 +4,7 @@
 -- blocked, free (a table with no field is free). A table holds at most one party because it is one
 -- field; a party's tables are its hash's "tables" field ("12,13"). Every change appends a 'table' event:
 -- table, party, from, to, at, since (when the state it left began), seats, floor_seats (all seats of
--- the floor), tables (the party's tables), actor.
+-- the floor), tables (the party's tables), actor, undo ('1' when an undo made it).
 --- @include "add_event"
 
 -- floor_map(restaurant) -> name -> table, total seats ({} and 0 without named tables)
@@ -41,14 +41,15 @@ local function name_set(names)
 end
 
 -- set_table(ctx, name, to, party, group): write a table's state and append its event. ctx: {states,
--- events, floor, total, now, actor}. The event names the party it leaves when it gets none.
+-- events, floor, total, now, actor, undo}. The event names the party it leaves when it gets none, and
+-- says 'undo' when a host's undo made the change (the owner's turn times leave such a seat out).
 local function set_table(ctx, name, to, party, group)
   local from, was, since = table_state(ctx.states, name)
   redis.call('HSET', ctx.states, name, to .. '|' .. party .. '|' .. ctx.now)
   local t = ctx.floor[name]
   add_event(ctx.events, 'type', 'table', 'table', name, 'party', party ~= '' and party or was, 'from', from,
     'to', to, 'at', ctx.now, 'since', since, 'seats', t and t.seats or 0, 'floor_seats', ctx.total,
-    'tables', group or '', 'actor', ctx.actor)
+    'tables', group or '', 'actor', ctx.actor, 'undo', ctx.undo and '1' or '')
 end
 
 -- seats_of(floor, names) -> the seats of those tables together
