@@ -227,6 +227,10 @@ class Party:
     quote_source: str = QUOTE_BY_ESTIMATE
     quote_at: float | None = None
     """When the quote was given: the join, or the host's later override (its minutes count from then)."""
+    quote_raw: str | None = None
+    """The estimator's own figure at the join before self-calibration and the parties ahead then,
+    "12.5/7": once the party is seated its actual wait calibrates later quotes
+    (waitlist.estimate.calibration). None: a host's quote."""
     joined_at: float = 0.0
     notified_at: float | None = None
     seated_at: float | None = None

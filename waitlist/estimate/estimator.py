@@ -38,6 +38,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from statistics import NormalDist
 
+from waitlist.estimate import calibration
 from waitlist.estimate.dining import (
     DEFAULT_DINING_MINUTES,
     DINING_SIGMA,
@@ -103,6 +104,9 @@ class Estimate:
     low: int
     high: int
     parties_ahead: int
+    raw: float = -1.0
+    """The model's own figure before self-calibration (waitlist.estimate.calibration): stored with a
+    joining party, so that once it is seated its actual wait calibrates later quotes. -1: none."""
 
 
 def _draws(seed: int, rows: int, cols: int) -> list[list[float]]:
@@ -252,15 +256,42 @@ def estimate_waits(snapshot: Snapshot, sizes: Iterable[int], *, tables: dict[str
     table_sizes = sorted(int(s) for s, n in (tables or {}).items() if n > 0)
     ahead = snapshot.waiting_sizes if position is None else snapshot.waiting_sizes[: max(0, position - 1)]
     drops = drop_outs(snapshot)
+    counts = {int(s): int(n) for s, n in (tables or {}).items() if n > 0}
+    full: dict[int, bool] = {}
     if not table_sizes:
         waits = {size: _queue_length_minutes(snapshot, ahead, size, table_sizes, tables, drops, now) for size in sizes}
-        return {size: _estimate(wait, wait * 0.7, wait * 1.4, len(ahead)) for size, wait in waits.items()}
-    counts = {int(s): int(n) for s, n in (tables or {}).items() if n > 0}
-    dining_now = still_dining(snapshot, now)
-    dining = DiningModel(snapshot, dining_now or [], now)
-    busy = busy_tables(snapshot, table_sizes, counts, dining, dining_now, now)
-    return {size: _replayed_estimate(snapshot, ahead, size, table_sizes, counts, busy, dining, drops, now)
-            for size in sizes}
+        raw = {size: _estimate(wait, wait * 0.7, wait * 1.4, len(ahead)) for size, wait in waits.items()}
+    else:
+        dining_now = still_dining(snapshot, now)
+        dining = DiningModel(snapshot, dining_now or [], now)
+        busy = busy_tables(snapshot, table_sizes, counts, dining, dining_now, now)
+        in_use = {seats: len(busy.get(seats, ())) >= counts[seats] for seats in table_sizes}
+        # Every table that could seat the class (its own and the larger ones) is in use.
+        full = {seats: all(in_use[t] for t in table_sizes if t >= seats) for seats in table_sizes}
+        raw = {size: _replayed_estimate(snapshot, ahead, size, table_sizes, counts, busy, dining, drops, now)
+               for size in sizes}
+    return _calibrated(snapshot, raw, ahead, table_sizes, full, now)
+
+
+def _calibrated(snapshot: Snapshot, raw: dict[int, Estimate], ahead: list[int], table_sizes: list[int],
+                full: dict[int, bool], now: float) -> dict[int, Estimate]:
+    """Each model estimate corrected by how the restaurant's recent quotes of its class turned out
+    (waitlist.estimate.calibration); never below a few minutes while a party of the class waits ahead
+    (or was called) or every table that fits is in use."""
+    history = calibration.records(snapshot.quoted)
+    classes = [table_class(r.size, table_sizes) for r in history]
+    ahead_classes = {table_class(size, table_sizes) for size in (*ahead, *snapshot.notified_sizes)}
+    fixes: dict[int, calibration.Correction] = {}
+    out = {}
+    for size, model in raw.items():
+        seats = table_class(size, table_sizes)
+        fix = fixes.get(seats)
+        if fix is None:
+            fix = fixes[seats] = calibration.correction(history, [c == seats for c in classes], now)
+        busy = seats in ahead_classes or full.get(seats, False)
+        minutes, low, high = calibration.corrected(model.raw, model.parties_ahead, fix, busy, MAX_MINUTES)
+        out[size] = Estimate(minutes, low, high, model.parties_ahead, raw=round(model.raw, 1))
+    return out
 
 
 def _replayed_estimate(snapshot: Snapshot, ahead: list[int], party_size: int, table_sizes: list[int],
@@ -333,4 +364,5 @@ def _estimate(minutes: float, low: float, high: float, parties_ahead: int) -> Es
         low=round(min(clamp(low), minutes)),
         high=round(max(clamp(high), minutes)),
         parties_ahead=parties_ahead,
+        raw=minutes,
     )

@@ -51,6 +51,8 @@ class Quote:
     low: int = 0
     high: int = 0
     """The range the party was told (the quote when no range was given)."""
+    raw: str = ""
+    """The model's figure before self-calibration and the parties ahead, as stored ("12.5/7")."""
 
 
 @dataclass(frozen=True)
@@ -135,7 +137,8 @@ def replay(events: Sequence[Event], tables: dict[str, int] | None = None, joins:
                 minutes = party.quote_minutes or 0
                 quotes.append(Quote(event.party, event.size, event.t, minutes,
                                     minutes if party.quote_low is None else party.quote_low,
-                                    minutes if party.quote_high is None else party.quote_high))
+                                    minutes if party.quote_high is None else party.quote_high,
+                                    party.quote_raw or ""))
             elif event.party in ids:
                 if event.event == "cancel":
                     waitlist.cancel(restaurant, ids[event.party], actor="backtest", confirm=False)

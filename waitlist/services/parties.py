@@ -79,14 +79,16 @@ class Parties(TextsOut):
             self._check_remote_join(restaurant, phone)
         if snapshot is None:
             snapshot = self.store.snapshot(restaurant.slug)
+        raw: str | None = None
         if override is not None:
             minutes, low, high = override
         else:
             quote = estimate_wait(snapshot, party_size, tables=table_counts(restaurant), now=now)
             minutes, low, high = quote.minutes, quote.low, quote.high
+            raw = f"{quote.raw:.1f}/{quote.parties_ahead}" if quote.raw >= 0 else None
         party = Party(id=new_id(), restaurant=restaurant.slug, name=name, phone=phone, party_size=party_size,
                       notes=notes, seating=seating, language=language, token=new_token(self._ensure_code(restaurant)),
-                      quote_minutes=minutes, quote_low=low, quote_high=high, joined_at=now,
+                      quote_minutes=minutes, quote_low=low, quote_high=high, quote_raw=raw, joined_at=now,
                       remote=remote, tags=sorted(set(tags)))
         if override is not None:
             party.quote_source, party.quote_at = QUOTE_BY_HOST, now

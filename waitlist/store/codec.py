@@ -154,6 +154,7 @@ def new_party_fields(party: Party) -> dict[str, str]:
         "quote_high": _text(party.quote_high),
         "quote_source": party.quote_source if party.quote_source != QUOTE_BY_ESTIMATE else "",
         "quote_at": repr(party.quote_at) if party.quote_at is not None else "",
+        "quote_raw": party.quote_raw or "",
         "joined_at": repr(party.joined_at),
         "remote": "1" if party.remote else "",
         "tags": ",".join(party.tags),
@@ -214,7 +215,9 @@ def restaurant_fields(restaurant: Restaurant, api_key_hash: str) -> dict[str, st
 
 def snapshot_from_reply(reply: Sequence[Any]) -> Snapshot:
     """The snapshot script's reply (lua/includes/snapshot.lua). A recent list's entry is a
-    colon-separated record: a seating "seated_at:size:joined_at", a turn "seated_at:completed_at:size",
+    colon-separated record: a seating "seated_at:size:joined_at:raw" (raw: the model's quote at the join
+    and the parties ahead then, "12.5/7"; missing in old entries and for a host's quote), a turn
+    "seated_at:completed_at:size",
     a drop "left_at:size:joined_at:from:to" (the last two missing in old entries). Then the floor's
     JSON and the table states (lua/includes/tables.lua)."""
     sizes, seatings, turns, drops, notified, history = reply[:6]
@@ -223,12 +226,21 @@ def snapshot_from_reply(reply: Sequence[Any]) -> Snapshot:
         waiting_sizes=[int(s) for s in sizes.split()],
         notified_sizes=[int(s) for s in notified.split()],
         seatings=[(float(a), int(b), float(c)) for a, b, c in (s.split(":")[:3] for s in seatings)],
+        quoted=[(float(a), int(b), float(c), *quote_raw(d))
+                for a, b, c, d in ((s.split(":") + [""])[:4] for s in seatings)],
         turns=[(float(a), float(b), int(c)) for a, b, c in (t.split(":")[:3] for t in turns)],
         drops=[(float(a), int(b), float(c), d, e)
                for a, b, c, d, e in ((x.split(":") + [""])[:5] for x in drops)],
         history=history_from_hash(dict(zip(history[0::2], history[1::2]))),
         tables=snapshot_tables(floor, dict(zip(states[0::2], states[1::2]))),
     )
+
+
+def quote_raw(text: str) -> tuple[float, int]:
+    """A party's quote_raw field, "minutes/parties ahead" (the model's quote at the join), as numbers;
+    (-1, 0) when none was recorded."""
+    minutes, _, ahead = text.partition("/")
+    return (float(minutes), int(ahead or 0)) if minutes else (-1.0, 0)
 
 
 def table_state(raw: str | None) -> tuple[str, str, float | None]:

@@ -93,7 +93,9 @@ else  -- 'seat' or 'drop': the party leaves the list
   local joined = redis.call('HGET', party, 'joined_at') or now
   if effect == 'seat' then
     redis.call('HSET', party, 'seated_at', now)
-    redis.call('LPUSH', KEYS[10], now .. ':' .. size .. ':' .. joined)
+    -- The model's quote at the join rides along: the estimator's self-calibration reads it.
+    redis.call('LPUSH', KEYS[10], now .. ':' .. size .. ':' .. joined .. ':'
+      .. (redis.call('HGET', party, 'quote_raw') or ''))
     redis.call('LTRIM', KEYS[10], 0, keep - 1)
     bump_history(KEYS[16], now, function(v)
       v[{{HISTORY_SEATINGS}}] = v[{{HISTORY_SEATINGS}}] + 1
