@@ -38,6 +38,13 @@ class Config:
     twilio_timeout_seconds: float = 10.0
     text_retry_intervals: tuple[int, ...] = (10, 30, 60, 90, 120)
     text_job_timeout_seconds: int = 30
+    webhook_retry_intervals: tuple[int, ...] = (10, 60, 300, 1800, 7200, 21600, 43200)
+    """Seconds before each retry of a failed webhook delivery: about 19 hours of tries in all, and an
+    endpoint failing for a day (webhook_disable_after_seconds) is disabled."""
+    webhook_timeout_seconds: float = 10.0
+    webhook_disable_after_seconds: float = 24 * 3600.0
+    webhooks_allow_private: bool = False
+    """Endpoints on loopback and private addresses, and plain http: tests and development only."""
     development: bool = False
     trust_proxy_hops: int = 0
     log_level: str = "INFO"
@@ -65,6 +72,11 @@ class Config:
             twilio_timeout_seconds=float(env.get("TWILIO_TIMEOUT_SECONDS") or 10.0),
             text_retry_intervals=_seconds_list(env.get("TEXT_RETRY_INTERVALS")) or cls.text_retry_intervals,
             text_job_timeout_seconds=int(env.get("TEXT_JOB_TIMEOUT_SECONDS") or cls.text_job_timeout_seconds),
+            webhook_retry_intervals=_seconds_list(env.get("WEBHOOK_RETRY_INTERVALS")) or cls.webhook_retry_intervals,
+            webhook_timeout_seconds=float(env.get("WEBHOOK_TIMEOUT_SECONDS") or cls.webhook_timeout_seconds),
+            webhook_disable_after_seconds=float(env.get("WEBHOOK_DISABLE_AFTER_SECONDS")
+                                                or cls.webhook_disable_after_seconds),
+            webhooks_allow_private=_flag(env.get("WEBHOOKS_ALLOW_PRIVATE")),
             development=_flag(env.get("WAITLIST_DEV")),
             trust_proxy_hops=int(env.get("TRUST_PROXY_HOPS") or 0),
             log_level=(env.get("LOG_LEVEL") or "INFO").upper(),

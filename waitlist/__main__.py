@@ -66,7 +66,7 @@ def run_processes(config: Config, port: int) -> int:
                       "-w", "workers.worker.TextWorker", "--maintenance-interval", "30",
                       "--worker-ttl", "45", "--url",
                       config.rq_redis_url or config.redis_url or "redis://127.0.0.1:6379/0",
-                      "texts", "timers"]
+                      "texts", "timers", "webhooks"]
     worker = subprocess.Popen(worker_command)
     restart_delay = WORKER_RESTART_FIRST_SECONDS
     try:

@@ -25,6 +25,7 @@ from waitlist.texting.dispatch import RQDispatcher
 from workers.context import current
 from workers.relay import OutboxRelay
 from workers.scheduler import start_scheduler_process, stop_scheduler_process, tick
+from workers.webhooks import start_relay as start_webhook_relay
 
 ABANDONED_AFTER_SECONDS = 10
 """How long past its timeout a job's entry in RQ's StartedJobRegistry lives.
@@ -96,6 +97,7 @@ class TextWorker(SimpleWorker):
         live_sends = dispatcher.live_sends if isinstance(dispatcher, RQDispatcher) else None
         self.relay_thread, self.relay_stop = OutboxRelay(waitlist.messages, waitlist.store, dispatcher,
                                                          live_sends=live_sends).start()
+        self.hook_thread, self.hook_stop = start_webhook_relay(self.connection)  # outbound webhooks
         if getattr(self, "runs_scheduler", False):
             self.scheduler_process = start_scheduler_process(self.queue_names(), self.connection)
 

@@ -193,6 +193,9 @@ class Restaurant:
     created_at: float = 0.0
     settings: Settings = field(default_factory=Settings)
     code: str = ""
+    templates: str = ""
+    """The restaurant's own wording of its texts as stored (JSON; waitlist.texting.templates reads it),
+    '' for the built-in texts. It rides with the restaurant, so a text costs no read more."""
     floor: str = ""
     """The named tables as stored (JSON); waitlist.domain.tables reads it. '' while the restaurant
     describes its tables by count (settings.tables)."""

@@ -162,7 +162,8 @@ class InboundHandler:
         updated = self.waitlist.running_late(restaurant, party.id, minutes, actor="sms")
         hold = self.waitlist.hold_until_text(restaurant, updated.hold_until) \
             if updated.status == Status.NOTIFIED else None
-        self.waitlist.text(restaurant, party, "late_ack", texts.late_ack(lang, restaurant.name, hold, minutes))
+        self.waitlist.text(restaurant, party, "late_ack", texts.late_ack(lang, restaurant.name, hold, minutes),
+                           values={"hold_until": hold})
 
     def _on_the_way(self, restaurant: Restaurant, party: Party, minutes: int | None, lang: str) -> None:
         """On the way after the table-ready text. "Be there in 15" with 10 minutes of hold left is also

@@ -38,7 +38,7 @@ from waitlist.estimate.estimator import Estimate, Snapshot, estimate_wait
 from waitlist.services.access import log, new_id, new_token
 from waitlist.services.texts_out import TextsOut
 from waitlist.store import OutboundText, listing
-from waitlist.texting import texts
+from waitlist.texting import templates, texts
 
 MAX_LATE_SECONDS = 30 * 60
 UNDO_WINDOW_SECONDS = 60
@@ -124,6 +124,10 @@ class Parties(TextsOut):
         low, high = (estimate.low, estimate.high) if estimate else (party.quote_low or 0, party.quote_high or 0)
         args = (self.lang(restaurant, party), restaurant.name, position, quote_range_text(low, high),
                 self.status_url(party))
+        custom = self.custom_words(restaurant, "joined", args[0], party, {"place": str(position), "wait": args[3]})
+        if custom is not None:  # the restaurant's own wording; the first text still says how to opt out
+            return self._outbound(restaurant, party.phone, "joined", custom, party_id=party.id,
+                                  first_contact_body=templates.with_opt_out(custom, args[0]))
         return self._outbound(restaurant, party.phone, "joined", texts.joined(*args, False), party_id=party.id,
                               first_contact_body=texts.joined(*args, True))
 

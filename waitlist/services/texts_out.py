@@ -2,13 +2,13 @@
 conversation, and the feedback request and its replies."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from waitlist.domain.messages import FAILED, SENT_RANK, status_rank
 from waitlist.domain.model import Party, Restaurant, Status
 from waitlist.services.access import Access, new_id
 from waitlist.store import OutboundText, RecordedText
-from waitlist.texting import texts
+from waitlist.texting import templates, texts
 from waitlist.texting.commands import rating_of
 
 CONTACTED_TTL_SECONDS = 180 * 24 * 3600
@@ -26,13 +26,40 @@ class TextsOut(Access):
                           texts.almost_ready(self.lang(restaurant, party), restaurant.name, party.position))
 
     def text(self, restaurant: Restaurant, party: Party, kind: str, body: str,
-             first_contact_body: str | None = None) -> dict[str, str]:
-        """Text a party: the message joins its conversation."""
-        return self.text_number(restaurant, party.phone, kind, body, party_id=party.id,
-                                first_contact_body=first_contact_body)
+             first_contact_body: str | None = None, values: Mapping[str, str | None] | None = None) -> dict[str, str]:
+        """Text a party: the message joins its conversation. ``body`` is the built-in text; the
+        restaurant's own wording of ``kind`` replaces it, filled from the party and ``values``."""
+        body = self.custom_words(restaurant, kind, self.lang(restaurant, party), party, values) or body
+        return self._text_number(restaurant, party.phone, kind, body, party_id=party.id,
+                                 first_contact_body=first_contact_body)
 
     def text_number(self, restaurant: Restaurant, phone: str, kind: str, body: str, party_id: str = "",
                     first_contact_body: str | None = None) -> dict[str, str]:
+        """Text a number (help, a refused join); with no ``party_id`` the restaurant's wording of ``kind``
+        in its language replaces the built-in ``body`` if it has one."""
+        if not party_id:
+            body = self.custom_words(restaurant, kind, restaurant.settings.language) or body
+        return self._text_number(restaurant, phone, kind, body, party_id, first_contact_body)
+
+    def custom_words(self, restaurant: Restaurant, kind: str, language: str, party: Party | None = None,
+                     values: Mapping[str, str | None] | None = None) -> str | None:
+        """The restaurant's own wording of text ``kind`` (waitlist.texting.templates), or None for the
+        built-in text. Templates come with the restaurant, so this reads nothing; without any it is
+        one comparison (the add path)."""
+        if not restaurant.templates:
+            return None
+        words: dict[str, str | None] = {"restaurant": restaurant.name,
+                                        "hold_minutes": texts.format_minutes(restaurant.settings.hold_minutes)}
+        if party is not None:
+            words.update(name=party.name, link=self.status_url(party),
+                         place=str(party.position) if party.position else None,
+                         hold_until=self.hold_until_text(restaurant, party.hold_until)
+                         if party.status == Status.NOTIFIED else None)
+        words.update(values or {})
+        return templates.custom_text(restaurant.templates, language, kind, words)
+
+    def _text_number(self, restaurant: Restaurant, phone: str, kind: str, body: str, party_id: str = "",
+                     first_contact_body: str | None = None) -> dict[str, str]:
         """Record an outbound text and hand it to a worker; opted-out numbers are recorded, not sent.
         ``first_contact_body`` replaces ``body`` on the restaurant's first text to this number."""
         return self._record_and_send(restaurant, self._outbound(restaurant, phone, kind, body, party_id=party_id,

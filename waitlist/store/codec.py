@@ -192,6 +192,7 @@ def restaurant_from_hash(slug: str, data: Mapping[str, str]) -> tuple[Restaurant
         created_at=float(data.get("created_at", "0")),
         settings=settings_from_json(data.get("settings") or "{}"),
         code=data.get("code", ""),
+        templates=data.get("templates", ""),
         floor=data.get("floor", ""),
     )
     return restaurant, data.get("api_key_hash", "")

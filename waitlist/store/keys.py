@@ -54,6 +54,11 @@ time, never inside a script with tagged keys.
     wl:{slug}:stats:fin:<party> string a finish's counter increments, so an undo can take them back (1 day)
     wl:{slug}:visits:<date>     hash   party id -> visit record (JSON, name and phone): the CSV export;
                                        expires retention_days after the day
+    wl:{slug}:hooks             hash   webhook endpoint id -> JSON (url, events, secret, disabled, failing_since)
+    wl:{slug}:hooks:cursor      string id of the last event of the events stream the webhook relay queued
+    wl:{slug}:hooks:lease       string the webhook relay holding this restaurant's cursor (expires in 30 s)
+    wl:{slug}:hooks:log         list   the last 100 webhook delivery tries (JSON), newest first
+    wl:hooked                   set    slugs with at least one webhook endpoint (the relay's round)
     wl:restaurants              set    every slug (admin listing)
     wl:apikey:<sha256>          string slug owning that key (tells 403 from 401)
     wl:smsfrom:<e164>           string slug texting from that number (routes inbound texts)
@@ -123,6 +128,11 @@ __all__ = [
     "stats_month_key",
     "visits_key",
     "latch_patterns",
+    "hooks_key",
+    "hooks_cursor_key",
+    "hooks_lease_key",
+    "hooks_log_key",
+    "hooked_key",
     "restaurants_key",
     "apikey_key",
     "sms_from_key",
@@ -335,6 +345,30 @@ def latch_patterns(slug: str, digest: str) -> list[str]:
     """SCAN patterns of every latch and counter keyed by one number (forgetting the number)."""
     return [once_key(slug, f"*{digest}*"), inbound_rate_key(slug, digest), await_feedback_key(slug, digest),
             joins_key(slug, digest, "*")]
+
+
+# --- outbound webhooks (waitlist.store.webhooks) ----------------------------------------------------
+
+def hooks_key(slug: str) -> str:
+    return f"{tag(slug)}:hooks"
+
+
+def hooks_cursor_key(slug: str) -> str:
+    """The webhook relay's place in the restaurant's events stream: what it has queued."""
+    return f"{tag(slug)}:hooks:cursor"
+
+
+def hooks_lease_key(slug: str) -> str:
+    return f"{tag(slug)}:hooks:lease"
+
+
+def hooks_log_key(slug: str) -> str:
+    return f"{tag(slug)}:hooks:log"
+
+
+def hooked_key() -> str:
+    """Restaurants with webhook endpoints: the relay follows only their streams."""
+    return "wl:hooked"
 
 
 # --- global keys ------------------------------------------------------------------------------------

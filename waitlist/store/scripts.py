@@ -54,6 +54,7 @@ CONSTANTS: dict[str, str] = {
 }
 
 NAMES = (
+    "set_template", "register_hook", "hook_change",
     "join", "transition", "move", "update", "extend_hold", "undo", "list_page", "line_set", "snapshot",
     "restaurant_and_snapshot", "text_outcome", "claim_message", "advance_status", "record_outbound", "claim_outbox",
     "requeue_lost",

@@ -19,7 +19,9 @@ from config import Config
 
 TEXTS_QUEUE = "texts"
 TIMERS_QUEUE = "timers"
-QUEUES = (TEXTS_QUEUE, TIMERS_QUEUE)
+WEBHOOKS_QUEUE = "webhooks"
+"""Outbound webhook deliveries (workers.webhooks): last, so a slow endpoint never delays a text or a timer."""
+QUEUES = (TEXTS_QUEUE, TIMERS_QUEUE, WEBHOOKS_QUEUE)
 
 LIVE_STATUSES = frozenset({"scheduled", "started", "deferred"})
 """RQ job statuses of a send that will still run by itself (RQ's own cleanup retries or fails an

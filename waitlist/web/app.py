@@ -10,10 +10,14 @@ from config import Config
 from waitlist.services.dev_phone import DevPhone
 from waitlist.services.inbound import InboundHandler
 from waitlist.services.owner_stats import OwnerStats
+from waitlist.services.templates import MessageTemplates
 from waitlist.services.waitlist import Waitlist
+from waitlist.services.webhooks import Webhooks
 from waitlist.store import DevOutbox, MessageStore, StatsStore, Store, keys
 from waitlist.store.connections import rq_redis, waitlist_redis
 from waitlist.store.events import EventFeed
+from waitlist.store.templates import TemplateStore
+from waitlist.store.webhooks import WebhookStore
 from waitlist.texting.dispatch import Dispatcher, RQDispatcher
 from waitlist.web.fanout import Caps, Hub
 from waitlist.web.http import MAX_BODY_BYTES, BoundedRequest, FastJSONProvider, register_error_handlers
@@ -44,6 +48,8 @@ def create_app(config: Config | None = None, redis: Any = None, rq_connection: A
     app.extensions["waitlist"] = waitlist  # the services, built once: views call them and nothing else
     app.extensions["inbound"] = inbound = InboundHandler(waitlist)
     app.extensions["owner_stats"] = OwnerStats(waitlist, StatsStore(redis))
+    app.extensions["templates"] = MessageTemplates(TemplateStore(redis))  # the settings screen's texts
+    app.extensions["webhooks"] = Webhooks(WebhookStore(redis), config, **extra)  # outbound webhooks
     app.extensions["dev_phone"] = DevPhone(waitlist, DevOutbox(redis), inbound)  # served in development only
     app.extensions["live_hub"] = Hub(EventFeed(redis), Caps(  # live pages (web/live.py, web/fanout.py)
         config.live_max_streams_per_address, config.live_max_streams_per_restaurant, config.live_max_streams))
@@ -71,6 +77,10 @@ def create_app(config: Config | None = None, redis: Any = None, rq_connection: A
     cli.init_app(app)
     app.register_blueprint(owner.api_bp)  # the owner's stats API and visits CSV
     app.register_blueprint(owner.bp)  # the owner's dashboard
+    from waitlist.web import integrations, settings
+
+    app.register_blueprint(integrations.bp)  # message templates and webhooks under /api/v1
+    app.register_blueprint(settings.bp)  # the managers' settings screen
 
     @app.get("/healthz")
     def healthz() -> Any:

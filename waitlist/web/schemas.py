@@ -14,6 +14,10 @@ from waitlist.domain.errors import InvalidInput
 from waitlist.domain.model import LANGUAGES, MAX_QUOTE_MINUTES, SEATING_CHOICES, TAGS, WEEKDAYS
 from waitlist.domain.phones import PHONE_MESSAGE, normalize_phone
 from waitlist.domain.text import NAME_MAX, clean_line, clean_lines
+from waitlist.domain.webhooks import SUBSCRIBABLE, URL_MAX
+from waitlist.texting.templates import FIELDS as TEMPLATE_KINDS
+from waitlist.texting.templates import LANGUAGES as TEMPLATE_LANGUAGES
+from waitlist.texting.templates import TEMPLATE_MAX
 
 if TYPE_CHECKING:
     from waitlist.domain.model import Restaurant
@@ -320,6 +324,35 @@ class StatusFilterSchema(Schema):
     limit = QueryInteger(load_default=None, validate=validate.Range(min=1, max=500))
     """A page's size (paging: see waitlist.store.listing)."""
     cursor = fields.String(load_default=None, validate=validate.Length(min=1, max=300))
+
+
+# --- message templates and webhooks (the settings screen and the API) -----------------------------------
+
+class TemplateSchema(_Strict):
+    """A restaurant's wording of one text; its rules (placeholders, required parts) are
+    waitlist.texting.templates', checked by the use case."""
+
+    body = Trimmed(multiline=True, required=True, validate=validate.Length(
+        min=1, max=TEMPLATE_MAX, error=f"enter a text of at most {TEMPLATE_MAX} characters"),
+        error_messages={"required": "enter a text"})
+
+
+class TemplatePreviewSchema(TemplateSchema):
+    language = fields.String(required=True, validate=validate.OneOf(TEMPLATE_LANGUAGES, error=MESSAGES["choice"]))
+    kind = fields.String(required=True, validate=validate.OneOf(list(TEMPLATE_KINDS), error=MESSAGES["choice"]))
+
+
+class WebhookSchema(_Strict):
+    url = fields.String(required=True, validate=validate.Length(
+        min=1, max=URL_MAX, error=f"enter an https:// address of at most {URL_MAX} characters"))
+    events = fields.List(fields.String(validate=validate.OneOf(SUBSCRIBABLE, error=MESSAGES["choice"])),
+                         required=True, validate=validate.Length(min=1, max=len(SUBSCRIBABLE),
+                                                                 error="choose at least one event"))
+    description = Trimmed(load_default="", validate=validate.Length(max=80, error="at most 80 characters"))
+
+
+class WebhookPatchSchema(_Strict):
+    enabled = StrictBoolean(required=True)
 
 
 @cache
