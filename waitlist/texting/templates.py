@@ -35,7 +35,7 @@ PARTY = frozenset({"restaurant", "name", "link"})
 NUMBER_ONLY = frozenset({"restaurant"})
 """Texts to a number with no party (help, not on the list, a refused join) know only the restaurant."""
 
-FIELDS: dict[str, frozenset[str]] = {
+_FIELDS: dict[str, frozenset[str]] = {
     "joined": PARTY | {"place", "wait"},
     "almost_ready": PARTY | {"place"},
     "table_ready": PARTY | {"hold_until", "hold_minutes"},
@@ -59,7 +59,7 @@ fill is refused). Not here: the host's own words, and the texts whose built-in w
 the moment (a status reply, "we're here", "closed" with the pause message): one template would say
 the wrong thing in one of their cases. A template whose placeholder has no value at the time of
 sending (``{hold_until}`` when no table is held) gives way to the built-in text."""
-assert set(FIELDS) <= set(ALL_TEXTS)
+FIELDS = {kind: names for kind, names in _FIELDS.items() if kind in ALL_TEXTS}
 
 REQUIRED: dict[str, tuple[str, ...]] = {"joined": ("link",)}
 """Placeholders a text must keep: the joined text is how the guest finds their status page."""
