@@ -151,3 +151,17 @@ def test_a_private_webhook_address_is_refused_beside_the_field_and_a_public_one_
     html = manager.get(PAGE).get_data(as_text=True)
     assert "https://hooks.example.com/w" in html and "whsec_" in html  # the secret, shown this once
     assert "whsec_" not in manager.get(PAGE).get_data(as_text=True)
+
+
+def test_named_tables_are_edited_one_a_line_and_refused_beside_the_field(manager: FlaskClient,
+                                                                          headers: dict[str, str]) -> None:
+    response = post(manager, f"{PAGE}/floor", {"floor": "T1 | 2\nPatio 2 | 4 | 2 | outdoor | Patio 3\n"
+                                                         "Patio 3 | 4 | 2 | outdoor | Patio 2"})
+    assert response.status_code == 303
+    floor = manager.get(f"/api/v1/restaurants/{SLUG}/tables", headers=headers).get_json()["tables"]
+    assert [(t["name"], t["seats"], t["section"], t["joins_with"]) for t in floor] == [
+        ("T1", 2, "any", []), ("Patio 2", 4, "outdoor", ["Patio 3"]), ("Patio 3", 4, "outdoor", ["Patio 2"])]
+    assert "Patio 2 | 4 | 2 | outdoor | Patio 3" in manager.get(PAGE).get_data(as_text=True)
+    response = post(manager, f"{PAGE}/floor", {"floor": "T1 | two"})
+    assert response.status_code == 400 and error_beside(response.get_data(as_text=True), "floor")
+    assert len(manager.get(f"/api/v1/restaurants/{SLUG}/tables", headers=headers).get_json()["tables"]) == 3

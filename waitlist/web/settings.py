@@ -12,8 +12,9 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, flash, jsonify, render_template, request, url_for
 
-from waitlist.domain.errors import InvalidInput, Unauthorized
+from waitlist.domain.errors import InvalidInput, Unauthorized, WaitlistError
 from waitlist.domain.model import LANGUAGES, WEEKDAYS, Restaurant
+from waitlist.domain.tables import floor_of
 from waitlist.domain.webhooks import EVENTS
 from waitlist.texting.templates import LABELS
 from waitlist.web import schemas
@@ -86,7 +87,7 @@ def render_page(restaurant: Restaurant, errors: dict[str, list[str]] | None = No
         values=form_values(restaurant), language=language, languages=LANGUAGES, weekdays=WEEKDAYS,
         texts=templates().overview(restaurant, language), template_form=template_form or {}, labels=LABELS,
         hooks=webhooks().endpoints(restaurant), deliveries=webhooks().deliveries(restaurant, 30), events=EVENTS,
-        links=links), status
+        links=links, floor_help=FLOOR_HELP), status
 
 
 def form_values(restaurant: Restaurant) -> dict[str, str]:
@@ -95,6 +96,7 @@ def form_values(restaurant: Restaurant) -> dict[str, str]:
     hours = s.join_hours or {}
     return {
         **{f"hours_{day}": " ".join(f"{a}-{b}" for a, b in hours.get(day, [])) for day in WEEKDAYS},
+        "floor": floor_text(restaurant),
         "tables": ", ".join(f"{seats}:{count}" for seats, count in sorted((s.tables or {}).items(),
                                                                          key=lambda kv: int(kv[0]))),
     }
@@ -163,6 +165,52 @@ def plain(errors: dict[str, list[str]]) -> dict[str, list[str]]:
         return message
 
     return {name: [say(m) for m in messages] for name, messages in errors.items()}
+
+
+# --- named tables --------------------------------------------------------------------------------------
+
+FLOOR_HELP = "one table a line: name | seats | fewest seats | section | tables it joins with, by commas"
+
+
+@bp.post("/floor")
+def save_floor(slug: str) -> Any:
+    """Replace the named tables (the API's PUT .../tables); a held or occupied table cannot go."""
+    restaurant = _restaurant(slug)
+    try:
+        data = schemas.load(schemas.FloorSchema, {"tables": floor_rows(request.form.get("floor", ""))})
+        get_waitlist().set_tables(restaurant, data["tables"])
+    except WaitlistError as exc:
+        messages = [m for ms in (exc.fields or {}).values() for m in ms] or [exc.message]
+        return render_page(restaurant, errors={"floor": messages}, form=request.form, status=exc.status)
+    flash("Tables saved.")
+    return back_to("settings.page", slug=slug, _anchor="floor")
+
+
+def floor_rows(text: str) -> list[dict[str, Any]]:
+    """The floor typed one table a line ("T1 | 4 | 2 | outdoor | T2, T3") as the API's table objects."""
+    rows: list[dict[str, Any]] = []
+    for line in (raw.strip() for raw in text.splitlines()):
+        if not line:
+            continue
+        cells = [c.strip() for c in line.split("|")]
+        row: dict[str, Any] = {"name": cells[0], "seats": _whole(cells[1] if len(cells) > 1 else "")}
+        if len(cells) > 2 and cells[2]:
+            row["min_seats"] = _whole(cells[2])
+        if len(cells) > 3 and cells[3]:
+            row["section"] = cells[3]
+        if len(cells) > 4 and cells[4]:
+            row["joins_with"] = [name.strip() for name in cells[4].split(",") if name.strip()]
+        rows.append(row)
+    return rows
+
+
+def floor_text(restaurant: Restaurant) -> str:
+    rows = ([t.name, str(t.seats), str(t.min_seats), t.section, ", ".join(t.joins_with)] for t in floor_of(restaurant))
+    return "\n".join(" | ".join(cells).rstrip(" |") for cells in rows)
+
+
+def _whole(raw: str) -> Any:
+    return int(raw) if raw.isascii() and raw.isdigit() else raw
 
 
 # --- texts -------------------------------------------------------------------------------------------
