@@ -52,5 +52,16 @@ while set <= #KEYS and read < a.count do
     last_score, last_id = found[#found], found[#found - 1]
   end
 end
-if set > #KEYS then return {encoded(), '', '', ''} end
+-- A full slice that ended the walk says so, sparing the caller a round trip for an empty slice.
+local function nothing_after()
+  if last_id then
+    local rank = redis.call('ZRANK', KEYS[set], last_id)
+    if not rank or rank + 1 < redis.call('ZCARD', KEYS[set]) then return false end
+  end
+  for later = set + 1, #KEYS do
+    if redis.call('ZCOUNT', KEYS[later], a.min, '+inf') > 0 then return false end
+  end
+  return true
+end
+if set > #KEYS or nothing_after() then return {encoded(), '', '', ''} end
 return {encoded(), tostring(set), last_score or '', last_id or ''}
