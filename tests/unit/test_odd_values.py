@@ -129,7 +129,6 @@ JOIN_FORMS = [
     {"party_size": "9" * 5000},
     {"name": LONG},
     {"notes": LONG},
-    {"phone": LONG},
     {"tags": LONG},
     {"language": LONG},
 ]
@@ -139,6 +138,6 @@ JOIN_FORMS = [
 def test_an_odd_value_on_the_join_page_is_a_400(client: FlaskClient, headers: dict[str, str],
                                                 odd: dict[str, str]) -> None:
     remote_on(client, headers)
-    form = {"name": "Ana", "phone": "+14155550123", "party_size": "2", "csrf_token": csrf(client), **odd}
+    form = {"name": "Ana", "party_size": "2", "csrf_token": csrf(client), **odd}
     response = client.post("/join/noodle-bar", data=form)
     assert response.status_code == 400, response.text

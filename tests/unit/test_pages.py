@@ -191,11 +191,12 @@ def test_the_conversation_drawer_shows_replies_and_sends_a_text(client: FlaskCli
 
 
 def pending_join(app: Flask, name: str = "Remote Guest", phone: str = "+14155552699") -> Any:
-    """A remote join the guest has not confirmed yet (the join page's, before the reply)."""
+    """A remote join the guest has not confirmed yet (as the join page made them before join codes)."""
+    from tests.unit.test_join import pending_join as made_before_codes
+
     waitlist = app.extensions["waitlist"]
     waitlist.update_settings(waitlist.restaurant("noodle-bar"), {"remote_join": True})
-    return waitlist.join(waitlist.restaurant("noodle-bar"), name=name, phone=phone, party_size=2, remote=True,
-                         confirmed=False)
+    return made_before_codes(app, name=name, phone=phone)
 
 
 def section(listing: str, css_class: str) -> str:

@@ -155,9 +155,9 @@ def test_staff_api_answers_are_not_stored_either(client: FlaskClient, signed_in:
 def test_the_confirm_and_join_pages_are_never_stored(app: Flask, client: FlaskClient, restaurant: dict[str, Any],
                                                      headers: dict[str, str], page: str) -> None:
     client.patch(f"/api/v1/restaurants/{SLUG}/settings", json={"remote_join": True}, headers=headers)
-    waitlist = app.extensions["waitlist"]
-    pending = waitlist.join(waitlist.restaurant(SLUG), name="Ana Lima", phone=GUEST, party_size=2, actor="guest",
-                            remote=True, confirmed=False)
+    from tests.unit.test_join import pending_join
+
+    pending = pending_join(app, phone=GUEST)
     url = f"/c/{pending.token}" if page == "confirm" else f"/join/{SLUG}"
     response = client.get(url, headers={"Accept": "text/html"})
     assert response.status_code == 200

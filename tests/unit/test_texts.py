@@ -29,11 +29,14 @@ SAMPLES: dict[str, list[tuple[Any, ...]]] = {
     "not_on_list": [(NAME,)],
     "feedback_request": [(NAME,)],
     "feedback_thanks": [(NAME,)],
-    "confirm_join": [(NAME, "https://waitlist.example.com/c/" + "A1b2C3d4E5f6G7h8I9j0K1l2")],
+    "join_code_unknown": [(NAME,)],
+    "join_code_expired": [(NAME,)],
+    "join_code_used": [(NAME,)],
+    "join_limit": [(NAME,)],
     "closed": [(NAME, "Back at 5 pm."), (NAME, "")],
 }
 
-TWO_SEGMENTS_IN_CHINESE = {"joined", "confirm_join"}
+TWO_SEGMENTS_IN_CHINESE = {"joined"}
 """The status link alone takes ~55 of a Chinese segment's 70 characters."""
 
 

@@ -9,7 +9,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from tests.conftest import create_restaurant, next_phone
-from tests.unit.test_join import csrf, parties, remote_on
+from tests.unit.test_join import code_of, csrf, parties, remote_on
 from tests.unit.test_pages import sign_in
 from tests.unit.test_webhooks import config, text_in  # noqa: F401  (config: the webhooks' Twilio token)
 from waitlist.domain.text import clean_line, clean_lines
@@ -81,22 +81,22 @@ def test_the_host_form_cleans_a_name_or_refuses_an_invisible_one(client: FlaskCl
 def test_the_join_page_cleans_a_name_or_refuses_an_invisible_one(client: FlaskClient, headers: dict[str, str],
                                                                  typed: str, kept: str | None) -> None:
     remote_on(client, headers)
-    response = client.post("/join/noodle-bar", data={"name": typed, "phone": next_phone(), "party_size": "2",
-                                                     "csrf_token": csrf(client)})
+    response = client.post("/join/noodle-bar", data={"name": typed, "party_size": "2", "csrf_token": csrf(client)})
     if kept is REFUSED:
         assert response.status_code == 400
         assert MESSAGES["name"] in response.text
         assert parties(client, headers) == []
     else:
         assert response.status_code < 400, response.text
+        text_in(client, f"JOIN {code_of(client, response)}")  # the guest's text joins the party
         assert [p["name"] for p in parties(client, headers)] == [kept]
 
 
 def test_the_chinese_join_page_refuses_an_invisible_name_in_chinese(client: FlaskClient,
                                                                     headers: dict[str, str]) -> None:
     remote_on(client, headers)
-    response = client.post("/join/noodle-bar?lang=zh", data={"name": "\u200b\u202e", "phone": next_phone(),
-                                                              "party_size": "2", "csrf_token": csrf(client)})
+    response = client.post("/join/noodle-bar?lang=zh", data={"name": "\u200b\u202e", "party_size": "2",
+                                                              "csrf_token": csrf(client)})
     assert response.status_code == 400
     assert MESSAGES_ZH[MESSAGES["name"]] in response.text
 

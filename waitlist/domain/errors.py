@@ -96,6 +96,40 @@ class RemoteFull(LimitReached):
     """The list holds as many remote parties as the restaurant takes."""
 
 
+class DailyCapReached(LimitReached):
+    """This number joined from afar as many times today as the restaurant allows."""
+
+
+class JoinCodeLimit(LimitReached):
+    """An address, or the restaurant, holds as many open join codes as allowed; ``retry_after`` says
+    when the first of them lapses."""
+
+    def __init__(self, message: str, *, retry_after: int, **extra: Any):
+        super().__init__(message, **extra)
+        self.retry_after = retry_after
+
+
+class JoinCodeUnknown(WaitlistError):
+    """No join code (or join page) by that name: mistyped, or forgotten an hour after it was made."""
+
+    code = "join_code_unknown"
+    status = 404
+
+
+class JoinCodeExpired(WaitlistError):
+    """The join code was not texted in time."""
+
+    code = "join_code_expired"
+    status = 410
+
+
+class JoinCodeUsed(WaitlistError):
+    """Another number already joined with this code; ``extra['digest']`` is that number's keyed hash."""
+
+    code = "join_code_used"
+    status = 409
+
+
 class StoreUnavailable(WaitlistError):
     """Redis did not answer: the request may be retried, nothing was half-written."""
 

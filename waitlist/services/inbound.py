@@ -8,7 +8,16 @@ import logging
 import math
 from dataclasses import dataclass
 
-from waitlist.domain.errors import AlreadyWaiting, LimitReached, WaitlistClosed, WaitlistError
+from waitlist.domain.errors import (
+    AlreadyWaiting,
+    JoinCodeExpired,
+    JoinCodeUnknown,
+    JoinCodeUsed,
+    LimitReached,
+    WaitlistClosed,
+    WaitlistError,
+)
+from waitlist.domain.join_codes import BAD_CODE_REPLY_SECONDS
 from waitlist.domain.model import Party, Restaurant, Status, quote_range_text
 from waitlist.domain.phones import mask_phone, normalize_phone
 from waitlist.services.waitlist import Waitlist, new_id
@@ -100,6 +109,8 @@ class InboundHandler:
         feedback = self.waitlist.take_feedback(restaurant, phone, body)
         if feedback is not None:
             return InboundResult(feedback)
+        if command.intent == Intent.JOIN and command.code and restaurant.settings.remote_join:
+            return self._join_code(restaurant, phone, command.code)
         if command.intent == Intent.JOIN and restaurant.settings.remote_join:
             return self._join(restaurant, phone, command)
         if command.intent == Intent.HELP:
@@ -118,15 +129,48 @@ class InboundHandler:
                                        actor="sms", remote=True)
         except AlreadyWaiting:
             return InboundResult("already_waiting")
-        except (WaitlistClosed, LimitReached):
-            message = restaurant.settings.pause_message if restaurant.settings.paused else ""
-            self.waitlist.text_number(restaurant, phone, "closed", texts.closed(lang, restaurant.name, message))
-            return InboundResult("join_refused")
+        except (WaitlistClosed, LimitReached) as exc:
+            return self._join_refused(restaurant, phone, exc, lang)
         except WaitlistError:
             self.waitlist.text_number(restaurant, phone, "help",
                                       texts.help_reply(restaurant.settings.language, restaurant.name))
             return InboundResult("join_refused")
         return InboundResult("joined", party.id)
+
+    def _join_refused(self, restaurant: Restaurant, phone: str, exc: WaitlistError, lang: str) -> InboundResult:
+        if isinstance(exc, LimitReached):
+            self.waitlist.text_number(restaurant, phone, "join_limit", texts.join_limit(lang, restaurant.name))
+        else:
+            message = restaurant.settings.pause_message if restaurant.settings.paused else ""
+            self.waitlist.text_number(restaurant, phone, "closed", texts.closed(lang, restaurant.name, message))
+        return InboundResult("join_refused")
+
+    def _join_code(self, restaurant: Restaurant, phone: str, code: str) -> InboundResult:
+        """"JOIN <code>" from the join page: the code's party joins with this number (its joined text is
+        the reply). A code unknown, expired or used by another number joins nothing and gets one clear
+        reply, at most one such reply per number per BAD_CODE_REPLY_SECONDS: a wrong code texted over and
+        over must not make the restaurant pay for a text each time."""
+        lang = restaurant.settings.language
+        try:
+            party = self.waitlist.join_by_code(restaurant, phone, code)
+        except AlreadyWaiting:
+            return InboundResult("already_waiting")
+        except (JoinCodeUnknown, JoinCodeExpired, JoinCodeUsed) as exc:
+            return self._bad_code(restaurant, phone, exc, lang)
+        except (WaitlistClosed, LimitReached) as exc:
+            return self._join_refused(restaurant, phone, exc, lang)
+        return InboundResult("joined", party.id)
+
+    def _bad_code(self, restaurant: Restaurant, phone: str, exc: WaitlistError, lang: str) -> InboundResult:
+        outcome = exc.code
+        if isinstance(exc, JoinCodeUsed) and self.waitlist.code_used_by(phone, exc):
+            return InboundResult("code_already_joined")  # this number's own code, after its party left
+        if self.messages.first_time(f"badcode:{self.waitlist.digest(phone)}", restaurant.slug,
+                                    BAD_CODE_REPLY_SECONDS):
+            reply = {"join_code_unknown": texts.join_code_unknown, "join_code_expired": texts.join_code_expired,
+                     "join_code_used": texts.join_code_used}[outcome]
+            self.waitlist.text_number(restaurant, phone, outcome, reply(lang, restaurant.name))
+        return InboundResult(outcome)
 
     def _for_party(self, restaurant: Restaurant, party: Party, command: Command) -> InboundResult:
         lang = self.waitlist.lang(restaurant, party)

@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 from waitlist.domain.errors import (
     InvalidInput,
     InvalidTransition,
-    LimitReached,
     PartyNotFound,
     RestaurantNotFound,
     WaitlistClosed,
@@ -38,6 +37,7 @@ from waitlist.estimate.estimator import Estimate, Snapshot, estimate_wait
 from waitlist.services.access import log, new_id, new_token
 from waitlist.services.texts_out import TextsOut
 from waitlist.store import OutboundText, listing
+from waitlist.store.join_codes import JoinCodeClaim
 from waitlist.texting import templates, texts
 
 MAX_LATE_SECONDS = 30 * 60
@@ -64,19 +64,22 @@ class Parties(TextsOut):
 
     def join(self, restaurant: Restaurant, *, name: str, phone: str, party_size: int, notes: str = "",
              seating: str = "any", language: str | None = None, tags: Iterable[str] = (),
-             actor: str = "host", remote: bool = False, confirmed: bool = True,
-             snapshot: Snapshot | None = None, quote_override: int | None = None) -> Party:
-        """Add a party. A remote join (join page, text) must find the list open and within its caps;
-        an unconfirmed one (``confirmed=False``, the join page) is held as pending until the guest
-        replies 1 or taps the confirm link, and expires unseen otherwise. ``snapshot`` is the line as
-        just read (``authenticate_for_join``), else it is read here. ``quote_override`` is the host's
-        quote in minutes ("tell them 45"), given instead of the estimator's."""
+             actor: str = "host", remote: bool = False, snapshot: Snapshot | None = None,
+             quote_override: int | None = None, code: JoinCodeClaim | None = None) -> Party:
+        """Add a party. A remote join (a guest's text, or the join page's code texted back: ``code``)
+        must find the list open and within its caps; only joins made count toward the number's daily
+        cap. ``snapshot`` is the line as just read (``authenticate_for_join``), else it is read here.
+        ``quote_override`` is the host's quote in minutes ("tell them 45"), given instead of the
+        estimator's. (The pending status is only for remote joins made before join codes: nothing
+        creates it any more, and ``confirm`` and ``expire_pending`` finish those.)"""
         phone = normalize_phone(phone, self.config.default_region)
         self._check_party_size(restaurant, party_size)
         override = host_quote(quote_override) if quote_override is not None else None
         now = self.clock()
+        day = ""
         if remote:
-            self._check_remote_join(restaurant, phone)
+            self._check_remote_join(restaurant)
+            day = datetime.fromtimestamp(now, tz=ZoneInfo(restaurant.timezone)).strftime("%Y-%m-%d")
         if snapshot is None:
             snapshot = self.store.snapshot(restaurant.slug)
         raw: str | None = None
@@ -92,23 +95,17 @@ class Parties(TextsOut):
                       remote=remote, tags=sorted(set(tags)))
         if override is not None:
             party.quote_source, party.quote_at = QUOTE_BY_HOST, now
-        pending_until = now + CONFIRM_WINDOW_SECONDS if not confirmed else None
         # The joined text is recorded by the join itself, for the place the party will nearly always
         # take: the end of the line just read. Atomic with the join, and one round trip fewer.
         expected_position = len(snapshot.waiting_sizes) + 1
-        joined_text = self._joined_text(restaurant, party, expected_position) if confirmed else None
+        joined_text = self._joined_text(restaurant, party, expected_position)
         joined = self.store.join(restaurant.slug, party, now=now, actor=actor,
                                  almost_ready_position=restaurant.settings.almost_ready_position,
-                                 pending_until=pending_until, remote_max_active=restaurant.settings.remote_max_active,
-                                 text=joined_text, text_position=expected_position)
-        log.info("party joined slug=%s party=%s size=%d phone=%s remote=%s", restaurant.slug, party.id, party_size,
-                 mask_phone(phone), remote)
-        if pending_until is not None:
-            party.status = Status.PENDING
-            self.dispatcher.expire_pending_at(restaurant.slug, party.id, pending_until)
-            self.text(restaurant, party, "confirm_join", texts.confirm_join(
-                self.lang(restaurant, party), restaurant.name, self.confirm_url(party)))
-            return party
+                                 remote_max_active=restaurant.settings.remote_max_active,
+                                 text=joined_text, text_position=expected_position, digest=self.digest(phone),
+                                 day=day, daily_cap=restaurant.settings.daily_join_cap if remote else 0, code=code)
+        log.info("party joined slug=%s party=%s size=%d phone=%s remote=%s code=%s", restaurant.slug, party.id,
+                 party_size, mask_phone(phone), remote, bool(code))
         party.position = joined.position
         if joined_text is not None and joined.text is not None:
             self._after_recording(restaurant, joined_text, joined.text)
@@ -134,17 +131,14 @@ class Parties(TextsOut):
     def _text_joined(self, restaurant: Restaurant, party: Party) -> None:
         self._record_and_send(restaurant, self._joined_text(restaurant, party, party.position or 1))
 
-    def _check_remote_join(self, restaurant: Restaurant, phone: str) -> None:
+    def _check_remote_join(self, restaurant: Restaurant) -> None:
         if not restaurant.settings.remote_join:
             raise WaitlistClosed("this restaurant takes joins at the host stand only")
         if not self.is_open(restaurant):
             raise WaitlistClosed(restaurant.settings.pause_message or "the waitlist is closed right now")
-        today = datetime.fromtimestamp(self.clock(), tz=ZoneInfo(restaurant.timezone)).strftime("%Y-%m-%d")
-        if self.store.count_join(restaurant.slug, self.digest(phone), today) > restaurant.settings.daily_join_cap:
-            raise LimitReached("this phone has joined too many times today; please see the host")
 
     def confirm(self, restaurant: Restaurant, party_id: str, actor: str = "guest") -> Party:
-        """The guest confirmed a remote join (reply 1 or the link): the party takes its place in line."""
+        """A guest confirmed a pending remote join from before join codes (reply 1 or the link)."""
         party = self._transition(restaurant, party_id, Status.WAITING, actor)
         self._text_joined(restaurant, party)
         return party

@@ -2,11 +2,12 @@
 
 ``Waitlist`` is the one object the web layer and the workers hold: it takes plain values, asks the
 store for one atomic change, and then decides which texts follow from it. Nothing here knows about
-HTTP. Its parts live in three modules, each building on the one before:
+HTTP. Its parts live in several modules, each building on the one before:
 
     access.py     restaurants, API keys and link codes, settings, the reads every use case starts from
     texts_out.py  recording texts (the outbox), flags, the conversation, feedback
     parties.py    joins, the host's actions on the list, the guest's view and replies
+    remote_join.py  the join page's codes, confirmed by the guest's own text
     tables.py     named tables: the floor, live states, who a table suits, block/unblock/clear
 """
 from __future__ import annotations
@@ -28,9 +29,10 @@ from waitlist.services.parties import (  # noqa: F401
     GuestView,
     Parties,
 )
+from waitlist.services.remote_join import JoinState, RemoteJoins  # noqa: F401
 from waitlist.services.tables import TableChoice, Tables  # noqa: F401
 from waitlist.services.texts_out import CONTACTED_TTL_SECONDS, FEEDBACK_REPLY_SECONDS  # noqa: F401
 
 
-class Waitlist(Tables, Parties):
-    """Every use case of the waitlist: restaurants and access, texts out, parties, tables."""
+class Waitlist(Tables, RemoteJoins):
+    """Every use case of the waitlist: restaurants and access, texts out, parties, remote joins, tables."""

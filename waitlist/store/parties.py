@@ -30,6 +30,7 @@ from waitlist.domain.model import (
 )
 from waitlist.estimate.snapshot import Snapshot
 from waitlist.store import codec, keys, listing
+from waitlist.store.join_codes import JoinCodeClaim, claim_keys
 from waitlist.store.messages import OutboundText, RecordedText, record_text_args
 from waitlist.store.scripts import EVENTS_MAXLEN, Scripts, checked
 from waitlist.store.tables import checked as tables_checked
@@ -196,9 +197,12 @@ class Store:
 
     def join(self, slug: str, party: Party, *, now: float, actor: str, almost_ready_position: int,
              pending_until: float | None = None, remote_max_active: int = 0,
-             text: OutboundText | None = None, text_position: int = 0) -> Joined:
-        """Put a party on the list. Raises AlreadyWaiting (its phone is on the list), RemoteFull or
-        PartyIdTaken.
+             text: OutboundText | None = None, text_position: int = 0, digest: str = "", day: str = "",
+             daily_cap: int = 0, code: JoinCodeClaim | None = None) -> Joined:
+        """Put a party on the list. Raises AlreadyWaiting (its phone is on the list), RemoteFull,
+        DailyCapReached (a remote join past ``daily_cap`` joins of the number ``digest`` on ``day``: only
+        joins made count) or PartyIdTaken; with a join ``code``, JoinCodeUnknown, JoinCodeExpired or
+        JoinCodeUsed, and the code is marked used by the same script.
 
         ``text`` (the joined text, whose body names the place in line) is recorded by the same script
         when the party lands at ``text_position``, which is nearly always: the caller reads the
@@ -206,14 +210,19 @@ class Store:
         """
         script_keys = [keys.line_key(slug), keys.sizes_key(slug), keys.party_key(slug, party.id),
                        keys.waiting_key(slug), keys.phones_key(slug), keys.events_key(slug), keys.seq_key(slug),
-                       keys.pending_key(slug), keys.remote_key(slug), keys.token_key(slug, party.token)]
+                       keys.pending_key(slug), keys.remote_key(slug), keys.token_key(slug, party.token),
+                       keys.joins_key(slug, digest or "-", day or "-")]
         join: dict[str, Any] = {
-            "id": party.id, "phone": party.phone, "now": repr(now), "actor": actor,
+            "id": party.id, "phone": party.phone, "digest": digest, "now": repr(now), "actor": actor,
             "status": "pending" if pending_until is not None else "waiting", "pending_until": repr(pending_until or 0),
             "remote": "1" if party.remote else "", "remote_max_active": remote_max_active,
             "almost_ready_position": almost_ready_position, "token_ttl": TOKEN_TTL_SECONDS,
+            "daily_cap": daily_cap if digest and day else 0, "joins_ttl": JOIN_COUNT_TTL_SECONDS,
             "text_position": text_position, "party": codec.new_party_fields(party),
         }
+        if code is not None:
+            script_keys += claim_keys(slug, code)
+            join["code"] = {"code": code.code, "ticket": code.ticket, "keep": code.keep_seconds}
         if text is not None:
             text_keys, join["text"] = record_text_args(slug, text)
             script_keys += text_keys
@@ -378,15 +387,6 @@ class Store:
         pipe.hset(keys.party_key(slug, party_id), mapping=fields)
         pipe.xadd(keys.events_key(slug), event, maxlen=EVENTS_MAXLEN, approximate=True)
         pipe.execute()
-
-    def count_join(self, slug: str, digest: str, day: str) -> int:
-        """Joins by one number on one day (the daily cap), counted atomically."""
-        key = keys.joins_key(slug, digest, day)
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.incr(key)
-        pipe.expire(key, JOIN_COUNT_TTL_SECONDS)
-        count, _ = pipe.execute()
-        return int(count)
 
     def resolve_token(self, token: str) -> tuple[str, str] | None:
         """The restaurant and party behind a guest link: its first characters name the restaurant.

@@ -31,7 +31,11 @@ from redis import Redis
 
 from waitlist.domain.errors import (
     AlreadyWaiting,
+    DailyCapReached,
     InvalidTransition,
+    JoinCodeExpired,
+    JoinCodeUnknown,
+    JoinCodeUsed,
     PartyIdTaken,
     PartyNotFound,
     PhoneTaken,
@@ -57,7 +61,7 @@ NAMES = (
     "set_template", "register_hook", "hook_change",
     "join", "transition", "move", "update", "extend_hold", "undo", "list_page", "line_set", "snapshot",
     "restaurant_and_snapshot", "text_outcome", "claim_message", "advance_status", "record_outbound", "claim_outbox",
-    "requeue_lost",
+    "requeue_lost", "create_join_code",
     "set_floor", "table_action",
 )
 
@@ -126,6 +130,11 @@ _ERRORS: dict[str, Callable[[str, str], WaitlistError]] = {
     "remote_full": lambda _pid, _detail: RemoteFull(
         "the waitlist takes no more remote joins right now; please see the host"),
     "id_taken": lambda _pid, _detail: PartyIdTaken("could not add the party, please try again"),
+    "daily_cap": lambda _pid, _detail: DailyCapReached(
+        "this phone has joined too many times today; please see the host"),
+    "code_unknown": lambda _pid, _detail: JoinCodeUnknown("no such join code"),
+    "code_expired": lambda _pid, _detail: JoinCodeExpired("this join code has expired"),
+    "code_used": lambda _pid, digest: JoinCodeUsed("this join code was already used", digest=digest),
 }
 
 

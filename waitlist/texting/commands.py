@@ -14,6 +14,7 @@ import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
+from waitlist.domain.join_codes import looks_like_code, read_join_code
 from waitlist.domain.text import NAME_MAX, clean_line
 
 
@@ -49,6 +50,9 @@ _LATE_PATTERNS = [
     re.compile(r"^(\d{1,3})(?:M|MIN|MINS|MINUTE|MINUTES|分钟|分)?(?:LATE|晚到|迟到)$"),
 ]
 _JOIN_PATTERN = re.compile(r"^\s*(?:join|排队)\s*(\d{1,3})?\s*(.*)$", re.IGNORECASE | re.DOTALL)
+_JOIN_CODE_PATTERN = re.compile(r"^(?P<keyword>(?:join|排队|加入)\s*[:：#-]?\s*)?(?P<code>\w+)\s*[.!。！]?$",
+                                re.IGNORECASE)
+"""A join page's code after JOIN ("join k7q4x", "加入 K7Q4X"), or alone when it is a valid code."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,8 @@ class Command:
     minutes: int | None = None
     party_size: int | None = None
     name: str | None = None
+    code: str | None = None
+    """The join page's code the guest texted back (JOIN K7Q4X), upper case."""
     rating: int | None = None
     for_host: bool = False
     """The text says more than the command ("running late, can we sit outside?"): act, and let the host read it."""
@@ -87,6 +93,9 @@ def parse(body: str) -> Command:
     late = _late(word)
     if late is not None:
         return late
+    code = _JOIN_CODE_PATTERN.match(raw)
+    if code and (looks_like_code if code.group("keyword") else read_join_code)(code.group("code")):
+        return Command(Intent.JOIN, code=looks_like_code(code.group("code")))
     join = _JOIN_PATTERN.match(raw)
     if join and (join.group(1) or not join.group(2).strip() or raw.upper().startswith(("JOIN ", "排队"))):
         size = int(join.group(1)) if join.group(1) else None

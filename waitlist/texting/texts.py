@@ -44,12 +44,39 @@ def joined(lang: str | None, restaurant: str, position: int, wait_range: str, ur
     return f"{restaurant}: You're #{position}, ~{wait_range} min. {url} {tail}"
 
 
-def confirm_join(lang: str | None, restaurant: str, url: str) -> str:
-    """A remote join counts only once the guest confirms, proving the number is theirs."""
+def join_code_unknown(lang: str | None, restaurant: str) -> str:
+    """A JOIN with a code no join page gave (mistyped): how to join anyway. At most one per number per
+    few minutes (waitlist.domain.join_codes.BAD_CODE_REPLY_SECONDS)."""
     return _pick(
         lang,
-        f"{restaurant}: Reply 1 in 5 min to confirm your place in line, or tap {url}",
-        f"{restaurant}：请在5分钟内回复1确认排队，或点击 {url}",
+        f"{restaurant}: We don't know that code. Check it on the join page, or text JOIN and your party size.",
+        f"{restaurant}：验证码无效。请核对排队页面上的验证码，或发送JOIN加人数排队。",
+    )
+
+
+def join_code_expired(lang: str | None, restaurant: str) -> str:
+    return _pick(
+        lang,
+        f"{restaurant}: That code has expired. Join again on our page, or text JOIN and your party size.",
+        f"{restaurant}：验证码已过期。请在排队页面重新加入，或发送JOIN加人数排队。",
+    )
+
+
+def join_code_used(lang: str | None, restaurant: str) -> str:
+    """Another number joined with this code first: nothing joins for this one."""
+    return _pick(
+        lang,
+        f"{restaurant}: That code was already used from another phone. Text JOIN and your party size to join.",
+        f"{restaurant}：该验证码已被其他手机使用。如需排队，请发送JOIN加人数。",
+    )
+
+
+def join_limit(lang: str | None, restaurant: str) -> str:
+    """A remote join refused by a cap (the restaurant's remote parties, the number's joins today)."""
+    return _pick(
+        lang,
+        f"{restaurant}: Sorry, we can't take this join from afar right now. Please see the host.",
+        f"{restaurant}：抱歉，目前无法远程排队，请到前台排队。",
     )
 
 
@@ -214,6 +241,9 @@ ALL_TEXTS: dict[str, Callable[..., str]] = {
     "not_on_list": not_on_list,
     "feedback_request": feedback_request,
     "feedback_thanks": feedback_thanks,
-    "confirm_join": confirm_join,
+    "join_code_unknown": join_code_unknown,
+    "join_code_expired": join_code_expired,
+    "join_code_used": join_code_used,
+    "join_limit": join_limit,
     "closed": closed,
 }

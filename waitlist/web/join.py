@@ -1,8 +1,13 @@
-"""Join from anywhere: the public join page, its QR code, and the confirm link of a remote join.
+"""Join from anywhere: the public join page, its QR code, and the join code page.
 
-A remote join is held as pending until the guest confirms it (reply 1, or the link in the text), so a
-number that is not the guest's never takes a place in line. The confirm link asks for a tap (POST):
-link previews in messaging apps fetch links with GET and must not confirm anything.
+The page never asks for a number to text: a guest gets a short code and a link that opens their own
+messaging app with "JOIN <code>" to the restaurant's number, and their text joins them
+(waitlist.services.remote_join). The code page polls with its own secret ticket (the code is short
+enough to guess; the ticket is not) and leads to the guest's status page once the text arrived.
+
+``/c/<token>`` confirms pending joins made before join codes (they lapse within minutes of the
+change). The confirm asks for a tap (POST): link previews in messaging apps fetch links with GET and
+must not confirm anything.
 """
 from __future__ import annotations
 
@@ -11,12 +16,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import segno
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
 from marshmallow import fields, validate
 
-from waitlist.domain.errors import AlreadyWaiting, InvalidInput, WaitlistError
+from waitlist.domain.errors import InvalidInput, WaitlistError
+from waitlist.domain.join_codes import JOIN_CODE_SECONDS, sms_link
 from waitlist.domain.model import LANGUAGES, Restaurant, quote_range_text
-from waitlist.domain.phones import mask_phone
+from waitlist.domain.phones import display_phone
+from waitlist.services.waitlist import JoinState
 from waitlist.web import schemas
 from waitlist.web.forms import check_csrf
 from waitlist.web.http import get_waitlist
@@ -31,20 +38,30 @@ SIZES_SHOWN = range(1, 9)
 STRINGS: dict[str, dict[str, str]] = {
     "en": {
         "lang": "en", "title": "Join the waitlist", "wait": "Current wait", "size": "Party of {n}",
-        "minutes": "{range} min", "name": "Your name", "phone": "Mobile number", "party_size": "Party size",
+        "minutes": "{range} min", "name": "Your name", "party_size": "Party size",
         "notes": "Notes (optional)", "accessible": "Step-free / accessible table", "high_chair": "High chair",
         "submit": "Join the waitlist", "closed_title": "The waitlist is closed",
-        "at_stand": "Please join at the host stand when you arrive.", "sent_title": "Check your phone",
-        "sent": "We texted {phone}. Reply 1 (or tap the link in the text) within 5 minutes to keep your place.",
+        "at_stand": "Please join at the host stand when you arrive.", "code_title": "Text us to join",
+        "code_lead": "Your code", "code_button": "Text JOIN {code}",
+        "code_how": "Or text JOIN {code} to {number} from your phone.",
+        "code_why": "Your text puts you in line: we only text the phone that texts us. The code works for {minutes} "
+                    "minutes.",
+        "code_waiting": "Waiting for your text…", "code_joined": "You're in line! Opening your page…",
+        "code_expired_title": "This code has expired", "code_expired": "Nobody texted it in time.",
+        "join_again": "Join again", "next_step": "Next you text us a short code from your phone: no number to type.",
         "confirm_title": "Confirm your place", "confirm": "Confirm my place in line",
         "confirm_lead": "{name}, party of {size}: tap to confirm you are coming.", "other_lang": "中文",
     },
     "zh": {
         "lang": "zh", "title": "加入候位", "wait": "当前等候时间", "size": "{n}位", "minutes": "{range}分钟",
-        "name": "您的姓名", "phone": "手机号码", "party_size": "人数", "notes": "备注（可选）",
+        "name": "您的姓名", "party_size": "人数", "notes": "备注（可选）",
         "accessible": "无障碍座位", "high_chair": "儿童椅", "submit": "加入候位", "closed_title": "暂停排队",
-        "at_stand": "请到店后在前台排队。", "sent_title": "请查看短信",
-        "sent": "我们已发送短信至{phone}。请在5分钟内回复1（或点击短信中的链接）确认排队。",
+        "at_stand": "请到店后在前台排队。", "code_title": "发短信加入候位", "code_lead": "您的验证码",
+        "code_button": "发送 JOIN {code}", "code_how": "或用手机发送短信 JOIN {code} 至 {number}。",
+        "code_why": "收到您的短信后即为您排队：我们只回复给您发短信的手机。验证码{minutes}分钟内有效。",
+        "code_waiting": "正在等待您的短信…", "code_joined": "您已排上队！正在打开您的页面…",
+        "code_expired_title": "验证码已过期", "code_expired": "未在有效时间内收到短信。", "join_again": "重新加入",
+        "next_step": "下一步：用手机把验证码发短信给我们，无需填写手机号。",
         "confirm_title": "确认排队", "confirm": "确认排队", "confirm_lead": "{name}，{size}位：请点击确认。",
         "other_lang": "English",
     },
@@ -52,10 +69,10 @@ STRINGS: dict[str, dict[str, str]] = {
 
 
 class JoinFormSchema(schemas._Strict):
-    """The host's party fields and words (schemas.PartyCreateSchema), as a guest's form sends them."""
+    """The host's party fields and words (schemas.PartyCreateSchema), as a guest's form sends them: no
+    phone number, the guest's own text brings it."""
 
     name = schemas.PartyCreateSchema._declared_fields["name"]
-    phone = schemas.Phone(required=True)
     party_size = schemas.PartySize(required=True, strict=False)
     notes = schemas.PartyCreateSchema._declared_fields["notes"]
     tags = fields.List(fields.String(validate=validate.OneOf(SELF_CHOSEN_TAGS, error=schemas.MESSAGES["choice"])),
@@ -108,25 +125,53 @@ def join_page(slug: str) -> Any:
 
 @bp.post("/join/<slug>")
 def submit(slug: str) -> Any:
-    """A guest joins from afar; the party stays pending until they confirm by text or link."""
+    """A guest joins from afar: a join code for them to text (nothing is texted to anyone)."""
     check_csrf()
     waitlist = get_waitlist()
     restaurant = waitlist.restaurant(slug)
     lang = page_language(restaurant)
-    raw: dict[str, Any] = {k: v for k, v in request.form.items() if k != "tags"}
+    raw: dict[str, Any] = {k: v for k, v in request.form.items() if k not in ("tags", "phone")}
     raw["tags"] = request.form.getlist("tags")
     try:
         data = schemas.load(JoinFormSchema(), raw, restaurant=restaurant)
         data.pop("csrf_token", None)
-        party = waitlist.join(restaurant, actor="guest", remote=True, confirmed=False, **data)
+        code = waitlist.open_join_code(restaurant, address=request.remote_addr or "", **data)
     except InvalidInput as exc:
         return render_join(restaurant, lang, raw, exc.fields or {"_schema": [exc.message]}, status=400)
-    except AlreadyWaiting as exc:
-        return render_join(restaurant, lang, raw, {"phone": [exc.message]}, status=exc.status)
     except WaitlistError as exc:
-        return render_join(restaurant, lang, raw, {"_schema": [exc.message]}, status=exc.status)
-    return render_template("join_sent.html", restaurant=restaurant, t=STRINGS[lang],
-                           phone=mask_phone(party.phone)), 201
+        page, status = render_join(restaurant, lang, raw, {"_schema": [exc.message]}, status=exc.status)
+        return page, status, {"Retry-After": str(exc.retry_after)} if exc.retry_after else {}
+    return redirect(url_for("join.code_page", slug=slug, ticket=code.ticket, lang=lang), code=303)
+
+
+@bp.get("/join/<slug>/code/<ticket>")
+def code_page(slug: str, ticket: str) -> Any:
+    """The code to text, a link that writes the text, and (live) whether it arrived."""
+    waitlist = get_waitlist()
+    restaurant = waitlist.restaurant(slug)
+    state = waitlist.join_state(restaurant, ticket)
+    if state.state == "joined":
+        return redirect(url_for("guest.status_page", token=state.token), code=303)
+    lang = request.args.get("lang") or state.language or page_language(restaurant)
+    t = STRINGS.get(lang, STRINGS["en"])
+    number = display_phone(restaurant.sms_from, waitlist.config.default_region)
+    return render_template("join_code.html", restaurant=restaurant, t=t, code=state.code, number=number,
+                           sms_href=sms_link(restaurant.sms_from, state.code), expired=state.state == "expired",
+                           minutes=JOIN_CODE_SECONDS // 60,
+                           state_url=url_for("join.code_state", slug=slug, ticket=ticket),
+                           again_url=url_for("join.join_page", slug=slug, lang=lang))
+
+
+@bp.get("/join/<slug>/code/<ticket>/state")
+def code_state(slug: str, ticket: str) -> Any:
+    """The code page's poll: "open", "joined" (with the guest's status page) or "expired"."""
+    waitlist = get_waitlist()
+    return jsonify(state_json(waitlist.join_state(waitlist.restaurant(slug), ticket)))
+
+
+def state_json(state: JoinState) -> dict[str, Any]:
+    status_url = url_for("guest.status_page", token=state.token) if state.token else None
+    return {"state": state.state, "code": state.code, "expires_at": state.expires_at, "status_url": status_url}
 
 
 @bp.get("/join/<slug>/qr.<any(png, svg):kind>")

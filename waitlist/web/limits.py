@@ -39,6 +39,8 @@ PUBLIC_LIMITS: dict[str, str] = {
     "owner.sign_in": "10 per minute;50 per hour",
     "join.join_page": "60 per minute",
     "join.submit": "5 per minute;20 per hour",
+    "join.code_page": "60 per minute",
+    "join.code_state": "120 per minute",
     "join.confirm": "10 per minute",
     "join.qr_code": "30 per minute",
 }
