@@ -363,67 +363,50 @@ def test_were_here_checks_a_remote_party_in_and_tells_a_notified_party_to_come_t
 
 # --- Issue 9: join from anywhere, over HTTP ---------------------------------------------------------------
 
-def join_from_the_page(client: FlaskClient, phone: str, name: str = "Ana Lima", size: str = "3") -> None:
+def join_from_the_page(client: FlaskClient, name: str = "Ana Lima", size: str = "3") -> tuple[str, str]:
+    """The join page's form sent: (the code page's path, the code to text)."""
     page = client.get(f"/join/{SLUG}")
     assert page.status_code == 200
     match = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True))
     assert match, page.get_data(as_text=True)
-    response = client.post(f"/join/{SLUG}", data={"name": name, "phone": phone, "party_size": size,
-                                                  "csrf_token": match.group(1)})
-    assert response.status_code == 201, response.get_data(as_text=True)
-    assert "Check your phone" in response.get_data(as_text=True)
+    response = client.post(f"/join/{SLUG}", data={"name": name, "party_size": size, "csrf_token": match.group(1)})
+    assert response.status_code == 303, response.get_data(as_text=True)
+    path = response.headers["Location"].split("?")[0]
+    code = re.search(r'id="join-code"[^>]*>([A-Z0-9]+)<', client.get(path).get_data(as_text=True))
+    assert code
+    return path, code.group(1)
 
 
-def pending_party(client: FlaskClient, headers: dict[str, str], phone: str) -> dict[str, Any]:
-    [party] = [p for p in client.get(f"{BASE}/parties", headers=headers).get_json()["parties"] if p["phone"] == phone]
-    return dict(party)
-
-
-def test_a_remote_join_from_the_page_is_confirmed_by_replying_one(
+def test_a_remote_join_from_the_page_joins_when_the_guest_texts_its_code(
         client: FlaskClient, headers: dict[str, str], twilio: TwilioServer, worker: WorkerProcess) -> None:
     remote_join_on(client, headers)
     phone = next_phone()
 
-    join_from_the_page(client, phone)
+    path, code = join_from_the_page(client)
+    time.sleep(SETTLE_SECONDS)
+    assert twilio.posts_to(phone) == [] and client.get(f"{BASE}/parties", headers=headers).get_json()["parties"] == []
+    assert client.get(f"{path}/state").get_json()["state"] == "open"
 
-    party = pending_party(client, headers, phone)
-    assert party["status"] == "pending" and party["position"] is None and party["remote"]
-    confirm = the_reply(client, headers, party["id"], "confirm_join")
-    token = party["status_url"].rsplit("/", 1)[1]
-    assert confirm["body"] == texts.confirm_join("en", "Noodle Bar", f"{PUBLIC_BASE_URL}/c/{token}")
-    received(twilio, phone, confirm["body"])
+    text_in(client, twilio, f"JOIN {code}", phone)
 
-    text_in(client, twilio, "1", phone)
-
-    confirmed = show_party(client, headers, party["id"])
-    assert (confirmed["status"], confirmed["position"]) == ("waiting", 1)
+    [party] = client.get(f"{BASE}/parties", headers=headers).get_json()["parties"]
+    assert (party["phone"], party["status"], party["position"], party["remote"]) == (phone, "waiting", 1, True)
     joined = the_reply(client, headers, party["id"], "joined")
     assert joined["body"].startswith("Noodle Bar: You're #1, ~") and party["status_url"] in joined["body"]
     received(twilio, phone, joined["body"])
-    assert twilio.bodies_to(phone) == [confirm["body"], joined["body"]]
+    assert twilio.bodies_to(phone) == [joined["body"]]
+    assert client.get(f"{path}/state").get_json()["status_url"] == "/s/" + party["status_url"].rsplit("/", 1)[1]
 
 
-def test_an_unconfirmed_remote_join_lapses_when_its_timer_fires_and_is_never_texted_again(
-        client: FlaskClient, headers: dict[str, str], twilio: TwilioServer, worker: WorkerProcess,
-        real_rq_redis: Any) -> None:
+def test_a_code_nobody_texts_sends_nothing_and_a_wrong_code_gets_one_reply(
+        client: FlaskClient, headers: dict[str, str], twilio: TwilioServer, worker: WorkerProcess) -> None:
     remote_join_on(client, headers)
-    phone = next_phone()
-    join_from_the_page(client, phone)
-    party = pending_party(client, headers, phone)
-    received(twilio, phone, the_reply(client, headers, party["id"], "confirm_join")["body"])
-
-    # The timer is due in five minutes; bring it forward and let the real worker run it.
-    timers = Queue(TIMERS_QUEUE, connection=real_rq_redis)
-    timer_id = f"pending-{SLUG}-{party['id']}"
-    assert timer_id in timers.scheduled_job_registry.get_job_ids()
-    timer = Job.fetch(timer_id, connection=real_rq_redis)
-    timers.scheduled_job_registry.remove(timer)
-    timers.enqueue_job(timer)
-    eventually(lambda: job_done(real_rq_redis, timer_id), 20, "the pending timer")
-
-    assert Job.fetch(timer_id, connection=real_rq_redis).return_value() is True
-    assert show_party(client, headers, party["id"])["status"] == "cancelled"
-    assert client.get(f"{BASE}/parties", headers=headers).get_json()["parties"] == []
-    assert [m["kind"] for m in conversation(client, headers, party["id"])] == ["confirm_join"]
+    _path, code = join_from_the_page(client)
+    stranger = next_phone()
+    wrong = "JOIN " + ("K7Q4X" if code != "K7Q4X" else "X4Q7K")
+    for _ in range(3):
+        text_in(client, twilio, wrong, stranger)
+    received(twilio, stranger, texts.join_code_unknown("en", "Noodle Bar"))
     time.sleep(SETTLE_SECONDS)
-    assert len(twilio.posts_to(phone)) == 1
+    assert twilio.bodies_to(stranger) == [texts.join_code_unknown("en", "Noodle Bar")]
+    assert client.get(f"{BASE}/parties", headers=headers).get_json()["parties"] == []
