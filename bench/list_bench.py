@@ -6,13 +6,14 @@ parties, the longest single script Redis ran meanwhile, and a neighbour restaura
     git worktree add /tmp/before <commit> && .venv/bin/python bench/list_bench.py --compare-root /tmp/before
 
 Each target runs in a process of its own (its own ``sys.path``, so the compare root's code is what
-runs), one after the other on the same Redis database (``--redis-url``, default db 2, flushed before
-and after each target). The app is called as WSGI through Flask's test client: no HTTP server, so what
-is measured is the app and Redis, not gunicorn. The reads are the whole list without ``limit`` or
-``cursor`` (what an existing client asks, and all the old code could answer) and, where the tree has
-paging, the first page of 100.
+runs), one after the other on a redis-server the benchmark starts for itself on a free port (so its slow
+log and settings are its own, and no other tenant's commands queue in front of its own; or ``--redis-
+url``, a database it flushes before and after each target). The app is called as WSGI through Flask's
+test client: no HTTP server, so what is measured is the app and Redis, not gunicorn. The reads are the
+whole list without ``limit`` or ``cursor`` (what an existing client asks, and all the old code could
+answer) and, where the tree has paging, the first page of 100.
 
-Script times come from Redis's SLOWLOG (its own clock; the server's settings are put back after): every
+Script times come from Redis's SLOWLOG (its own clock; a shared server's settings are put back after): every
 script of the first five whole-list reads at each size, whose longest is reported (the median over the
 five reads, since a busy machine can pause Redis mid-script), and, while the reader runs, every script
 over 100 us. The neighbour adds 20 parties a second from this
@@ -207,7 +208,8 @@ def report(name: str, result: dict[str, Any]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/2"))
+    parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL"),
+                        help="a Redis database to use and flush (default: a redis-server of its own)")
     parser.add_argument("--reads", type=int, default=100, help="list reads per size (a fifth at 3,000)")
     parser.add_argument("--seconds", type=float, default=20.0, help="neighbour adds per phase")
     parser.add_argument("--compare-root", type=Path, default=None, help="a checkout of an earlier commit")
@@ -222,11 +224,21 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(run_target(args.root, args.redis_url, args.reads, args.seconds)))
         return 0
     targets = [("this tree", ROOT)] + ([("compare root", args.compare_root)] if args.compare_root else [])
+    if args.redis_url:
+        return run_all(targets, args, args.redis_url)
+    sys.path.insert(0, str(ROOT))
+    from tests.redis_servers import RedisServer
+
+    with RedisServer() as server:  # its own server: its slow log and settings are the benchmark's alone
+        return run_all(targets, args, server.url)
+
+
+def run_all(targets: list[tuple[str, Path]], args: argparse.Namespace, url: str) -> int:
     for name, root in targets:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True,
                                 check=False).stdout.strip()
         done = subprocess.run([sys.executable, __file__, "--target", "--root", str(root), "--redis-url",
-                               args.redis_url, "--reads", str(args.reads), "--seconds", str(args.seconds)],
+                               url, "--reads", str(args.reads), "--seconds", str(args.seconds)],
                               capture_output=True, text=True, check=False)
         if done.returncode != 0:
             print(done.stderr[-3000:], file=sys.stderr)
