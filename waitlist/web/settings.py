@@ -17,6 +17,7 @@ from waitlist.domain.model import LANGUAGES, WEEKDAYS, Restaurant
 from waitlist.domain.tables import floor_of
 from waitlist.domain.webhooks import EVENTS
 from waitlist.texting.templates import LABELS
+from waitlist.texting.texts import format_minutes
 from waitlist.web import schemas
 from waitlist.web.forms import back_to, check_csrf
 from waitlist.web.host import signed_in
@@ -95,6 +96,7 @@ def form_values(restaurant: Restaurant) -> dict[str, str]:
     s = restaurant.settings
     hours = s.join_hours or {}
     return {
+        **{name: format_minutes(getattr(s, name)) for name in NUMBERS},
         **{f"hours_{day}": " ".join(f"{a}-{b}" for a, b in hours.get(day, [])) for day in WEEKDAYS},
         "floor": floor_text(restaurant),
         "tables": ", ".join(f"{seats}:{count}" for seats, count in sorted((s.tables or {}).items(),
