@@ -61,7 +61,7 @@ def create_app(config: Config | None = None, redis: Any = None, rq_connection: A
                                 x_proto=config.trust_proxy_hops, x_host=config.trust_proxy_hops)
 
     register_error_handlers(app)
-    from waitlist.web import api, cli, dev, host, join, limits, metrics, openapi, owner, pages, tables, webhooks
+    from waitlist.web import api, cli, dev, floor, host, join, limits, metrics, openapi, owner, pages, tables, webhooks
 
     app.register_blueprint(api.bp)
     app.register_blueprint(tables.bp)  # named tables: the floor, states, next, clear, block
@@ -70,6 +70,7 @@ def create_app(config: Config | None = None, redis: Any = None, rq_connection: A
     app.register_blueprint(openapi.bp)  # GET /api/v1/openapi.json
     pages.init_app(app)  # sessions, security headers, friendly HTML errors
     app.register_blueprint(host.bp)  # the host stand
+    app.register_blueprint(floor.bp)  # the host stand's floor strip and table panels
     app.register_blueprint(pages.guest_bp)  # the guest's page
     app.register_blueprint(pages.board_bp)  # the lobby screen
     app.register_blueprint(dev.bp)  # the development phone

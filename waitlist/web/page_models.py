@@ -217,6 +217,8 @@ def icons(party: Party) -> list[Icon]:
     """Flags, then badges (a remote join, tags), then the seating asked for: each one small icon with its
     words, beside the name so the host seats the party right."""
     shown = [Icon(FLAG_ICONS[label][0], label, FLAG_ICONS[label][1]) for label in flag_labels(party)]
+    if party.no_table_fits:  # no table of the floor, alone or joined, seats it: the host sees it at once
+        shown.insert(0, Icon("no-table", "no table fits", "warn"))
     checked_in = "checked_in" in party.flags
     if party.remote:
         shown.append(Icon("remote-here" if checked_in else "remote",

@@ -246,7 +246,11 @@
       .then(function (html) { drawerBody.innerHTML = html; drawerBody.scrollTop = drawerBody.scrollHeight; });
   }
 
-  Live.listen(body.dataset.events, function (event) { changed(event); if (!drawer.hidden) { loadChat(); } });
+  Live.listen(body.dataset.events, function (event) {
+    changed(event);
+    if (!drawer.hidden) { loadChat(); }
+    document.dispatchEvent(new CustomEvent("host:changed", {detail: event.data}));  /* the floor (floor.js) */
+  });
   setInterval(refresh, 30000);  /* minutes waited move on even when nothing happens */
 
   /* --- adding a party --- */
