@@ -154,3 +154,25 @@ def test_templates_need_the_staff_key_and_stay_in_their_restaurant(client: Flask
     response = client.put("/api/v1/restaurants/noodle-bar/templates/en/left", headers=auth(other["api_key"]),
                           json={"body": "hi"})
     assert response.status_code == 403
+
+
+def test_a_worded_text_costs_the_add_no_redis_command_more(client: FlaskClient, headers: dict[str, str],
+                                                           redis: Any) -> None:
+    """Templates ride in the restaurant hash the add already reads: the same commands with or without."""
+    sent: list[str] = []
+    original = redis.execute_command
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        sent.append(str(args[0]))
+        return original(*args, **kwargs)
+
+    add_party(client, headers)  # scripts loaded, the restaurant's link code claimed
+    redis.execute_command = counting
+    add_party(client, headers)
+    plain = list(sent)
+    client.put("/api/v1/restaurants/noodle-bar/templates/en/joined", headers=headers,
+               json={"body": "{name}: #{place} at {restaurant}, {link}"})
+    sent.clear()
+    party = add_party(client, headers, name="Worded")
+    assert sent == plain and plain
+    assert _messages(client, headers, party)[0]["body"].startswith("Worded: #3 at Noodle Bar, https://")
