@@ -279,7 +279,8 @@ class Parties(TextsOut):
     def no_show(self, restaurant: Restaurant, party_id: str, actor: str = "host") -> Party:
         return self._transition(restaurant, party_id, Status.NO_SHOW, actor)
 
-    def host_action(self, restaurant: Restaurant, party_id: str, action: str, tables: Sequence[str] = ()) -> Party:
+    def host_action(self, restaurant: Restaurant, party_id: str, action: str, tables: Sequence[str] = (),
+                    actor: str = "host") -> Party:
         """One of HOST_ACTIONS by name; each is one atomic state change. ``tables`` go with a notify or
         a seat only."""
         if action not in HOST_ACTIONS:
@@ -288,9 +289,9 @@ class Parties(TextsOut):
             if action not in TABLE_ACTIONS:
                 raise InvalidInput(f"tables go with {' or '.join(TABLE_ACTIONS)} only",
                                    fields={"tables": [f"only for {' or '.join(TABLE_ACTIONS)}"]})
-            return getattr(self, action)(restaurant, party_id, tables=tables)  # type: ignore[no-any-return]
-        use_case: Callable[[Restaurant, str], Party] = getattr(self, action)
-        return use_case(restaurant, party_id)
+            return getattr(self, action)(restaurant, party_id, tables=tables, actor=actor)  # type: ignore[no-any-return]
+        use_case: Callable[..., Party] = getattr(self, action)
+        return use_case(restaurant, party_id, actor=actor)
 
     def move(self, restaurant: Restaurant, party_id: str, position: int, actor: str = "host") -> Party:
         moved = self.store.move(restaurant.slug, party_id, position, now=self.clock(), actor=actor,

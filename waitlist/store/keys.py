@@ -44,6 +44,8 @@ time, never inside a script with tagged keys.
     wl:{slug}:awaitfb:<digest>  string id of the party whose feedback this number's next digit answers (1 day)
     wl:{slug}:session:<id>      string a signed-in staff session (host stand, owner's view); expires after
                                        SESSION_HOURS without a request, deleted at sign-out
+    wl:{slug}:members           hash   account id -> its role here (owner, manager, host, viewer)
+    wl:{slug}:apikeys           hash   sha256 of an integration's API key -> JSON id, name, scope, created
     wl:{slug}:once:<what>       string a once-per-window latch: "contacted:<digest>" (the restaurant's
                                        first text to a number, 180 days), "notonlist:<digest>" (one "not on
                                        the list" reply an hour), "hostwillsee:<party>" (inbound replies)
@@ -61,6 +63,13 @@ time, never inside a script with tagged keys.
     wl:hooked                   set    slugs with at least one webhook endpoint (the relay's round)
     wl:restaurants              set    every slug (admin listing)
     wl:apikey:<sha256>          string slug owning that key (tells 403 from 401)
+    wl:account:<id>             hash   a person: email, name, argon2 password hash, failed sign-ins
+    wl:account:<id>:places      set    slugs of the restaurants the person belongs to
+    wl:account:<id>:sessions    set    ids of the person's open sessions (sign out everywhere)
+    wl:email:<email>            string id of the account with that (lower-case) email
+    wl:psession:<id>            string account id of a person's signed-in session (SESSION_HOURS, sliding)
+    wl:invite:<sha256>          string JSON of an invitation (email, slug, role, by); single use, expires
+    wl:pwreset:<sha256>         string account id a password-reset link is for; single use, expires
     wl:smsfrom:<e164>           string slug texting from that number (routes inbound texts)
     wl:code:<code>              string slug of the restaurant whose guest links start with that code
     wl:token:<token>            string "<slug>/<party id>": links given before they carried a code (read only)
@@ -109,6 +118,8 @@ __all__ = [
     "join_codes_by_address_key",
     "await_feedback_key",
     "staff_session_key",
+    "members_key",
+    "api_keys_key",
     "message_prefix",
     "message_key",
     "conversation_key",
@@ -135,6 +146,13 @@ __all__ = [
     "hooked_key",
     "restaurants_key",
     "apikey_key",
+    "account_key",
+    "account_places_key",
+    "account_sessions_key",
+    "email_key",
+    "person_session_key",
+    "invite_key",
+    "password_reset_key",
     "sms_from_key",
     "code_key",
     "legacy_token_key",
@@ -261,6 +279,16 @@ def staff_session_key(slug: str, session_id: str) -> str:
     return f"{tag(slug)}:session:{session_id}"
 
 
+def members_key(slug: str) -> str:
+    """The people of a restaurant and their roles, in its slot (waitlist.store.accounts)."""
+    return f"{tag(slug)}:members"
+
+
+def api_keys_key(slug: str) -> str:
+    """The restaurant's named, scoped integration keys (its own key stays on the restaurant hash)."""
+    return f"{tag(slug)}:apikeys"
+
+
 # --- texts ----------------------------------------------------------------------------------------
 
 def message_prefix(slug: str) -> str:
@@ -379,6 +407,35 @@ def restaurants_key() -> str:
 
 def apikey_key(key_hash: str) -> str:
     return f"wl:apikey:{key_hash}"
+
+
+def account_key(account_id: str) -> str:
+    """A person is global: one sign-in for every restaurant they belong to."""
+    return f"wl:account:{account_id}"
+
+
+def account_places_key(account_id: str) -> str:
+    return f"wl:account:{account_id}:places"
+
+
+def account_sessions_key(account_id: str) -> str:
+    return f"wl:account:{account_id}:sessions"
+
+
+def email_key(email: str) -> str:
+    return f"wl:email:{email}"
+
+
+def person_session_key(session_id: str) -> str:
+    return f"wl:psession:{session_id}"
+
+
+def invite_key(token_hash: str) -> str:
+    return f"wl:invite:{token_hash}"
+
+
+def password_reset_key(token_hash: str) -> str:
+    return f"wl:pwreset:{token_hash}"
 
 
 def sms_from_key(e164: str) -> str:

@@ -7,15 +7,15 @@ from flask import Blueprint, Response, jsonify, request
 
 from waitlist.domain.model import Party, Restaurant, iso
 from waitlist.services.waitlist import HOST_ACTIONS, GuestView
-from waitlist.web import schemas
+from waitlist.web import auth, schemas
 from waitlist.web.http import bearer_token, get_waitlist, json_body
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
 def staff(slug: str) -> Restaurant:
-    """The restaurant behind ``slug``, if the request carries its staff key."""
-    return get_waitlist().authenticate(slug, bearer_token())
+    """The restaurant behind ``slug``, if the request's key may use this endpoint (waitlist.web.auth)."""
+    return auth.api_staff(slug)
 
 
 def party_json(party: Party) -> dict[str, Any]:
@@ -58,10 +58,12 @@ def add_party(slug: str) -> Any:
     """A host adds a party; the guest is texted their place, quote (the host's, when given) and status
     link."""
     waitlist = get_waitlist()
-    restaurant, snapshot = waitlist.authenticate_for_join(slug, bearer_token())
+    restaurant, snapshot, actor = auth.get_people().authenticate_for_join(slug, bearer_token())
+    auth.authorize(actor)
     data = schemas.load(schemas.PartyCreateSchema, json_body(), restaurant=restaurant)
     quote = data.pop("quote_minutes", None)
-    return created(party_json(waitlist.join(restaurant, snapshot=snapshot, quote_override=quote, **data)))
+    return created(party_json(waitlist.join(restaurant, snapshot=snapshot, quote_override=quote,
+                                                     actor=auth.actor_label(), **data)))
 
 
 @bp.get("/restaurants/<slug>/parties")
@@ -95,7 +97,8 @@ def host_action(slug: str, party_id: str, action: str) -> Any:
     """One-tap host actions; each is one atomic state change."""
     restaurant = staff(slug)
     data = schemas.load(schemas.TablesChoiceSchema, json_body())  # notify and seat may name tables
-    return jsonify(party_json(get_waitlist().host_action(restaurant, party_id, ACTIONS[action], **data)))
+    return jsonify(party_json(get_waitlist().host_action(restaurant, party_id, ACTIONS[action],
+                                                                  actor=auth.actor_label(), **data)))
 
 
 @bp.post("/restaurants/<slug>/parties/<party_id>/move")

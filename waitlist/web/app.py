@@ -10,10 +10,12 @@ from config import Config
 from waitlist.services.dev_phone import DevPhone
 from waitlist.services.inbound import InboundHandler
 from waitlist.services.owner_stats import OwnerStats
+from waitlist.services.people import People
 from waitlist.services.templates import MessageTemplates
 from waitlist.services.waitlist import Waitlist
 from waitlist.services.webhooks import Webhooks
 from waitlist.store import DevOutbox, MessageStore, StatsStore, Store, keys
+from waitlist.store.accounts import AccountStore
 from waitlist.store.connections import rq_redis, waitlist_redis
 from waitlist.store.events import EventFeed
 from waitlist.store.templates import TemplateStore
@@ -48,6 +50,7 @@ def create_app(config: Config | None = None, redis: Any = None, rq_connection: A
     app.extensions["waitlist"] = waitlist  # the services, built once: views call them and nothing else
     app.extensions["inbound"] = inbound = InboundHandler(waitlist)
     app.extensions["owner_stats"] = OwnerStats(waitlist, StatsStore(redis))
+    app.extensions["people"] = People(waitlist.store, AccountStore(redis), config, DevOutbox(redis), **extra)
     app.extensions["templates"] = MessageTemplates(TemplateStore(redis))  # the settings screen's texts
     app.extensions["webhooks"] = Webhooks(WebhookStore(redis), config, **extra)  # outbound webhooks
     app.extensions["dev_phone"] = DevPhone(waitlist, DevOutbox(redis), inbound)  # served in development only

@@ -17,7 +17,7 @@ from marshmallow import Schema, validate
 from waitlist.domain.errors import AlreadyWaiting, Forbidden, InvalidInput, Unauthorized
 from waitlist.domain.model import LANGUAGES, SEATING_CHOICES, Restaurant
 from waitlist.services.waitlist import HOST_ACTIONS
-from waitlist.web import limits, live, page_models, schemas
+from waitlist.web import auth, limits, live, page_models, schemas
 from waitlist.web.forms import back_to, check_csrf, form_values, from_script, no_content
 from waitlist.web.http import get_waitlist
 
@@ -51,9 +51,9 @@ def form_limits() -> dict[str, int]:
 
 
 def signed_in(slug: str) -> Restaurant | None:
-    """The restaurant, while this session's fingerprint matches its current key (rotation signs out)."""
-    signed = session.get("hosts", {}).get(slug)
-    return get_waitlist().session_restaurant(slug, signed) if signed else None
+    """The restaurant, for a signed-in person whose role allows this page or a tablet whose key still
+    works (waitlist.web.auth); a refused role is a 403."""
+    return auth.page_staff(slug)
 
 
 def staff(slug: str) -> Restaurant:
@@ -97,7 +97,7 @@ def sign_in(slug: str) -> Any:
 def sign_in_page(slug: str, heading: str, area: str, error: str | None = None, status: int = 200) -> Any:
     """The sign-in form of the host stand or the owner's view (``area``); signed in, the page itself."""
     restaurant = get_waitlist().restaurant(slug)
-    if error is None and signed_in(slug):
+    if error is None and auth.page_actor(slug):
         return back_to(f"{area}.{LANDING[area]}", slug=slug)
     return render_template("signin.html", restaurant=restaurant, error=error, heading=heading,
                            action=url_for(f"{area}.sign_in", slug=slug)), status
@@ -194,8 +194,7 @@ def rows(slug: str) -> Any:
 def events(slug: str) -> Any:
     """Server-sent "changed" events for this restaurant; the stream ends if the key is rotated."""
     staff(slug)
-    waitlist, signed = get_waitlist(), session["hosts"][slug]
-    return live.event_stream(slug, still_allowed=lambda: waitlist.session_is_current(slug, signed))
+    return live.event_stream(slug, still_allowed=auth.still_allowed(slug))
 
 
 @bp.get("/quote")
@@ -214,7 +213,8 @@ def add_party(slug: str) -> Any:
     try:
         values = form_values(PARTY_FIELDS, integers=("party_size", "quote_minutes"))
         data = schemas.load(schemas.PartyCreateSchema, values, restaurant=restaurant)
-        party = get_waitlist().join(restaurant, quote_override=data.pop("quote_minutes", None), **data)
+        party = get_waitlist().join(restaurant, quote_override=data.pop("quote_minutes", None),
+                                    actor=auth.actor_label(), **data)
     except (InvalidInput, AlreadyWaiting) as exc:
         if from_script():
             raise
@@ -229,7 +229,7 @@ def add_party(slug: str) -> Any:
 def act(slug: str, party_id: str, action: str) -> Any:
     """One-tap notify / seat / no-show / remove / check-in, and undo of the last of them."""
     restaurant = staff(slug)
-    party = get_waitlist().host_action(restaurant, party_id, ACTIONS[action])
+    party = get_waitlist().host_action(restaurant, party_id, ACTIONS[action], actor=auth.actor_label())
     if from_script():
         return jsonify({"id": party.id, "name": party.name, "status": party.status.value})
     return back_to("host.page", slug=slug)
@@ -241,7 +241,7 @@ def override_quote(slug: str, party_id: str) -> Any:
     restaurant = staff(slug)
     sent = form_values(("minutes",), integers=("minutes",)).get("minutes")
     minutes = schemas.load(schemas.PartyPatchSchema, {"quote_minutes": sent})["quote_minutes"]
-    party = get_waitlist().override_quote(restaurant, party_id, minutes, actor="host")
+    party = get_waitlist().override_quote(restaurant, party_id, minutes, actor=auth.actor_label())
     if from_script():
         return jsonify({"id": party.id, "name": party.name, "quote_minutes": party.quote_minutes})
     return back_to("host.page", slug=slug)
