@@ -45,6 +45,21 @@ class Server:
         waitlist = self.app.extensions["waitlist"]
         return waitlist.join(waitlist.restaurant(slug), name=name, phone=phone, party_size=size, **extra)
 
+    def add_pending(self, slug: str, name: str, phone: str, size: int = 2) -> Any:
+        """A remote join awaiting confirmation, as the join page made them before join codes (the host
+        stand still shows such parties until they lapse)."""
+        from waitlist.domain.model import Party
+        from waitlist.services.waitlist import new_id, new_token
+
+        waitlist = self.app.extensions["waitlist"]
+        restaurant = waitlist.restaurant(slug)
+        now = waitlist.clock()
+        party = Party(id=new_id(), restaurant=slug, name=name, phone=phone, party_size=size, remote=True,
+                      token=new_token(waitlist._ensure_code(restaurant)), joined_at=now)
+        waitlist.store.join(slug, party, now=now, actor="guest", almost_ready_position=2, pending_until=now + 300,
+                            remote_max_active=restaurant.settings.remote_max_active)
+        return party
+
 
 def _free_port() -> int:
     with socket.socket() as sock:

@@ -43,11 +43,13 @@ def friday_rush(server: Server, slug: str) -> str:
     restaurant = waitlist.restaurant(slug)
     parties = []
     for i, name in enumerate(NAMES):
-        pending = name in PENDING
+        phone = f"+1415555{abs(hash(slug)) % 50 * 100 + 3100 + i:04d}"
+        if name in PENDING:
+            parties.append(server.add_pending(slug, name, phone, i % 6 + 1))
+            continue
         parties.append(waitlist.join(
-            restaurant, name=name, phone=f"+1415555{abs(hash(slug)) % 50 * 100 + 3100 + i:04d}",
-            party_size=i % 6 + 1, notes="window seat, stroller" if i == 3 else "", tags=["vip"] if i == 7 else [],
-            remote=pending or i == 5, confirmed=not pending))
+            restaurant, name=name, phone=phone, party_size=i % 6 + 1,
+            notes="window seat, stroller" if i == 3 else "", tags=["vip"] if i == 7 else [], remote=i == 5))
     for party in parties[:3]:
         waitlist.host_action(restaurant, party.id, "notify")
     waitlist.running_late(restaurant, parties[4].id, 10, actor="guest")

@@ -17,6 +17,7 @@ from typing import Any
 
 import segno
 from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
+from markupsafe import Markup
 from marshmallow import fields, validate
 
 from waitlist.domain.errors import InvalidInput, WaitlistError
@@ -154,8 +155,10 @@ def code_page(slug: str, ticket: str) -> Any:
         return redirect(url_for("guest.status_page", token=state.token), code=303)
     lang = request.args.get("lang") or state.language or page_language(restaurant)
     t = STRINGS.get(lang, STRINGS["en"])
-    number = display_phone(restaurant.sms_from, waitlist.config.default_region)
-    return render_template("join_code.html", restaurant=restaurant, t=t, code=state.code, number=number,
+    number = Markup('<span class="nowrap">{}</span>').format(display_phone(restaurant.sms_from,
+                                                                          waitlist.config.default_region))
+    how = Markup.escape(t["code_how"]).format(code=state.code, number=number)  # the number never wraps
+    return render_template("join_code.html", restaurant=restaurant, t=t, code=state.code, how=how,
                            sms_href=sms_link(restaurant.sms_from, state.code), expired=state.state == "expired",
                            minutes=JOIN_CODE_SECONDS // 60,
                            state_url=url_for("join.code_state", slug=slug, ticket=ticket),
