@@ -252,6 +252,8 @@ class Party:
     """The named tables the party holds (called) or sits at (seated, and after it left them)."""
     no_table_fits: bool = False
     """No table of the floor, alone or pushed together, seats this party (set by the use cases)."""
+    by: str = ""
+    """The actor of the party's last status change ("person:<id>:Mei", "host", "guest"), as recorded."""
 
     @property
     def quote_overridden(self) -> bool:

@@ -129,6 +129,7 @@ def party_from_hash(slug: str, party_id: str, data: Mapping[str, str], position:
         hold_until=_float(data.get("hold_until")),
         notify_count=int(data.get("notify_count", "0")),
         hold_version=int(data.get("hold_version", "0")),
+        by=data.get("by", ""),
         answered_at=_float(data.get("answered_at")),
         flags={name[2:] for name, value in data.items() if name.startswith("f:") and value},
         position=position or None,

@@ -10,6 +10,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from waitlist.domain.model import QUOTE_BY_HOST, Party, Restaurant, Status, may_undo, quote_range_text
+from waitlist.domain.people import actor_name
 from waitlist.services.waitlist import UNDO_WINDOW_SECONDS, Waitlist
 
 LATE_MINUTES = 10
@@ -170,6 +171,8 @@ class FinishedRow:
     status: str
     at: str
     undoable: bool
+    by: str = ""
+    """Who seated (or removed) the party, when a person did."""
 
 
 @dataclass(frozen=True)
@@ -254,7 +257,8 @@ def host_row(restaurant: Restaurant, p: Party, now: float) -> HostRow:
 def finished_row(restaurant: Restaurant, p: Party, now: float) -> FinishedRow:
     return FinishedRow(
         id=p.id, name=p.name, party_size=p.party_size, status=p.status.value.replace("_", "-"),
-        at=clock_text(restaurant, p.finished_at or p.seated_at), undoable=may_undo(p, now, UNDO_WINDOW_SECONDS))
+        at=clock_text(restaurant, p.finished_at or p.seated_at), undoable=may_undo(p, now, UNDO_WINDOW_SECONDS),
+        by=actor_name(p.by) if p.by.startswith(("person:", "key:")) else "")
 
 
 def host_list(waitlist: Waitlist, restaurant: Restaurant) -> HostList:

@@ -133,6 +133,7 @@ if ctx then
     release(ctx, had, pid, t.clearing and 'cleared' or 'free')
   end
 end
+redis.call('HSET', party, 'by', t.actor)  -- who acted last: the host stand shows "seated by Mei"
 if t.ttl > 0 then redis.call('EXPIRE', party, t.ttl) end
 local info = redis.call('HMGET', party, 'joined_at', 'quote_minutes', 'notified_at', 'remote', 'tags',
   'quote_source', 'quote_at', 'tables', 'table_seats')
