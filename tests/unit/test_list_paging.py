@@ -103,8 +103,11 @@ def test_a_cursor_given_for_one_status_is_refused_for_another(client: FlaskClien
     cursor = client.get(f"{BASE}?limit=1", headers=headers).get_json()["next_cursor"]
     response = client.get(f"{BASE}?status=finished&cursor={cursor}", headers=headers)
     assert response.status_code == 400 and "cursor" in response.get_json()["error"]["fields"]
-    forged = listing.Cursor("active", 9, "1", "abc").text()  # a section the list does not have
-    assert client.get(f"{BASE}?cursor={forged}", headers=headers).status_code == 400
+    for forged in (listing.Cursor("active", 9, "1", "abc"), listing.Cursor("active", 1, "nan", "abc"),
+                   listing.Cursor("active", 1, " 1", "abc"), listing.Cursor("active", 1, "1", "a|b")):
+        assert client.get(f"{BASE}?cursor={forged.text()}", headers=headers).status_code == 400, forged
+    genuine = listing.Cursor("active", 1, "1.5e+20", "abc").text()  # a score as Redis may write one
+    assert client.get(f"{BASE}?cursor={genuine}", headers=headers).status_code == 200
 
 
 def fill(redis: Any, slug: str, count: int) -> None:

@@ -176,8 +176,7 @@ class Parties(TextsOut):
         """Parties on the list in queue order (waiting, notified, then pending remote joins); finished
         statuses list today's."""
         if status in (None, "active", "waiting", "notified", "pending"):
-            parties = self.store.active_parties(restaurant.slug)
-            return [p for p in parties if status in (None, "active") or p.status.value == status]
+            return self.store.active_parties(restaurant.slug, status or "active")  # only that section is read
         finished = self.store.finished_parties(restaurant.slug, self.start_of_today(restaurant))
         return [p for p in finished if status == "finished" or p.status.value == status]
 

@@ -50,6 +50,8 @@ _SET_KEYS: dict[str, Callable[[str], str]] = {
     "finished": keys.finished_key,
 }
 _ID = re.compile(r"[A-Za-z0-9_-]{1,64}\Z")
+_SCORE = re.compile(r"-?[0-9]{1,20}(?:\.[0-9]{1,20})?(?:e[+-]?[0-9]{1,3})?\Z")
+"""A score as Redis writes one (no "nan", "inf" or spaces, which a script would choke on)."""
 _BAD_CURSOR = "is not a cursor this list gave (start again without one)"
 
 
@@ -74,11 +76,10 @@ class Cursor:
             raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
             got_kind, section, score, party_id = raw.split("|")
             cursor = cls(got_kind, int(section), score, party_id)
-            float(score)
         except (ValueError, binascii.Error, UnicodeDecodeError):
             raise InvalidInput("bad cursor", fields={"cursor": [_BAD_CURSOR]}) from None
         if (cursor.kind != kind or not 1 <= cursor.section <= len(SECTIONS[kind]) or not _ID.match(party_id)
-                or not text.isascii()):
+                or not _SCORE.match(score) or not text.isascii()):
             raise InvalidInput("bad cursor", fields={"cursor": [_BAD_CURSOR]})
         return cursor
 

@@ -334,9 +334,10 @@ class Store:
     def party_field(self, slug: str, party_id: str, field: str) -> str | None:
         return self.redis.hget(keys.party_key(slug, party_id), field)
 
-    def active_parties(self, slug: str) -> list[Party]:
-        """Waiting in queue order, then notified, then pending; read in bounded slices (listing.py)."""
-        return listing.read_all(self._run, slug, "active")
+    def active_parties(self, slug: str, section: str = "active") -> list[Party]:
+        """Waiting in queue order, then notified, then pending (or only ``section``: waiting, notified or
+        pending); read in bounded slices (listing.py)."""
+        return listing.read_all(self._run, slug, section)
 
     def finished_parties(self, slug: str, since: float) -> list[Party]:
         return listing.read_all(self._run, slug, "finished", since)
