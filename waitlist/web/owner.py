@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import io
 import math
-from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -20,7 +19,22 @@ from waitlist.domain import visits
 from waitlist.domain.errors import InvalidInput, Unauthorized, WaitlistError
 from waitlist.domain.model import Restaurant
 from waitlist.services.owner_stats import OwnerStats
-from waitlist.web import api
+from waitlist.web import api, table_charts
+from waitlist.web.charts import (
+    BOTTOM,
+    LEFT,
+    RIGHT,
+    Chart,
+    H,
+    W,
+    fmt,
+    nice_max,
+    nice_percent_max,
+    pct,
+    slots,
+    ticks,
+    y_at,
+)
 from waitlist.web.cli import restaurant_cli
 from waitlist.web.forms import back_to, check_csrf
 from waitlist.web.host import sign_in_page, signed_in, start_session
@@ -108,10 +122,12 @@ def dashboard(slug: str) -> Any:
     service = owner_stats()
     data = service.report(restaurant, first, last, breakdown=False)
     flagged = visits.low_ratings(service.visits(restaurant, first, last))
+    tables = service.tables(restaurant, first, last)
     return render_template("owner.html", restaurant=restaurant, data=data, first=first, last=last,
                            today=service.today(restaurant), ranges=quick_ranges(service.today(restaurant)),
                            charts=charts(data), flagged=flagged[:FLAGGED_SHOWN], flagged_total=len(flagged),
                            zone=service.zone(restaurant),
+                           table_charts=table_charts.charts(tables) if table_charts.has_tables(tables) else [],
                            retention_days=restaurant.settings.retention_days)
 
 
@@ -121,6 +137,18 @@ def visits_csv_page(slug: str) -> Any:
     if restaurant is None:
         raise Unauthorized("please sign in first")
     return visits_csv(restaurant)
+
+
+@bp.get("/tables.csv")
+def tables_csv_page(slug: str) -> Any:
+    """The numbers behind the table charts: turns and average turn by table size and by hour, occupancy."""
+    restaurant = signed_in(slug)
+    if restaurant is None:
+        raise Unauthorized("please sign in first")
+    first, last = _range(restaurant)
+    response = Response(table_charts.csv_text(owner_stats().tables(restaurant, first, last)), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="tables-{restaurant.slug}-{first}-{last}.csv"'
+    return response
 
 
 @bp.get("/signin")
@@ -139,82 +167,7 @@ def quick_ranges(today: str) -> list[dict[str, str]]:
     return [{"label": label, "from": (end - timedelta(days=n - 1)).isoformat(), "to": today} for n, label in RANGES]
 
 
-# --- charts: plain geometry for the SVG templates ------------------------------------------------------
-
-W, H = 640, 260
-LEFT, RIGHT, TOP, BOTTOM = 44, 44, 16, 34
-
-
-@dataclass
-class Chart:
-    """Everything an SVG template needs: positions already computed, labels already formatted."""
-
-    id: str
-    title: str
-    caption: str
-    bars: list[dict[str, Any]] = field(default_factory=list)
-    lines: list[dict[str, Any]] = field(default_factory=list)
-    dots: list[dict[str, Any]] = field(default_factory=list)
-    x_labels: list[dict[str, Any]] = field(default_factory=list)
-    y_ticks: list[dict[str, Any]] = field(default_factory=list)
-    y2_ticks: list[dict[str, Any]] = field(default_factory=list)
-    legend: list[dict[str, str]] = field(default_factory=list)
-    table_head: list[str] = field(default_factory=list)
-    table: list[list[str]] = field(default_factory=list)
-    empty: bool = False
-    width: int = W
-    height: int = H
-    plot: dict[str, float] = field(default_factory=lambda: {"left": LEFT, "right": W - RIGHT, "top": TOP,
-                                                            "bottom": H - BOTTOM})
-
-
-def nice_max(value: float) -> tuple[float, float]:
-    """A round axis maximum at or above ``value`` and its tick step (4-5 ticks)."""
-    if value <= 0:
-        return 1.0, 0.25
-    raw = value / 4
-    power = 10 ** math.floor(math.log10(raw))
-    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
-    return step * math.ceil(value / step), step
-
-
-def nice_percent_max(value: float) -> tuple[float, float]:
-    """``nice_max`` for a share (0.08 is 8%): whole-percent ticks (0% 5% 10%, 0% 25% ... 100%), never
-    above 100%. Steps like 2.5% would print as 3% / 5% / 8% once rounded to whole percents."""
-    percent = min(max(value, 0.0), 1.0) * 100
-    if percent <= 0:
-        return 0.1, 0.05
-    raw = percent / 4
-    power = 10 ** max(0, math.floor(math.log10(raw)))
-    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw and (m * power) % 1 == 0)
-    return min(100.0, step * math.ceil(percent / step)) / 100, step / 100
-
-
-def _ticks(top: float, step: float, x: float, fmt: str = "{:g}") -> list[dict[str, Any]]:
-    """Ticks at 0, step, 2 step ... top; each value is counted, not summed, so 0.05 * 3 prints 15%."""
-    count = int(round(top / step)) if step else 0
-    values = [round(i * step, 6) for i in range(count + 1)]
-    return [{"y": _y(value, top), "x": x, "text": fmt.format(value)} for value in values]
-
-
-def _y(value: float, top: float) -> float:
-    span = H - BOTTOM - TOP
-    return round(H - BOTTOM - (value / top) * span, 1) if top else H - BOTTOM
-
-
-def _slots(n: int) -> tuple[float, float]:
-    """Left edge of slot 0 and the slot width for n evenly spaced categories."""
-    width = (W - LEFT - RIGHT) / max(1, n)
-    return LEFT, width
-
-
-def _fmt(value: float | None, unit: str = "") -> str:
-    return "–" if value is None else f"{value:g}{unit}"
-
-
-def _pct(value: float | None) -> str:
-    return "–" if value is None else f"{round(value * 100):d}%"
-
+# --- charts (geometry in waitlist/web/charts.py) ------------------------------------------------------
 
 def hourly_chart(total: dict[str, Any]) -> Chart:
     """Parties joined by hour (bars) and their mean wait (line, right axis): the peaks."""
@@ -231,27 +184,27 @@ def hourly_chart(total: dict[str, Any]) -> Chart:
     hours = list(range(min(hours), max(hours) + 1))
     top, step = nice_max(max([joined.get(f"{h:02d}", 0) for h in hours] + [1]))
     wtop, wstep = nice_max(max([(waits.get(f"{h:02d}", {}).get("mean") or 0) for h in hours] + [1]))
-    chart.y_ticks = _ticks(top, step, LEFT - 6)
-    chart.y2_ticks = _ticks(wtop, wstep, W - RIGHT + 6)
-    left, slot = _slots(len(hours))
+    chart.y_ticks = ticks(top, step, LEFT - 6)
+    chart.y2_ticks = ticks(wtop, wstep, W - RIGHT + 6)
+    left, slot = slots(len(hours))
     points = []
     for i, hour in enumerate(hours):
         key = f"{hour:02d}"
         count = joined.get(key, 0)
         wait = waits.get(key, {})
         x = left + i * slot
-        y = _y(count, top)
+        y = y_at(count, top)
         chart.bars.append({"x": round(x + slot * 0.15, 1), "y": y, "w": round(slot * 0.7, 1),
                            "h": round(H - BOTTOM - y, 1), "cls": "bar-a",
-                           "label": f"{key}:00 — {count} parties, average wait {_fmt(wait.get('mean'), ' min')}"})
+                           "label": f"{key}:00 — {count} parties, average wait {fmt(wait.get('mean'), ' min')}"})
         if wait.get("mean") is not None:
-            px, py = round(x + slot / 2, 1), _y(wait["mean"], wtop)
+            px, py = round(x + slot / 2, 1), y_at(wait["mean"], wtop)
             points.append(f"{px},{py}")
             chart.dots.append({"cx": px, "cy": py, "cls": "dot-b", "label": f"{key}:00 — average wait "
-                                                                             f"{_fmt(wait['mean'], ' min')}"})
+                                                                             f"{fmt(wait['mean'], ' min')}"})
         chart.x_labels.append({"x": round(x + slot / 2, 1), "text": key if len(hours) <= 16 or hour % 2 == 0 else ""})
-        chart.table.append([f"{key}:00", str(count), _fmt(wait.get("mean"), " min"), _fmt(wait.get("median"), " min"),
-                            _fmt(wait.get("p90"), " min")])
+        chart.table.append([f"{key}:00", str(count), fmt(wait.get("mean"), " min"), fmt(wait.get("median"), " min"),
+                            fmt(wait.get("p90"), " min")])
     if len(points) > 1:
         chart.lines.append({"points": " ".join(points), "cls": "line-b"})
     return chart
@@ -268,24 +221,24 @@ def size_chart(total: dict[str, Any]) -> Chart:
         chart.empty = True
         return chart
     top, step = nice_max(max([(s.get("p90") or 0) for s in sizes.values()] + [1]))
-    chart.y_ticks = _ticks(top, step, LEFT - 6)
-    left, slot = _slots(len(sizes))
+    chart.y_ticks = ticks(top, step, LEFT - 6)
+    left, slot = slots(len(sizes))
     for i, (size, wait) in enumerate(sizes.items()):
         x = left + i * slot
         median = wait.get("median") or 0
-        y = _y(median, top)
-        label = f"party of {size}: median {_fmt(wait.get('median'), ' min')}, 90th percentile " \
-                f"{_fmt(wait.get('p90'), ' min')} ({wait['n']} seated)"
+        y = y_at(median, top)
+        label = f"party of {size}: median {fmt(wait.get('median'), ' min')}, 90th percentile " \
+                f"{fmt(wait.get('p90'), ' min')} ({wait['n']} seated)"
         chart.bars.append({"x": round(x + slot * 0.2, 1), "y": y, "w": round(slot * 0.6, 1),
                            "h": round(H - BOTTOM - y, 1), "cls": "bar-a", "label": label})
         if wait.get("p90") is not None:
             cx = round(x + slot / 2, 1)
-            chart.lines.append({"points": f"{cx},{y} {cx},{_y(wait['p90'], top)}", "cls": "whisker"})
-            chart.lines.append({"points": f"{round(cx - slot * 0.12, 1)},{_y(wait['p90'], top)} "
-                                          f"{round(cx + slot * 0.12, 1)},{_y(wait['p90'], top)}", "cls": "whisker"})
+            chart.lines.append({"points": f"{cx},{y} {cx},{y_at(wait['p90'], top)}", "cls": "whisker"})
+            chart.lines.append({"points": f"{round(cx - slot * 0.12, 1)},{y_at(wait['p90'], top)} "
+                                          f"{round(cx + slot * 0.12, 1)},{y_at(wait['p90'], top)}", "cls": "whisker"})
         chart.x_labels.append({"x": round(x + slot / 2, 1), "text": size})
-        chart.table.append([size, str(wait["n"]), _fmt(wait.get("median"), " min"), _fmt(wait.get("mean"), " min"),
-                            _fmt(wait.get("p90"), " min")])
+        chart.table.append([size, str(wait["n"]), fmt(wait.get("median"), " min"), fmt(wait.get("mean"), " min"),
+                            fmt(wait.get("p90"), " min")])
     return chart
 
 
@@ -297,8 +250,8 @@ def _day_label(day: str, n: int, i: int) -> str:
 def _line_chart(chart: Chart, days: list[dict[str, Any]], series: list[tuple[str, Any]], top: float, step: float,
                 fmt: Any) -> Chart:
     """Lines over the days; a day without data breaks the line rather than drawing a fake zero."""
-    chart.y_ticks = _ticks(top, step, LEFT - 6, "{:g}" if fmt is not _pct else "{:.0%}")
-    left, slot = _slots(len(days))
+    chart.y_ticks = ticks(top, step, LEFT - 6, "{:g}" if fmt is not pct else "{:.0%}")
+    left, slot = slots(len(days))
     for cls, getter in series:
         run: list[str] = []
         for i, day in enumerate(days):
@@ -309,7 +262,7 @@ def _line_chart(chart: Chart, days: list[dict[str, Any]], series: list[tuple[str
                     chart.lines.append({"points": " ".join(run), "cls": cls})
                 run = []
                 continue
-            y = _y(value, top)
+            y = y_at(value, top)
             run.append(f"{x},{y}")
             chart.dots.append({"cx": x, "cy": y, "cls": cls.replace("line", "dot"),
                                "label": f"{day['date']}: {fmt(value)}"})
@@ -334,8 +287,8 @@ def quote_chart(data: dict[str, Any]) -> Chart:
     _line_chart(chart, days, [("line-a", lambda d: d["quote"]["mean_quoted"]),
                               ("line-b", lambda d: d["quote"]["mean_waited"])], top, step,
                 lambda v: f"{v:g} min")
-    chart.table = [[d["date"], str(d["quote"]["n"]), _fmt(d["quote"]["mean_quoted"], " min"),
-                    _fmt(d["quote"]["mean_waited"], " min"), _pct(d["quote"]["within_5_min"])]
+    chart.table = [[d["date"], str(d["quote"]["n"]), fmt(d["quote"]["mean_quoted"], " min"),
+                    fmt(d["quote"]["mean_waited"], " min"), pct(d["quote"]["within_5_min"])]
                    for d in days if d["quote"]["n"]]
     return chart
 
@@ -353,10 +306,10 @@ def rates_chart(data: dict[str, Any]) -> Chart:
         return chart
     top, step = nice_percent_max(max(max(values), 0.1))
     _line_chart(chart, days, [("line-c", lambda d: d["parties"]["no_show_rate"]),
-                              ("line-a", lambda d: d["parties"]["cancel_rate"])], top, step, _pct)
+                              ("line-a", lambda d: d["parties"]["cancel_rate"])], top, step, pct)
     chart.table = [[d["date"], str(d["parties"]["finished"]), str(d["parties"]["seated"]),
-                    f"{d['parties']['no_shows']} ({_pct(d['parties']['no_show_rate'])})",
-                    f"{d['parties']['cancelled']} ({_pct(d['parties']['cancel_rate'])})"]
+                    f"{d['parties']['no_shows']} ({pct(d['parties']['no_show_rate'])})",
+                    f"{d['parties']['cancelled']} ({pct(d['parties']['cancel_rate'])})"]
                    for d in days if d["parties"]["finished"]]
     return chart
 
