@@ -31,9 +31,10 @@ JOIN_CODES_PER_ADDRESS = 3
 """Open (unconfirmed) codes one address may hold: a family may join twice, a script may not fill the page."""
 JOIN_CODES_PER_RESTAURANT = 50
 """Open codes a restaurant holds at once: beyond it the page asks guests to text JOIN with their size."""
-BAD_CODE_REPLY_SECONDS = 5 * 60
-"""At most one "that code is not valid" reply per number in this window: a reply to a number that
-texted first, but still a text the restaurant pays for."""
+JOIN_ERROR_REPLY_SECONDS = 5 * 60
+"""At most one reply to a refused remote join (a code unknown, expired or used; the list closed or
+full) per number in this window: a reply to a number that texted first, but still a text the
+restaurant pays for."""
 
 _CODE_SHAPE = re.compile(f"(?=.*[A-Z])(?=.*[0-9])[A-Z0-9]{{{CODE_LENGTH}}}")
 _SIZE_AND_NAME = re.compile(r"[0-9]{1,3}[A-Z]+")

@@ -17,7 +17,7 @@ from waitlist.domain.errors import (
     WaitlistClosed,
     WaitlistError,
 )
-from waitlist.domain.join_codes import BAD_CODE_REPLY_SECONDS
+from waitlist.domain.join_codes import JOIN_ERROR_REPLY_SECONDS
 from waitlist.domain.model import Party, Restaurant, Status, quote_range_text
 from waitlist.domain.phones import mask_phone, normalize_phone
 from waitlist.services.waitlist import Waitlist, new_id
@@ -138,6 +138,10 @@ class InboundHandler:
         return InboundResult("joined", party.id)
 
     def _join_refused(self, restaurant: Restaurant, phone: str, exc: WaitlistError, lang: str) -> InboundResult:
+        """A remote join refused (closed, or a cap): one reply per number per JOIN_ERROR_REPLY_SECONDS, so
+        texting JOIN over and over gets the restaurant billed for one answer, not one each."""
+        if not self._first_join_error(restaurant, phone):
+            return InboundResult("join_refused")
         if isinstance(exc, LimitReached):
             self.waitlist.text_number(restaurant, phone, "join_limit", texts.join_limit(lang, restaurant.name))
         else:
@@ -148,8 +152,8 @@ class InboundHandler:
     def _join_code(self, restaurant: Restaurant, phone: str, code: str) -> InboundResult:
         """"JOIN <code>" from the join page: the code's party joins with this number (its joined text is
         the reply). A code unknown, expired or used by another number joins nothing and gets one clear
-        reply, at most one such reply per number per BAD_CODE_REPLY_SECONDS: a wrong code texted over and
-        over must not make the restaurant pay for a text each time."""
+        reply, at most one error reply per number per JOIN_ERROR_REPLY_SECONDS: a wrong code texted over
+        and over must not make the restaurant pay for a text each time."""
         lang = restaurant.settings.language
         try:
             party = self.waitlist.join_by_code(restaurant, phone, code)
@@ -165,12 +169,15 @@ class InboundHandler:
         outcome = exc.code
         if isinstance(exc, JoinCodeUsed) and self.waitlist.code_used_by(phone, exc):
             return InboundResult("code_already_joined")  # this number's own code, after its party left
-        if self.messages.first_time(f"badcode:{self.waitlist.digest(phone)}", restaurant.slug,
-                                    BAD_CODE_REPLY_SECONDS):
+        if self._first_join_error(restaurant, phone):
             reply = {"join_code_unknown": texts.join_code_unknown, "join_code_expired": texts.join_code_expired,
                      "join_code_used": texts.join_code_used}[outcome]
             self.waitlist.text_number(restaurant, phone, outcome, reply(lang, restaurant.name))
         return InboundResult(outcome)
+
+    def _first_join_error(self, restaurant: Restaurant, phone: str) -> bool:
+        return self.messages.first_time(f"joinerror:{self.waitlist.digest(phone)}", restaurant.slug,
+                                        JOIN_ERROR_REPLY_SECONDS)
 
     def _for_party(self, restaurant: Restaurant, party: Party, command: Command) -> InboundResult:
         lang = self.waitlist.lang(restaurant, party)

@@ -46,7 +46,7 @@ def joined(lang: str | None, restaurant: str, position: int, wait_range: str, ur
 
 def join_code_unknown(lang: str | None, restaurant: str) -> str:
     """A JOIN with a code no join page gave (mistyped): how to join anyway. At most one per number per
-    few minutes (waitlist.domain.join_codes.BAD_CODE_REPLY_SECONDS)."""
+    few minutes (waitlist.domain.join_codes.JOIN_ERROR_REPLY_SECONDS)."""
     return _pick(
         lang,
         f"{restaurant}: We don't know that code. Check it on the join page, or text JOIN and your party size.",
