@@ -114,8 +114,11 @@ class People:
             raise Forbidden("that key belongs to another restaurant")
         raise Unauthorized("that API key is not valid")
 
-    def create_api_key(self, restaurant: Restaurant, name: str, scope: str) -> tuple[ApiKey, str]:
-        """The key and its secret, shown this once and stored only hashed."""
+    def create_api_key(self, restaurant: Restaurant, by: Actor, name: str, scope: str) -> tuple[ApiKey, str]:
+        """The key and its secret, shown this once and stored only hashed. Nobody makes a key that may do
+        more than they may."""
+        if not by.may(SCOPES[check_scope(scope)]):
+            raise RoleRefused(f"a {by.role} cannot make an {scope} key")
         secret = "wlk_" + secrets.token_urlsafe(24)
         key = ApiKey(id=secrets.token_hex(6), name=clean_name(name), scope=check_scope(scope),
                      created_at=self.clock(), key_hash=hashlib.sha256(secret.encode()).hexdigest())

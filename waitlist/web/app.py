@@ -81,6 +81,10 @@ def create_app(config: Config | None = None, redis: Any = None, rq_connection: A
     cli.init_app(app)
     app.register_blueprint(owner.api_bp)  # the owner's stats API and visits CSV
     app.register_blueprint(owner.bp)  # the owner's dashboard
+    from waitlist.web import accounts, people_api
+
+    app.register_blueprint(accounts.bp)  # people: sign-in, invitations, resets, switcher, people and keys
+    app.register_blueprint(people_api.bp)  # people and API keys under /api/v1
     from waitlist.web import integrations, settings
 
     app.register_blueprint(integrations.bp)  # message templates and webhooks under /api/v1

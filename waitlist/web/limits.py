@@ -37,6 +37,10 @@ PUBLIC_LIMITS: dict[str, str] = {
     "board.board_page": "60 per minute",
     "host.sign_in": "10 per minute;50 per hour",
     "owner.sign_in": "10 per minute;50 per hour",
+    "account.sign_in": "10 per minute;50 per hour",
+    "account.request_reset": "5 per minute;20 per hour",
+    "account.accept_invite": "10 per minute",
+    "account.reset": "10 per minute",
     "join.join_page": "60 per minute",
     "join.submit": "5 per minute;20 per hour",
     "join.code_page": "60 per minute",
@@ -48,7 +52,7 @@ PUBLIC_LIMITS: dict[str, str] = {
 FAILED_KEY_LIMIT = "20 per minute;100 per hour"
 """Wrong admin tokens and staff keys per client IP, over the API and the sign-in forms together. Only
 failures count: a valid key is never slowed, and one address's guesses never slow another's key."""
-SIGN_IN_ENDPOINTS = frozenset({"host.sign_in", "owner.sign_in"})
+SIGN_IN_ENDPOINTS = frozenset({"host.sign_in", "owner.sign_in", "account.sign_in"})
 
 
 class FailedKeyGuard:
