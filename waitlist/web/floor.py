@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Blueprint, jsonify, render_template, request
+from flask import Blueprint, g, jsonify, render_template, request
 
 from waitlist.domain.errors import InvalidInput
 from waitlist.domain.model import Party, Restaurant
@@ -32,7 +32,7 @@ from waitlist.domain.tables import (
     TableState,
 )
 from waitlist.services.waitlist import Waitlist
-from waitlist.web import schemas
+from waitlist.web import auth, schemas
 from waitlist.web.forms import back_to, check_csrf, from_script
 from waitlist.web.host import signed_in, staff
 from waitlist.web.http import get_waitlist
@@ -157,10 +157,10 @@ def _forms_carry_the_csrf_token() -> None:
 # --- reading -------------------------------------------------------------------------------------------
 
 @bp.get("/floor")
+@auth.require_role("viewer")
 def floor_fragment(slug: str) -> Any:
     """The floor strip alone: a live tablet re-reads it after every change."""
-    restaurant = staff(slug)
-    return render_template("_host_floor.html", restaurant=restaurant, floor=floor(get_waitlist(), restaurant))
+    return render_template("_host_floor.html", restaurant=g.restaurant, floor=floor(get_waitlist(), g.restaurant))
 
 
 @bp.get("/tables/<name>")
@@ -178,6 +178,11 @@ def table_panel(slug: str, name: str) -> Any:
     table = floor_table(state, waitlist.clock(), parties_at(waitlist, restaurant, [state]))
     return render_template("_host_table.html" if from_script() else "host_table.html", restaurant=restaurant,
                            table=table, suggestions=suggestions)
+
+
+table_panel.required_role = "viewer"  # type: ignore[attr-defined]
+"""What auth.required_role reads: the panel checks the session itself, to send a signed-out page to sign in
+(its actions need a host)."""
 
 
 # --- acting ----------------------------------------------------------------------------------------------
@@ -199,15 +204,17 @@ def form_party() -> str:
 
 
 @bp.post("/tables/<name>/<any(call, seat):action>")
+@auth.require_role("host")
 def seat_or_call(slug: str, name: str, action: str) -> Any:
     """Call a party to this table (held for it, the guest texted) or seat it here, with the neighbours
     a join needs. Seating the party the table is held for seats it at every table it holds."""
-    restaurant = staff(slug)
+    restaurant: Restaurant = g.restaurant
     party_id, waitlist = form_party(), get_waitlist()
     tables = joined_names(name)
     if action == "seat" and waitlist.table(restaurant, name).party_id == party_id:
         tables = []  # its own held tables, all of them
-    party = waitlist.host_action(restaurant, party_id, "notify" if action == "call" else "seat", tables=tables)
+    party = waitlist.host_action(restaurant, party_id, "notify" if action == "call" else "seat", tables=tables,
+                                 actor=auth.actor_label())
     if from_script():
         return jsonify({"id": party.id, "name": party.name, "status": party.status.value, "tables": party.tables})
     return back_to("host.page", slug=slug)
@@ -217,10 +224,10 @@ TABLE_ACTIONS = {"clear": "clear_table", "block": "block_table", "unblock": "unb
 
 
 @bp.post(f"/tables/<name>/<any({', '.join(map(repr, TABLE_ACTIONS))}):action>")
+@auth.require_role("host")
 def act_on_table(slug: str, name: str, action: str) -> Any:
     """Clear (the party there left), block or unblock a table: one atomic change each."""
-    restaurant = staff(slug)
-    state: TableState = getattr(get_waitlist(), TABLE_ACTIONS[action])(restaurant, name)
+    state: TableState = getattr(get_waitlist(), TABLE_ACTIONS[action])(g.restaurant, name, actor=auth.actor_label())
     if from_script():
         return jsonify(state.to_dict())
     return back_to("host.page", slug=slug)

@@ -13,13 +13,14 @@ from datetime import date, timedelta
 from typing import Any
 
 import click
-from flask import Blueprint, Response, current_app, jsonify, render_template, request
+from flask import Blueprint, Response, current_app, g, jsonify, render_template, request
 
 from waitlist.domain import visits
 from waitlist.domain.errors import InvalidInput, Unauthorized, WaitlistError
 from waitlist.domain.model import Restaurant
 from waitlist.services.owner_stats import OwnerStats
 from waitlist.web import api, table_charts
+from waitlist.web.auth import require_role
 from waitlist.web.charts import (
     BOTTOM,
     LEFT,
@@ -140,11 +141,10 @@ def visits_csv_page(slug: str) -> Any:
 
 
 @bp.get("/tables.csv")
+@require_role("manager")
 def tables_csv_page(slug: str) -> Any:
     """The numbers behind the table charts: turns and average turn by table size and by hour, occupancy."""
-    restaurant = signed_in(slug)
-    if restaurant is None:
-        raise Unauthorized("please sign in first")
+    restaurant: Restaurant = g.restaurant
     first, last = _range(restaurant)
     response = Response(table_charts.csv_text(owner_stats().tables(restaurant, first, last)), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="tables-{restaurant.slug}-{first}-{last}.csv"'
