@@ -120,15 +120,16 @@ def check_scope(scope: str) -> str:
 
 def clean_email(email: str) -> str:
     email = (email or "").strip().lower()
-    if not EMAIL.match(email):
+    if len(email) > 254 or not EMAIL.match(email):
         raise InvalidInput("some fields are not valid", fields={"email": ["not an email address"]})
     return email
 
 
 def clean_name(name: str, field: str = "name") -> str:
     """A person's or key's display name: one line, no colon (event actors are colon-separated)."""
-    name = " ".join((name or "").replace(":", " ").split())
-    if not name or len(name) > NAME_MAX:
+    raw = name or ""
+    name = " ".join(raw.replace(":", " ").split())
+    if not name or len(raw) > NAME_MAX:
         raise InvalidInput("some fields are not valid", fields={field: [f"1 to {NAME_MAX} characters"]})
     return name
 
