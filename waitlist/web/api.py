@@ -68,11 +68,15 @@ def add_party(slug: str) -> Any:
 
 @bp.get("/restaurants/<slug>/parties")
 def list_parties(slug: str) -> Any:
-    """The list in queue order; with a ``limit`` or a ``cursor``, one page and the next page's cursor."""
+    """The list in queue order; with a ``limit`` or a ``cursor``, one page and the next page's cursor
+    (without either, the answer is the whole list, shaped as before paging)."""
     restaurant = staff(slug)
     query = schemas.load(schemas.StatusFilterSchema, request.args.to_dict())
     parties, following = get_waitlist().list_page(restaurant, query["status"], query["cursor"], query["limit"])
-    return jsonify({"parties": [party_json(p) for p in parties], "next_cursor": following})
+    body: dict[str, Any] = {"parties": [party_json(p) for p in parties]}
+    if query["cursor"] is not None or query["limit"] is not None:
+        body["next_cursor"] = following
+    return jsonify(body)
 
 
 @bp.get("/restaurants/<slug>/parties/<party_id>")
