@@ -85,6 +85,7 @@ class People:
         self.clock = clock
         self.hasher = hasher or PasswordHasher()
         self._dummy_hash = self.hasher.hash(secrets.token_hex(8))
+        self.invite_seconds, self.reset_seconds = INVITE_SECONDS, RESET_SECONDS
 
     # --- API keys -------------------------------------------------------------------------------------
 
@@ -160,7 +161,7 @@ class People:
             raise RoleRefused("you cannot give a role above your own")
         token = secrets.token_urlsafe(24)
         self.accounts.save_invite(token_hash(token), {"email": email, "slug": restaurant.slug, "role": role,
-                                                     "by": by.name}, INVITE_SECONDS)
+                                                     "by": by.name}, self.invite_seconds)
         url = f"{self.config.public_base_url}/account/invite/{token}"
         self._deliver(email, f"{by.name} invited you to {restaurant.name} as {role}: {url}")
         return url
@@ -188,7 +189,7 @@ class People:
             account = self.accounts.account(account_id)
             assert account is not None
         elif not self._password_ok(account, password):
-            self.accounts.save_invite(token_hash(token), invite, INVITE_SECONDS)  # not used up by a typo
+            self.accounts.save_invite(token_hash(token), invite, self.invite_seconds)  # not used up by a typo
             raise Unauthorized("that password is not right for " + invite["email"])
         if self.accounts.role(invite["slug"], account.id) != "owner":  # an invitation never demotes an owner
             self.accounts.set_role(invite["slug"], account.id, invite["role"])
@@ -268,7 +269,7 @@ class People:
         if account is None:
             return
         token = secrets.token_urlsafe(24)
-        self.accounts.save_reset(token_hash(token), account.id, RESET_SECONDS)
+        self.accounts.save_reset(token_hash(token), account.id, self.reset_seconds)
         self._deliver(account.email, f"Reset your waitlist password: {self.config.public_base_url}"
                                      f"/account/reset/{token}")
 
