@@ -180,6 +180,9 @@ class Parties(TextsOut):
         finished = self.store.finished_parties(restaurant.slug, self.start_of_today(restaurant))
         return [p for p in finished if status == "finished" or p.status.value == status]
 
+    def waiting_count(self, restaurant: Restaurant) -> int:
+        return self.store.line_counts([restaurant.slug])["waiting"]
+
     def list_rows(self, restaurant: Restaurant, party_ids: list[str]) -> listing.Rows:
         """The parties a live tablet was told changed, each where it stands now, and the list's counts."""
         return self.store.rows(restaurant.slug, party_ids, self.start_of_today(restaurant))

@@ -118,9 +118,8 @@ class BoardPage:
 
 def board(waitlist: Waitlist, slug: str) -> BoardPage:
     restaurant = waitlist.restaurant(slug)
-    parties = waitlist.list_parties(restaurant)
-    called = [short_name(p.name) for p in parties if p.status == Status.NOTIFIED]
-    waiting = sum(1 for p in parties if p.status == Status.WAITING)
+    called = [short_name(p.name) for p in waitlist.list_parties(restaurant, "notified")]
+    waiting = waitlist.waiting_count(restaurant)  # counted, not read: a lobby re-reads on every change
     estimates = waitlist.estimates_by_size(restaurant, [size for size, _label in BOARD_SIZES])
     waits = [(label, quote_range_text(estimates[size].low, estimates[size].high)) for size, label in BOARD_SIZES]
     return BoardPage(slug=slug, restaurant=restaurant.name, called=called, waiting=waiting, waits=waits)
