@@ -74,7 +74,7 @@ def test_a_turn_across_the_4_am_day_boundary_counts_once_on_the_day_it_was_seate
     assert sum(v for day in out.counters.values() for k, v in day.items() if k.startswith("ttn:")) == 1
 
 
-def test_occupancy_over_several_days_is_averaged_over_every_day() -> None:
+def test_occupancy_is_averaged_over_the_days_it_is_given() -> None:
     numbers = folded([event("12", 4, T + 3 * HOUR, T + 4 * HOUR)], floor_seats=4)
     assert numbers["occupancy_by_hour"] == {"18": 1.0}
     report = table_report({"occ:18": 4 * 3600}, floor_seats=4, days=4)
@@ -133,7 +133,7 @@ def test_the_dashboard_shows_the_tables_charts_and_their_csv(
     page = client.get("/owner/noodle-bar").text
     assert 'id="tables-title"' in page and "Table turn time by table size" in page and "Occupancy by hour" in page
     assert "<td>4</td><td>1</td><td>45 min</td>" in page
-    assert "the floor&#39;s 6 seats" in page
+    assert "the floor&#39;s 6 seats in use in each hour, averaged over the day of these dates" in page
     link = page.split('id="tables-csv" href="')[1].split('"')[0].replace("&amp;", "&")
     response = client.get(link)
     assert response.status_code == 200 and response.mimetype == "text/csv"
@@ -160,3 +160,14 @@ def test_the_tables_csv_needs_this_restaurants_staff_session(
     assert client.get("/owner/noodle-bar/tables.csv").status_code == 401
     theirs = client.get("/owner/taco-stand/tables.csv")
     assert theirs.status_code == 200 and "table_seats" not in theirs.text.splitlines()[-1]
+
+
+def test_a_day_without_turns_does_not_dilute_occupancy(
+        app: Flask, client: FlaskClient, headers: dict[str, str], clock: Clock) -> None:
+    """Tables turned on one day of a 14-day range: occupancy is that day's, not a fourteenth of it."""
+    seat_and_clear(client, headers, clock)
+    owner, restaurant = app.extensions["owner_stats"], app.extensions["waitlist"].restaurant("noodle-bar")
+    first, last = owner.date_range(restaurant, None, None)
+    numbers = owner.tables(restaurant, first, last)
+    assert numbers["days_with_turns"] == 1 and first != last
+    assert sum(numbers["occupancy_by_hour"].values()) == round(4 * 45 * 60 / (6 * 3600), 3)

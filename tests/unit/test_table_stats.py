@@ -24,7 +24,8 @@ def occupied_until(since: float, at: float, seats: int = 4, **extra: str) -> dic
 
 def test_an_occupied_interval_is_one_turn_by_the_hour_it_began_and_seat_seconds_in_each_hour() -> None:
     fields = table_fields(occupied_until(T + 1800, T + 5400), UTC, service_day)
-    assert fields == {"2026-09-21": {"ttn:4:15": 1, "tts:4:15": 3600, "occ:15": 1800 * 4, "occ:16": 1800 * 4}}
+    assert fields == {"2026-09-21": {"tturns": 1, "ttn:4:15": 1, "tts:4:15": 3600, "occ:15": 1800 * 4,
+                                     "occ:16": 1800 * 4}}
 
 
 def test_events_that_close_no_occupied_interval_count_nothing() -> None:
@@ -37,7 +38,7 @@ def test_hours_are_local_and_cut_at_hour_boundaries() -> None:
     zone = ZoneInfo("America/New_York")
     assert hour_slices(T - 60, T + 3660, zone) == [(T - 60, 60), (T, 3600), (T + 3600, 60)]
     fields = table_fields(occupied_until(T, T + 600), zone, service_day)
-    assert fields == {"2026-09-21": {"ttn:4:11": 1, "tts:4:11": 600, "occ:11": 2400}}
+    assert fields == {"2026-09-21": {"tturns": 1, "ttn:4:11": 1, "tts:4:11": 600, "occ:11": 2400}}
 
 
 def test_the_report_gives_turns_by_seats_and_hour_and_the_share_of_seats_in_use() -> None:

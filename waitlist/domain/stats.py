@@ -116,6 +116,7 @@ SCALAR_FIELDS = (
     "qn", "qerr", "qsum", "qact", "qin5", "qunder", "qover",
     "qhn", "qherr", "qhsum", "qhact", "qhin5", "qhunder", "qhover", "sent", "delivered", "failed", "suppressed",
     "received", "texted", "replied", "fbn", "fbsum", "fbc", "fb:1", "fb:2", "fb:3", "fb:4", "fb:5",
+    "tturns",
 )
 DAY_FIELDS = SCALAR_FIELDS
 """What a long range reads of each day: its counts and sums, not its histograms (so its days have a

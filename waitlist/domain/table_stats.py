@@ -9,9 +9,11 @@ counts for neither. Increments are day counters, like the other owner's counters
     ttn:<s>:<h>   turns of tables of s seats occupied in hour h
     tts:<s>:<h>   their seconds, summed
     occ:<h>       occupied seat-seconds within hour h
+    tturns        all turns of the day (a day field the owner's range reads cheaply: the days the floor
+                  was in use are the denominator of occupancy, so closed days do not dilute it)
 
 ``table_report`` turns summed counters into the turn times by table size and by hour, and occupancy by
-hour: the share of the floor's seats in use over the range's days.
+hour: the share of the floor's seats in use over the range's days on which tables turned.
 """
 from __future__ import annotations
 
@@ -54,7 +56,7 @@ def table_fields(event: Mapping[str, str], zone: ZoneInfo,
         return {}
     s = int(seats)
     hour = datetime.fromtimestamp(since, zone).hour
-    turn = {f"ttn:{s}:{hour}": 1, f"tts:{s}:{hour}": round(at - since)}
+    turn = {"tturns": 1, f"ttn:{s}:{hour}": 1, f"tts:{s}:{hour}": round(at - since)}
     out: dict[str, dict[str, int]] = {service_day(since, zone): turn}
     for start, seconds in hour_slices(since, at, zone):
         day = out.setdefault(service_day(start, zone), {})

@@ -66,10 +66,12 @@ class OwnerStats:
         ``first``..``last`` (waitlist.domain.table_stats)."""
         self.refresh(restaurant)
         days = days_between(first, last)
-        _per_day, total = self.store.range(restaurant.slug, days, False)
+        per_day, total = self.store.range(restaurant.slug, days, False)
         seats = sum(table.seats for table in floor_of(restaurant))
+        used = sum(1 for _day, counters in per_day if counters.get("tturns"))  # a closed day dilutes nothing
         return {"restaurant": restaurant.slug, "timezone": restaurant.timezone, "from": first, "to": last,
-                "floor_seats": seats, **table_report(total or {}, floor_seats=seats, days=len(days))}
+                "floor_seats": seats, "days_with_turns": used,
+                **table_report(total or {}, floor_seats=seats, days=used or len(days))}
 
     def visits(self, restaurant: Restaurant, first: str, last: str) -> list[tuple[str, dict[str, Any]]]:
         self.refresh(restaurant)

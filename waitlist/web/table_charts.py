@@ -80,8 +80,9 @@ def occupancy_chart(numbers: dict[str, Any]) -> Chart:
     """The share of the floor's seats in use in each local hour, over every day of the range."""
     shares = {hour: share for hour, share in numbers["occupancy_by_hour"].items() if share is not None}
     chart = Chart("occupancy", "Occupancy by hour",
-                  f"Share of the floor's {numbers['floor_seats']} seats in use in each hour, averaged over every "
-                  "day shown (a party of 3 at a 4-seat table uses 4 seats).",
+                  f"Share of the floor's {numbers['floor_seats']} seats in use in each hour, averaged over the "
+                  f"{_days(numbers.get('days_with_turns'))} of these dates on which tables turned (a party of 3 at "
+                  "a 4-seat table uses 4 seats).",
                   legend=[{"cls": "bar-b", "text": "seats in use"}],
                   table_head=["Hour", "Seats in use"])
     hours = _hours(shares)
@@ -97,6 +98,10 @@ def occupancy_chart(numbers: dict[str, Any]) -> Chart:
         bar["cls"] = "bar-b"
     chart.table = [[f"{key}:00", pct(share)] for key, share in rows if share is not None]
     return chart
+
+
+def _days(n: int | None) -> str:
+    return "days" if n is None else "day" if n == 1 else f"{n} days"
 
 
 def charts(numbers: dict[str, Any]) -> list[Chart]:
