@@ -46,6 +46,18 @@ PUBLIC_ENDPOINTS = frozenset({
     "api.create_restaurant", "api.estimate",
 })
 """Endpoints under a restaurant's slug that need no role: the sign-in forms, and the public estimate."""
+PUBLIC_BLUEPRINTS = frozenset({"board", "join"})
+"""The lobby screen and the guests' join pages are public by design."""
+
+
+def is_public(endpoint: str) -> bool:
+    return endpoint in PUBLIC_ENDPOINTS or endpoint.split(".", 1)[0] in PUBLIC_BLUEPRINTS
+
+
+def declared_role(endpoint: str) -> str | None:
+    """The role an endpoint says it needs, or None when it says nothing (the url_map test refuses that)."""
+    view = current_app.view_functions.get(endpoint)
+    return getattr(view, "required_role", None) or ENDPOINT_ROLES.get(endpoint)
 
 
 def get_people() -> People:
