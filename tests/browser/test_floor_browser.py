@@ -4,12 +4,13 @@ the same without script. Screenshots: test-artifacts/host-floor-*.png."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PHONE, Server, shoot, sign_in
+from tests.browser.conftest import ARTIFACTS, PHONE, Server, shoot, sign_in
 
 pytestmark = pytest.mark.browser
 TABLET_1024 = {"width": 1024, "height": 768}
@@ -154,3 +155,46 @@ def test_without_script_call_seat_and_clear_are_plain_forms(server: Server, no_s
     page.get_by_role("button", name="Block table").click()
     expect_state(page, "14", "blocked")
     shoot(page, "host-floor-no-script")
+
+
+def seed_table_evenings(server: Server, slug: str, days: int = 3) -> None:
+    """Table events of a few past evenings, as the transition and clear scripts write them."""
+    import random
+
+    from waitlist.store import keys
+
+    rng = random.Random(22)
+    now = server.app.extensions["waitlist"].clock()
+    for day in range(1, days + 1):
+        opening = now - day * 86400 - (now % 86400) + 17 * 3600  # 17:00 UTC that day
+        for t in FLOOR:
+            at = opening + rng.randint(0, 30) * 60
+            while at < opening + 5 * 3600:
+                turn = rng.randint(35, 55) + 10 * t["seats"]
+                server.redis.xadd(keys.events_key(slug), {
+                    "type": "table", "table": t["name"], "party": "p", "from": "occupied", "to": "cleared",
+                    "since": repr(at), "at": repr(at + turn * 60), "seats": str(t["seats"]), "floor_seats": "26",
+                    "tables": t["name"], "actor": "host"})
+                at += (turn + rng.randint(5, 40)) * 60
+
+
+@pytest.mark.parametrize("viewport, label", [(TABLET_1024, "tablet"), (PHONE, "phone")])
+def test_the_owner_sees_table_turn_times_and_occupancy_with_their_numbers(
+        server: Server, new_page: Any, viewport: dict[str, int], label: str) -> None:
+    slug = f"floor-owner-{label}"
+    key = floor_restaurant(server, slug)
+    seed_table_evenings(server, slug)
+    page = sign_in(new_page(viewport), server, slug, key)
+    page.goto(f"{server.url}/owner/{slug}")
+    expect(page.locator("#tables-title")).to_have_text("Tables")
+    by_size = page.locator("#chart-turns-by-size")
+    expect(by_size.locator("rect.bar-a")).to_have_count(3)  # 2-, 4- and 6-seat tables
+    expect(by_size.locator("tbody tr td:first-child")).to_have_text(["2", "4", "6"])
+    expect(page.locator("#chart-occupancy rect.bar-b").first).to_be_visible()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.locator("#tables").screenshot(path=str(ARTIFACTS / f"owner-tables-{label}.png"))
+    with page.expect_download() as download:
+        page.locator("#tables-csv").click()
+    text = Path(download.value.path()).read_text()
+    assert text.splitlines()[0] == "breakdown,value,turns,mean_turn_minutes,occupancy"
+    assert page.js_errors == []

@@ -249,3 +249,25 @@ def test_a_join_naming_a_table_badly_is_refused(client: FlaskClient, headers: di
     party = add_party(client, headers, party_size=6)
     response = fetch_post(client, f"{HOST}/tables/12/seat", csrf, party_id=party["id"], **{"with": "<b>"})
     assert response.status_code == 400 and "with" in response.get_json()["error"]["fields"]
+
+
+def test_a_clearing_table_can_be_made_ready_at_once_and_blocked(
+        client: FlaskClient, headers: dict[str, str], csrf: str) -> None:
+    assert client.patch(f"{BASE}/settings", json={"clearing_minutes": 5}, headers=headers).status_code == 200
+    party = add_party(client, headers, party_size=2)
+    client.post(f"{BASE}/parties/{party['id']}/seat", json={"tables": ["13"]}, headers=headers)
+    post(client, f"{HOST}/tables/13/clear", csrf)
+    panel = client.get(f"{HOST}/tables/13", headers={"X-Requested-With": "fetch"}).text
+    assert "Ready now" in panel and f'action="{HOST}/tables/13/block"' in panel
+    assert post(client, f"{HOST}/tables/13/clear", csrf).status_code == 303
+    assert states(client, headers)["13"] == ("free", None)
+
+
+def test_without_script_a_refused_action_is_a_page_saying_why(
+        client: FlaskClient, headers: dict[str, str], csrf: str) -> None:
+    first, second = add_party(client, headers, party_size=2), add_party(client, headers, party_size=2)
+    post(client, f"{HOST}/tables/13/seat", csrf, party_id=first["id"])
+    response = client.post(f"{HOST}/tables/13/seat", data={"csrf_token": csrf, "party_id": second["id"]},
+                           headers={"Accept": "text/html"})
+    assert response.status_code == 409 and response.mimetype == "text/html"
+    assert "table 13 is held for or occupied by another party" in response.text
