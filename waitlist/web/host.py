@@ -129,6 +129,9 @@ def sign_out(slug: str) -> Any:
     if signed:
         get_waitlist().end_session(slug, signed)  # a copy of this cookie is signed out too
     session["hosts"] = {s: f for s, f in session.get("hosts", {}).items() if s != slug}
+    person = session.pop("person", None)
+    if person:
+        auth.get_people().sign_out(person)  # a person signed in here signs out, not only the tablet key
     return back_to("host.sign_in_form", slug=slug)
 
 
