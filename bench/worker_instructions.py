@@ -76,7 +76,7 @@ def baseline_adder(port: int) -> Callable[[int], None]:
     return add
 
 
-def count(target: str, adds: int) -> float:
+def count(target: str, adds: int, worker_class: str = "sync") -> float:
     """Instructions per add in the target's gunicorn worker."""
     from redis import Redis
 
@@ -87,7 +87,7 @@ def count(target: str, adds: int) -> float:
         process = subprocess.Popen(
             ["valgrind", "--tool=callgrind", "--trace-children=yes", f"--callgrind-out-file={scratch}/cg.%p",
              f"--log-file={scratch}/valgrind.%p", sys.executable, "-m", "gunicorn", "-b", f"127.0.0.1:{port}",
-             "-w", "1", "--worker-class", "sync", "--timeout", "600", "--log-level", "warning", TARGETS[target]],
+             "-w", "1", "--worker-class", worker_class, "--timeout", "600", "--log-level", "warning", TARGETS[target]],
             cwd=ROOT, env=hb.server_env(REDIS_URL, ROOT), stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True)
         try:
@@ -115,16 +115,21 @@ def count(target: str, adds: int) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--adds", type=int, default=300, help="counted adds per target")
+    parser.add_argument("--worker-class", default="sync",
+                        help="gunicorn worker class for both targets: sync (default), gthread, gevent, or the "
+                             "Procfile's waitlist.web.server.Worker")
     parser.add_argument("--out", type=Path, default=hb.RESULTS / "worker_instructions.md")
     args = parser.parse_args(argv)
     if shutil.which("valgrind") is None:
         print("valgrind is not installed (apt-get install valgrind)", file=sys.stderr)
         return 2
-    counts = {target: count(target, args.adds) for target in TARGETS}  # one at a time: both use database 6
+    # one at a time: both use database 6
+    counts = {target: count(target, args.adds, args.worker_class) for target in TARGETS}
     table = "\n".join([
         "| target | instructions per add in the gunicorn worker | baseline ÷ target |", "|---|---:|---:|",
         *(f"| {name} | {value / 1e6:.3f} M | {counts['baseline'] / value:.1%} |" for name, value in counts.items()),
-    ]) + f"\n\n{args.adds} counted adds per target after {WARMUP_ADDS}; gunicorn -w 1 sync under callgrind."
+    ]) + (f"\n\n{args.adds} counted adds per target after {WARMUP_ADDS}; gunicorn -w 1 {args.worker_class} "
+          "under callgrind.")
     hb.report(table, args.out)
     return 0
 
