@@ -40,6 +40,15 @@ ENDPOINT_ROLES: dict[str, str] = {
     "host.quote": "host", "host.add_party": "host", "host.act": "host", "host.override_quote": "host",
     "host.move": "host", "host.edit": "host", "host.conversation": "host", "host.send_message": "host",
     "owner.dashboard": "manager", "owner.visits_csv_page": "manager",
+    # the settings screen and its API (waitlist.web.settings, waitlist.web.integrations): managers'
+    "settings.page": "manager", "settings.save": "manager", "settings.save_floor": "manager",
+    "settings.template": "manager", "settings.preview": "manager", "settings.add_webhook": "manager",
+    "settings.change_webhook": "manager",
+    "integrations.list_templates": "manager", "integrations.preview_template": "manager",
+    "integrations.save_template": "manager", "integrations.reset_template": "manager",
+    "integrations.list_webhooks": "manager", "integrations.add_webhook": "manager",
+    "integrations.get_webhook": "manager", "integrations.switch_webhook": "manager",
+    "integrations.remove_webhook": "manager", "integrations.webhook_deliveries": "manager",
 }
 PUBLIC_ENDPOINTS = frozenset({
     "host.sign_in", "host.sign_in_form", "host.sign_out", "owner.sign_in", "owner.sign_in_form",
