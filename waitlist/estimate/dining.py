@@ -6,6 +6,7 @@ hour-of-week history) and shrunk towards a default where the data is thin.
 """
 from __future__ import annotations
 
+import bisect
 import heapq
 import math
 from collections import Counter
@@ -27,6 +28,9 @@ PRIOR_NO_SHOW_RATE = 0.05
 PRIOR_CALLED = 20.0
 COMPLETES_RECENT_SECONDS = 4 * 3600
 """Hosts "record completions" when one was recorded within this window."""
+MIN_TURN_MINUTES = 5.0
+"""A turn shorter than this is a host clearing the list in bulk (seated and completed within seconds),
+not a meal: it frees its table but says nothing about dining times."""
 STALE_FACTOR = 3.0
 """A seating older than this many mean dining times was surely finished and not recorded."""
 
@@ -91,7 +95,7 @@ class DiningModel:
         dined = by_default = SHRINK_TURNS * DEFAULT_DINING_MINUTES[4]
         for seated_at, completed_at, size in snapshot.turns:
             minutes = (completed_at - seated_at) / 60.0
-            if 0 < minutes < 600:
+            if MIN_TURN_MINUTES <= minutes < 600:
                 entry = sums.setdefault(size_bucket(size), [0.0, 0.0])
                 entry[0] += 1
                 entry[1] += minutes
@@ -182,6 +186,33 @@ def drop_outs(snapshot: Snapshot) -> DropOuts:
         else:
             cancels += 1
     return DropOuts(hazard=cancels / exposure, no_show_rate=no_shows / called)
+
+
+GAP_SAMPLES = 40
+MAX_GAP_MINUTES = 20.0
+
+
+def turnover_gap(snapshot: Snapshot) -> float:
+    """Minutes from a table freeing to the next party sitting down (clearing it, and the called party's
+    walk to the stand), learned from the log: for each recent party seated after waiting, the time since
+    the last completion before its seating (a party that waited got the first table to free). The median,
+    so a no-show's held table or a quiet spell does not count; 0 when hosts record no completions."""
+    ends = sorted(completed_at for _s, completed_at, _z in snapshot.turns)
+    if not ends:
+        return 0.0
+    gaps = []
+    for seated_at, _size, joined_at in snapshot.seatings[:GAP_SAMPLES * 2]:
+        if seated_at - joined_at < 60:
+            continue
+        i = bisect.bisect_right(ends, seated_at)
+        if i and ends[i - 1] >= joined_at:
+            gaps.append(min(MAX_GAP_MINUTES, (seated_at - ends[i - 1]) / 60.0))
+        if len(gaps) >= GAP_SAMPLES:
+            break
+    if len(gaps) < 5:
+        return 0.0
+    gaps.sort()
+    return gaps[len(gaps) // 2]
 
 
 def completes_recorded(snapshot: Snapshot, now: float) -> bool:

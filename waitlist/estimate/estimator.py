@@ -42,6 +42,7 @@ from waitlist.estimate import calibration
 from waitlist.estimate.dining import (
     DEFAULT_DINING_MINUTES,
     DINING_SIGMA,
+    MIN_TURN_MINUTES,
     SHRINK_TURNS,
     DiningModel,
     DropOuts,
@@ -51,12 +52,14 @@ from waitlist.estimate.dining import (
     same_class_count,
     still_dining,
     table_class,
+    turnover_gap,
 )
 from waitlist.estimate.snapshot import Snapshot
 
 DEFAULT_TABLES_PER_CLASS = 4
 RATE_WINDOW_SECONDS = 90 * 60
 MIN_SEATINGS_FOR_RATE = 3
+BURST_SECONDS = 60.0
 MAX_MINUTES = 240.0
 NO_SHOW_HOLD_MINUTES = 5.0
 """A no-show's table waits for them this long; hosts tend to give it away well before a hold runs out."""
@@ -135,7 +138,7 @@ _UPPER_F = _dining_factors(6)
 
 def replay_line(line: list[int], target: int, table_sizes: list[int], counts: dict[int, int],
                 busy: dict[int, list[tuple[float, float]]], dining: DiningModel, drops: DropOuts,
-                now: float, upper_arrivals: float = 0.0) -> list[float]:
+                now: float, upper_arrivals: float = 0.0, gap: float = 0.0) -> list[float]:
     """Minutes until ``line[target]`` is seated, in SAMPLES replays of hosts' seating rule.
 
     Hosts give a freed table to the first waiting party of its class, else to the first of the class
@@ -144,7 +147,8 @@ def replay_line(line: list[int], target: int, table_sizes: list[int], counts: di
     each of its tables that frees goes to a party of its own class when one is waiting (those in the
     line now, then those arriving at ``upper_arrivals`` per minute), who then dines there, and otherwise
     to the quoted party's class. Only the quoted party's class and those tables are replayed, which
-    makes the replay exact and cheap.
+    makes the replay exact and cheap. ``gap``: minutes from a table freeing to the next party sitting at
+    it (clearing and the called party's walk up), learned from the restaurant's log (``turnover_gap``).
     """
     own = table_class(line[target], table_sizes)
     position = table_sizes.index(own)
@@ -191,7 +195,7 @@ def replay_line(line: list[int], target: int, table_sizes: list[int], counts: di
                 while arrived < DRAW_COLUMNS and arrivals[arrived] <= at * upper_arrivals:
                     arrived += 1
                 if served < upper_waiting + arrived:  # a party of its own size is waiting: it dines there
-                    heappush(heap, (at + upper_mean * upper_f[served % DRAW_COLUMNS], n, True))
+                    heappush(heap, (at + gap + upper_mean * upper_f[served % DRAW_COLUMNS], n, True))
                     served += 1
                     n += 1
                     continue
@@ -200,13 +204,13 @@ def replay_line(line: list[int], target: int, table_sizes: list[int], counts: di
                 while head < last and drop_u[columns[head]] < gone:
                     head += 1  # gave up before this table freed
             if head == last:
-                seated_at = at
+                seated_at = at + gap
                 break
             column = columns[head]
             if no_show_u[column] < no_show_rate:
                 release = at + NO_SHOW_HOLD_MINUTES  # held for them in vain
             else:
-                release = at + means[head] * dine_f[column]
+                release = at + gap + means[head] * dine_f[column]
             heappush(heap, (release, n, is_upper))
             n += 1
             head += 1
@@ -217,11 +221,14 @@ def replay_line(line: list[int], target: int, table_sizes: list[int], counts: di
 def minutes_per_seating(snapshot: Snapshot, seats: int, table_sizes: list[int], tables: dict[str, int] | None,
                         now: float) -> float:
     """How many minutes pass, on average, between two seatings at tables of this class."""
-    recent = [s for s in snapshot.seatings
-              if 0 <= now - s[0] <= RATE_WINDOW_SECONDS and table_class(s[1], table_sizes) == seats]
+    recent = sorted(s[0] for s in snapshot.seatings
+                    if 0 <= now - s[0] <= RATE_WINDOW_SECONDS and table_class(s[1], table_sizes) == seats)
     if len(recent) >= MIN_SEATINGS_FOR_RATE:
-        span = max(now - min(s[0] for s in recent), 15 * 60)
-        return max(1.0, span / 60.0 / len(recent))
+        span = max(now - recent[0], 15 * 60)
+        # A seating right after another counts for the share of BURST_SECONDS between them: a host
+        # seating 25 parties in seconds (clearing the list) is one event, not a sudden speed-up.
+        count = 1.0 + sum(min(1.0, (b - a) / BURST_SECONDS) for a, b in zip(recent, recent[1:]))
+        return max(1.0, span / 60.0 / count)
     dining = DEFAULT_DINING_MINUTES.get(seats, 90.0)
     count = (tables or {}).get(str(seats), DEFAULT_TABLES_PER_CLASS)
     return dining / max(1, count)
@@ -236,7 +243,8 @@ def _queue_length_minutes(snapshot: Snapshot, ahead: list[int], party_size: int,
     decay, stays, exp = -drops.hazard * per_seating, 1 - drops.no_show_rate, math.exp
     for _ in range(same_class_count(ahead, seats, table_sizes)):
         survivors += exp(decay * survivors) * stays
-    if survivors == 0 and not snapshot.waiting_sizes and not snapshot.notified_sizes:
+    # Nobody ahead (the party itself may be in the line already: the guest page asks for its place).
+    if survivors == 0 and not ahead and not snapshot.notified_sizes:
         return 0.0
     return (survivors + 0.5) * per_seating
 
@@ -268,7 +276,8 @@ def estimate_waits(snapshot: Snapshot, sizes: Iterable[int], *, tables: dict[str
         in_use = {seats: len(busy.get(seats, ())) >= counts[seats] for seats in table_sizes}
         # Every table that could seat the class (its own and the larger ones) is in use.
         full = {seats: all(in_use[t] for t in table_sizes if t >= seats) for seats in table_sizes}
-        raw = {size: _replayed_estimate(snapshot, ahead, size, table_sizes, counts, busy, dining, drops, now)
+        gap = turnover_gap(snapshot)
+        raw = {size: _replayed_estimate(snapshot, ahead, size, table_sizes, counts, busy, dining, drops, now, gap)
                for size in sizes}
     return _calibrated(snapshot, raw, ahead, table_sizes, full, now)
 
@@ -296,10 +305,10 @@ def _calibrated(snapshot: Snapshot, raw: dict[int, Estimate], ahead: list[int], 
 
 def _replayed_estimate(snapshot: Snapshot, ahead: list[int], party_size: int, table_sizes: list[int],
                        counts: dict[int, int], busy: dict[int, list[tuple[float, float]]], dining: DiningModel,
-                       drops: DropOuts, now: float) -> Estimate:
+                       drops: DropOuts, now: float, gap: float = 0.0) -> Estimate:
     line = [*snapshot.notified_sizes, *ahead, party_size]
     samples = sorted(replay_line(line, len(line) - 1, table_sizes, counts, busy, dining, drops, now,
-                                 arrivals_per_minute(snapshot, table_sizes, party_size, now)))
+                                 arrivals_per_minute(snapshot, table_sizes, party_size, now), gap))
     rule = queue_rule_minutes(snapshot, ahead, party_size, table_sizes, counts, dining, now)
     weight = QUEUE_WEIGHT if counts[table_class(party_size, table_sizes)] > FEW_TABLES else QUEUE_WEIGHT_FEW_TABLES
     low, high = (calibrated_quote(_quantile(samples, q), rule, weight) for q in RANGE_QUANTILES)
@@ -319,7 +328,7 @@ def queue_rule_minutes(snapshot: Snapshot, ahead: list[int], party_size: int, ta
     stays = 1.0 - (dropped + 1.0) / (dropped + waited + 10.0)
     # The class's own recent turns (parties of 5-8 share one 8-top in a cafe), shrunk towards the model.
     turns = [(completed_at - seated_at) / 60.0 for seated_at, completed_at, size in snapshot.turns
-             if table_class(size, table_sizes) == seats and 0 < completed_at - seated_at < 36000]
+             if table_class(size, table_sizes) == seats and 60 * MIN_TURN_MINUTES <= completed_at - seated_at < 36000]
     mean = (sum(turns) + SHRINK_TURNS * dining.mean(seats, now)) / (len(turns) + SHRINK_TURNS)
     return (same * stays + 1.0) * mean / counts[seats]
 
@@ -343,6 +352,31 @@ def arrivals_per_minute(snapshot: Snapshot, table_sizes: list[int], party_size: 
     joined = [j for _s, size, j in snapshot.seatings if table_class(size, table_sizes) == upper]
     joined += [j for _l, size, j, _f, _t in snapshot.drops if table_class(size, table_sizes) == upper]
     return sum(1 for j in joined if 0 <= now - j <= ARRIVAL_WINDOW_SECONDS) / (ARRIVAL_WINDOW_SECONDS / 60)
+
+
+SETTLE_MINUTES = 10.0
+"""How long a party's quote keeps half the say in what its guest page shows (see ``settled``)."""
+
+
+def settled(fresh: Estimate, minutes: int | None, low: int | None, high: int | None, joined_at: float,
+            now: float) -> Estimate:
+    """What a waiting party is shown: the fresh estimate for its place, blended with what is left of the
+    quote it was given at the join, the fresh one's share growing as elapsed / (elapsed + SETTLE_MINUTES).
+    At the join it is exactly the quote (the host's row, the joined text and the guest page agree), and
+    one noisy event moves it only part of the way."""
+    if minutes is None:
+        return fresh
+    elapsed = max(0.0, now - joined_at) / 60.0
+    share = elapsed / (elapsed + SETTLE_MINUTES)
+
+    def mix(given: int | None, new: int) -> float:
+        left = max(0.0, (minutes if given is None else given) - elapsed)
+        return share * new + (1.0 - share) * left
+
+    # Never under the fresh estimate's floor while a same-class party is ahead (calibration.BUSY_FLOOR_MINUTES).
+    shown = max(round(mix(minutes, fresh.minutes)), min(fresh.minutes, calibration.BUSY_FLOOR_MINUTES))
+    return Estimate(shown, min(shown, round(mix(low, fresh.low))), max(shown, round(mix(high, fresh.high))),
+                    fresh.parties_ahead, fresh.raw)
 
 
 def _quantile(ordered: list[float], q: float) -> float:

@@ -101,6 +101,27 @@ def parse_tables(text: str | None) -> dict[str, int] | None:
     return tables
 
 
+def parse_joins(text: str | None, tables: dict[str, int] | None) -> dict[str, int] | None:
+    """"4+4=8" (comma-separated for more): the host pushes two tables together for parties too big for
+    any one table. The estimator knows tables by count per size, so each join adds one table of the
+    joined size to the inventory: a scarce pair that parties needing it queue for, with its own table
+    class (its own dining times and its own self-calibration). Every part must be in ``--tables``."""
+    if not text:
+        return tables
+    if not tables:
+        raise click.BadParameter("--joins needs --tables")
+    joined = dict(tables)
+    for item in text.split(","):
+        parts, _, seats = item.strip().partition("=")
+        pieces = parts.split("+")
+        if not seats.isdigit() or len(pieces) < 2 or not all(p.isdigit() for p in pieces):
+            raise click.BadParameter(f"expected joins like 4+4=8, got {item!r}")
+        if any(tables.get(str(int(p)), 0) < pieces.count(p) for p in pieces):
+            raise click.BadParameter(f"{item.strip()!r} joins tables that --tables does not have")
+        joined[str(int(seats))] = joined.get(str(int(seats)), 0) + 1
+    return joined
+
+
 def read_events(stream: Iterable[str]) -> list[Event]:
     events = []
     for line, row in enumerate(csv.DictReader(stream), start=2):
@@ -116,7 +137,9 @@ def read_events(stream: Iterable[str]) -> list[Event]:
 
 
 def replay(events: Sequence[Event], tables: dict[str, int] | None = None, joins: str | None = None) -> list[Quote]:
-    """The quote the live service would have given at each join, in join order."""
+    """The quote the live service would have given at each join, in join order. ``joins``: see
+    ``parse_joins``."""
+    tables = parse_joins(joins, tables)
     logging.getLogger("waitlist").setLevel(logging.WARNING)  # one log line per event would drown the table
     redis = fakeredis.FakeRedis(decode_responses=True)
     clock = _Clock()
@@ -211,10 +234,11 @@ estimate_cli = AppGroup("estimate", help="Check wait quotes against a restaurant
 @click.argument("events_csv", type=click.File("r"))
 @click.option("--out", "out", type=click.File("w"), required=True, help="QUOTES.csv to write")
 @click.option("--tables", default=None, help="table inventory, e.g. 2:6,4:8,6:2")
-def backtest(events_csv: TextIO, out: TextIO, tables: str | None) -> None:
+@click.option("--joins", default=None, help="tables pushed together for big parties, e.g. 4+4=8")
+def backtest(events_csv: TextIO, out: TextIO, tables: str | None, joins: str | None) -> None:
     """Replay EVENTS_CSV (t,event,party,size) and write the quote given at each join."""
     events = read_events(events_csv)
-    quotes = replay(events, parse_tables(tables))
+    quotes = replay(events, parse_tables(tables), joins)
     write_quotes(out, quotes)
     click.echo(f"{len(quotes)} quotes written. Scored: parties seated after waiting more than 0 minutes.")
     click.echo(accuracy_table(accuracy(events, quotes)))

@@ -33,7 +33,7 @@ from waitlist.domain.model import (
 )
 from waitlist.domain.phones import mask_phone, normalize_phone
 from waitlist.domain.tables import table_counts
-from waitlist.estimate.estimator import Estimate, Snapshot, estimate_wait
+from waitlist.estimate.estimator import Estimate, Snapshot, estimate_wait, settled
 from waitlist.services.access import log, new_id, new_token
 from waitlist.services.texts_out import TextsOut
 from waitlist.store import OutboundText, listing
@@ -329,13 +329,16 @@ class Parties(TextsOut):
 
     def party_estimate(self, restaurant: Restaurant, party: Party) -> Estimate | None:
         """A waiting party's wait as its guest is told it: what is left of the host's quote when the host
-        set one, else a fresh estimate for its place in line (None once it is not waiting)."""
+        set one, else a fresh estimate for its place in line settled against what is left of the quote it
+        was given (``settled``: the same figure as the joined text at the join, moving smoothly after),
+        None once it is not waiting."""
         if party.status != Status.WAITING:
             return None
         host = remaining_host_quote(party, self.clock())
         if host is not None:
             return Estimate(minutes=host[0], low=host[1], high=host[2], parties_ahead=max(0, (party.position or 1) - 1))
-        return self.estimate(restaurant, party.party_size, position=party.position)
+        fresh = self.estimate(restaurant, party.party_size, position=party.position)
+        return settled(fresh, party.quote_minutes, party.quote_low, party.quote_high, party.joined_at, self.clock())
 
     def guest_leave(self, token: str) -> GuestView:
         view = self.guest_view(token)

@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 
 from waitlist.domain.model import QUOTE_BY_ESTIMATE, Party, Restaurant, Settings, Status
-from waitlist.estimate.dining import DEFAULT_TABLE_CLASSES
+from waitlist.estimate.dining import DEFAULT_TABLE_CLASSES, MIN_TURN_MINUTES
 from waitlist.estimate.snapshot import HourHistory, Snapshot, SnapshotTable
 
 # --- the estimator's hour-of-week history ------------------------------------------------------------
@@ -87,6 +87,7 @@ def history_lua_constants() -> dict[str, str]:
         "HISTORY_WAITED": str(HISTORY_WAITED + 1),
         "HISTORY_HALVE_AT": str(HISTORY_HALVE_AT),
         "HISTORY_SIZE_LIMITS": ", ".join(str(n) for n in HISTORY_SIZE_LIMITS),
+        "HISTORY_MIN_TURN_MINUTES": repr(MIN_TURN_MINUTES),
     }
 
 

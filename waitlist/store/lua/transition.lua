@@ -74,10 +74,13 @@ elseif effect == 'complete' then
   local table_seats = redis.call('HGET', party, 'table_seats')
   redis.call('LPUSH', KEYS[11], seated .. ':' .. now .. ':' .. size .. (table_seats and (':' .. table_seats) or ''))
   redis.call('LTRIM', KEYS[11], 0, keep - 1)
-  bump_history(KEYS[16], seated, function(v)
-    local b = size_bucket(size)
-    v[b], v[b + 1] = v[b] + 1, v[b + 1] + minutes_between(seated, now)
-  end)
+  -- A turn of seconds is a host clearing the list in bulk, not a meal: it teaches no dining time.
+  if minutes_between(seated, now) >= {{HISTORY_MIN_TURN_MINUTES}} then
+    bump_history(KEYS[16], seated, function(v)
+      local b = size_bucket(size)
+      v[b], v[b + 1] = v[b] + 1, v[b + 1] + minutes_between(seated, now)
+    end)
+  end
 else  -- 'seat' or 'drop': the party leaves the list
   local score = redis.call('ZSCORE', waiting, pid)
   redis.call('HSET', party, 'prev_status', status, 'prev_score', score or '')
