@@ -73,6 +73,15 @@ class TableState:
 
 
 @dataclass(frozen=True)
+class Occupant:
+    """Who holds or occupies a table, as the floor strip labels it."""
+
+    name: str
+    party_size: int
+    tables: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Suggestion:
     party_id: str
     name: str
@@ -203,8 +212,14 @@ def groups(floor: Iterable[Table]) -> list[tuple[Table, ...]]:
 def can_hold(floor: Iterable[Table], party_size: int) -> bool:
     """Whether any table, or tables pushed together, seats a party this size; True without named tables
     (the count-by-size setting says nothing about joins)."""
-    all_groups = groups(floor)
-    return not all_groups or any(sum(t.seats for t in group) >= party_size for group in all_groups)
+    most = most_seats(floor)
+    return most is None or party_size <= most
+
+
+def most_seats(floor: Iterable[Table]) -> int | None:
+    """The most seats one table or one joinable group gives; None without named tables. (Work it out
+    once for a list: each party is then one comparison.)"""
+    return max((sum(t.seats for t in group) for group in groups(floor)), default=None)
 
 
 # --- live states -----------------------------------------------------------------------------------------

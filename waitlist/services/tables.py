@@ -14,12 +14,13 @@ from typing import Any
 from waitlist.domain.errors import InvalidTransition, PartyNotFound, TableNotFound
 from waitlist.domain.model import Party, Restaurant
 from waitlist.domain.tables import (
+    Occupant,
     Suggestion,
     TableState,
-    can_hold,
     floor_of,
     floor_states,
     floor_to_json,
+    most_seats,
     next_for_table,
     validate_floor,
 )
@@ -66,6 +67,11 @@ class Tables(Parties):
         if found is None:
             raise TableNotFound(f"no table {name!r} on this floor", table=name)
         return found
+
+    def occupants(self, restaurant: Restaurant, tables: Iterable[TableState]) -> dict[str, Occupant]:
+        """The parties holding or occupying these tables, by id (their names label the floor strip)."""
+        ids = list(dict.fromkeys(t.party_id for t in tables if t.party_id))
+        return self.table_store.occupants(restaurant.slug, ids) if ids else {}
 
     def next_for_table(self, restaurant: Restaurant, name: str) -> TableChoice:
         """Who table ``name`` suits, best first (waitlist.domain.tables.next_for_table)."""
@@ -148,8 +154,9 @@ class Tables(Parties):
         """Mark parties no table of the floor, alone or pushed together, can seat (``no_table_fits``)."""
         floor = floor_of(restaurant)
         out = list(parties)
-        if floor:
+        most = most_seats(floor)  # the floor's groups once, not once per party
+        if most is not None:
             for party in out:
-                party.no_table_fits = not can_hold(floor, party.party_size)
+                party.no_table_fits = party.party_size > most
         return out
 

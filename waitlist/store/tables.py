@@ -22,6 +22,7 @@ from waitlist.domain.errors import (
     TableTaken,
     WaitlistError,
 )
+from waitlist.domain.tables import Occupant
 from waitlist.store import codec, keys, scripts
 from waitlist.store.scripts import Scripts
 
@@ -71,6 +72,19 @@ class TableStore:
     def states(self, slug: str) -> dict[str, StoredState]:
         """Every table's stored state by name (a table missing here is free)."""
         return {name: codec.table_state(raw) for name, raw in self.redis.hgetall(keys.table_states_key(slug)).items()}
+
+    def occupants(self, slug: str, party_ids: Sequence[str]) -> dict[str, Occupant]:
+        """Name, size and tables of each party, in one pipelined read (parties whose record is gone are
+        left out): the floor strip labels its tables with them after every live change, and the list's
+        row read (places and counts of the whole list) cost twenty times more for this."""
+        pipe = self.redis.pipeline(transaction=False)
+        for party_id in party_ids:
+            pipe.hmget(keys.party_key(slug, party_id), ("name", "party_size", "tables"))
+        found: dict[str, Occupant] = {}
+        for party_id, (name, size, tables) in zip(party_ids, pipe.execute()):
+            if name is not None:
+                found[party_id] = Occupant(name, int(size or 0), tuple(t for t in (tables or "").split(",") if t))
+        return found
 
     def set_floor(self, slug: str, floor_json: str, names: Sequence[str], *, now: float, actor: str) -> None:
         """Replace the floor ('' for none). Raises TableTaken when a held or occupied table would go."""
