@@ -10,14 +10,14 @@ a live tablet re-reads it on every ``changed`` event, as table events name no pa
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Blueprint, g, jsonify, render_template, request
 
 from waitlist.domain.errors import InvalidInput
-from waitlist.domain.model import Party, Restaurant
+from waitlist.domain.model import Restaurant
 from waitlist.domain.tables import (
     BLOCKED,
     CLEARING,
@@ -28,6 +28,7 @@ from waitlist.domain.tables import (
     NEEDS_JOIN,
     OCCUPIED,
     SMALLER_PARTY,
+    Occupant,
     Suggestion,
     TableState,
 )
@@ -48,8 +49,6 @@ TIMED = (HELD, OCCUPIED, CLEARING, BLOCKED)
 TABLE_NAME = re.compile(str(schemas.TABLE_NAME.regex.pattern))
 """A table name as the floor accepts it (a ``with`` field naming anything else is refused)."""
 PARTY_ID = re.compile(r"[A-Za-z0-9_-]{1,64}\Z")
-NAMES_PER_READ = 50
-"""Parties one rows read may name (host.ROWS_MAX)."""
 
 
 @dataclass(frozen=True)
@@ -110,7 +109,7 @@ class Floor:
         return out
 
 
-def floor_table(state: TableState, now: float, parties: dict[str, Party]) -> FloorTable:
+def floor_table(state: TableState, now: float, parties: Mapping[str, Occupant]) -> FloorTable:
     party = parties.get(state.party_id or "")
     minutes = int(max(0.0, now - state.since) // 60) if state.since and state.state in TIMED else None
     return FloorTable(name=state.name, seats=state.table.seats, min_seats=state.table.min_seats,
@@ -119,22 +118,12 @@ def floor_table(state: TableState, now: float, parties: dict[str, Party]) -> Flo
                       joined=tuple(t for t in (party.tables if party else ()) if t != state.name))
 
 
-def parties_at(waitlist: Waitlist, restaurant: Restaurant, states: Iterable[TableState]) -> dict[str, Party]:
-    """The parties holding or occupying tables, by id, in reads of at most NAMES_PER_READ."""
-    ids = list(dict.fromkeys(s.party_id for s in states if s.party_id))
-    found: dict[str, Party] = {}
-    for start in range(0, len(ids), NAMES_PER_READ):
-        rows = waitlist.list_rows(restaurant, ids[start:start + NAMES_PER_READ])
-        found.update({pid: placed.party for pid, placed in rows.placed.items() if placed.party is not None})
-    return found
-
-
 def floor(waitlist: Waitlist, restaurant: Restaurant) -> Floor:
     """Every named table with its state, minutes in it and its party (empty without named tables)."""
     states = waitlist.tables(restaurant)
     if not states:
         return Floor()
-    now, parties = waitlist.clock(), parties_at(waitlist, restaurant, states)
+    now, parties = waitlist.clock(), waitlist.occupants(restaurant, states)
     return Floor([floor_table(s, now, parties) for s in states])
 
 
@@ -175,7 +164,7 @@ def table_panel(slug: str, name: str) -> Any:
     if state.state == FREE:
         choice = waitlist.next_for_table(restaurant, name)
         state, suggestions = choice.table, suggestion_rows(choice.suggestions)
-    table = floor_table(state, waitlist.clock(), parties_at(waitlist, restaurant, [state]))
+    table = floor_table(state, waitlist.clock(), waitlist.occupants(restaurant, [state]))
     return render_template("_host_table.html" if from_script() else "host_table.html", restaurant=restaurant,
                            table=table, suggestions=suggestions)
 
