@@ -76,8 +76,9 @@ def test_invite_accept_sign_in_act_as_host_and_the_actor_shows_on_the_list(serve
     mei.reload()
     expect(mei.locator("#finished .done-seated", has_text="Ada Lovelace")).to_contain_text("by Mei")
 
-    # a viewer elsewhere: the list is readable, a seat is refused
-    mei.goto(f"{server.url}/host/people-two")
+    # a viewer elsewhere, one click away on the stand: the list is readable, the people page refused
+    mei.click("header a.switch:has-text('Second Place')")
+    mei.wait_for_url(re.compile(r"/host/people-two$"))
     expect(mei.locator("#list")).to_be_visible()
     assert mei.request.get(f"{server.url}/people/people-place").status == 403
     mei.click("button:has-text('Sign out')")  # the host stand's sign-out ends the person's session

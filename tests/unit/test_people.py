@@ -251,6 +251,8 @@ def test_a_person_of_several_restaurants_switches_in_one_click_and_an_owner_comp
     accept(owner, invite(client, auth(other["api_key"]), "own@example.com", "owner", slug="taco-stand"), "")
     home = owner.get("/account").text
     assert 'href="/host/noodle-bar"' in home and 'href="/host/taco-stand"' in home and "/account/group" in home
+    stand = owner.get("/host/noodle-bar").text
+    assert '<a class="switch" href="/host/taco-stand">Taco Stand</a>' in stand  # one click from the stand
     add_party(client, headers)
     group = owner.get("/account/group")
     assert group.status_code == 200 and "Noodle Bar" in group.text and "Taco Stand" in group.text

@@ -229,9 +229,15 @@ def revoke_key(slug: str, key_id: str) -> Any:
     return back_to("account.people_page", slug=slug)
 
 
+@bp.app_template_global()
 def switch_links(slug: str) -> list[dict[str, str]]:
-    """The signed-in person's other restaurants, for a one-click switch."""
+    """The signed-in person's other restaurants, for a one-click switch from the host stand (nothing,
+    and no read, for a tablet signed in with the restaurant's key)."""
+    if not session.get("person"):
+        return []
     person = signed_in_person()
     if person is None:
         return []
-    return [{"slug": s, "url": url_for("host.page", slug=s)} for s in get_people().places(person) if s != slug]
+    waitlist = get_waitlist()
+    return [{"name": waitlist.restaurant(s).name, "url": url_for("host.page", slug=s)}
+            for s in sorted(get_people().places(person)) if s != slug]
