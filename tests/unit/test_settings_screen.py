@@ -165,3 +165,18 @@ def test_named_tables_are_edited_one_a_line_and_refused_beside_the_field(manager
     response = post(manager, f"{PAGE}/floor", {"floor": "T1 | two"})
     assert response.status_code == 400 and error_beside(response.get_data(as_text=True), "floor")
     assert len(manager.get(f"/api/v1/restaurants/{SLUG}/tables", headers=headers).get_json()["tables"]) == 3
+
+
+def test_the_screen_links_to_people_and_api_keys(manager: FlaskClient) -> None:
+    assert f'href="/people/{SLUG}"' in manager.get(PAGE).get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("scope", "status"), [("read", 403), ("host", 403), ("admin", 200)])
+def test_templates_and_webhooks_need_a_manager_key(client: FlaskClient, headers: dict[str, str], scope: str,
+                                                   status: int) -> None:
+    made = client.post(f"/api/v1/restaurants/{SLUG}/keys", json={"name": f"pos {scope}", "scope": scope},
+                       headers=headers)
+    assert made.status_code == 201, made.get_json()
+    key = {"Authorization": f"Bearer {made.get_json()['api_key']}"}
+    assert client.get(f"/api/v1/restaurants/{SLUG}/templates", headers=key).status_code == status
+    assert client.get(f"/api/v1/restaurants/{SLUG}/webhooks", headers=key).status_code == status

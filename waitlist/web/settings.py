@@ -41,8 +41,9 @@ PLAIN = (
 
 
 def manager(slug: str) -> Restaurant | None:
-    """The restaurant for a signed-in manager. Until accounts with roles exist, the staff session
-    (signed in with the restaurant key, an admin key) is a manager."""
+    """The restaurant for a signed-in manager or owner, or a tablet signed in with the restaurant's key
+    (an owner's); None when nobody is signed in. Another role is a 403 (the role is this screen's
+    endpoints' entry in waitlist.web.auth.ENDPOINT_ROLES: manager)."""
     return signed_in(slug)
 
 
@@ -81,7 +82,7 @@ def render_page(restaurant: Restaurant, errors: dict[str, list[str]] | None = No
     language = request.args.get("language") or (template_form or {}).get("language") or restaurant.settings.language
     language = language if language in LANGUAGES else "en"
     links = {name: url_for(endpoint, slug=restaurant.slug) for name, endpoint in
-             (("people", "people.page"), ("keys", "people.keys"), ("tables", "tables.list_tables"))
+             (("people and API keys", "account.people_page"),)
              if endpoint in current_app.view_functions}
     return render_template(
         "settings.html", restaurant=restaurant, s=restaurant.settings, errors=errors or {}, form=form,
