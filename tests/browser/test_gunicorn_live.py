@@ -1,7 +1,8 @@
-"""Live updates through gunicorn with several gthread workers, as the Procfile runs the app.
+"""Live updates through the Procfile's web command (two gevent workers), as production runs the app.
 
-Each open page holds one server-sent events stream (one worker thread); every worker reads the
-restaurant's Redis stream, so a change made through any worker reaches every page.
+Each open page holds one server-sent events stream (a greenlet, waiting on the fan-out); every worker
+follows the restaurant's Redis stream with one reader, so a change made through any worker reaches
+every page.
 """
 from __future__ import annotations
 
@@ -20,10 +21,9 @@ import pytest
 import requests
 
 from tests.conftest import ADMIN_TOKEN, redis_test_url, wait_until_serving
+from tests.integration.test_live_gunicorn import procfile_web_command
 
 REPO = Path(__file__).resolve().parents[2]
-GUNICORN_FLAGS = ["--worker-class", "gthread", "--workers", "2", "--threads", "8", "--timeout", "30",
-                  "--graceful-timeout", "1"]
 STREAMS = 6
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -50,9 +50,8 @@ def gunicorn(real_redis: Any, streams: list[requests.Response]) -> Iterator[str]
     url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "REDIS_URL": redis_test_url(), "SECRET_KEY": "gunicorn-test", "ADMIN_TOKEN": ADMIN_TOKEN,
            "PUBLIC_BASE_URL": url, "RATE_LIMITS_DISABLED": "1", "LOG_LEVEL": "WARNING"}
-    process = subprocess.Popen([sys.executable, "-m", "gunicorn", "wsgi:app", "--bind", f"127.0.0.1:{port}",
-                                *GUNICORN_FLAGS], cwd=REPO, env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+    process = subprocess.Popen([*procfile_web_command(port), "--graceful-timeout", "1"], cwd=REPO, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_until_serving(url, process)
         yield url

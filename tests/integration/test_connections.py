@@ -52,12 +52,27 @@ def test_a_thread_keeps_one_connection_and_no_two_threads_share_one(real_redis: 
 def test_a_finished_thread_gives_its_connection_back_to_the_pool(real_redis: Any) -> None:
     import gc
 
-    pool = real_redis.connection_pool
     client_id(real_redis)
     in_threads(4, lambda: client_id(real_redis))
     gc.collect()
-    assert len(pool._in_use_connections) == 1  # the main thread's
-    assert len(pool._available_connections) >= 4
+    assert in_use(real_redis.connection_pool) == 1  # the main thread's
+
+
+def in_use(pool: Any) -> int:
+    """Connections of the (blocking) pool checked out now: made, less those waiting in its queue."""
+    return len(pool._connections) - sum(1 for connection in pool.pool.queue if connection is not None)
+
+
+def test_a_request_hands_its_thread_client_to_the_next_request_of_any_thread(real_redis: Any) -> None:
+    def request() -> int:
+        used = client_id(real_redis)
+        real_redis.release_thread_connection()  # the app's teardown, at the end of every request
+        return used
+
+    first = in_threads(1, request)[0]
+    before = in_use(real_redis.connection_pool)
+    assert in_threads(1, request)[0] == first  # the spare, its connection and all: none made, none lost
+    assert in_use(real_redis.connection_pool) == before
 
 
 def test_commands_from_many_threads_each_get_their_own_answer(real_redis: Any) -> None:
