@@ -29,6 +29,7 @@ import bisect
 import json
 import os
 import re
+import resource
 import shlex
 import signal
 import socket
@@ -113,11 +114,13 @@ async def pages_client(spec: dict[str, Any]) -> dict[str, Any]:
     slow_lifetimes: list[float] = []
     tasks += [asyncio.ensure_future(slow_client(port, slow_lifetimes)) for _ in range(int(spec.get("slow", 0)))]
     print("ready", flush=True)
+    cpu_before, wall_before = _cpu(), time.monotonic()
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)  # "stop"
+    own_cpu = (_cpu() - cpu_before) / (time.monotonic() - wall_before)
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
-    return {"open_seconds": round(open_seconds, 2), "pages": records,
+    return {"open_seconds": round(open_seconds, 2), "pages": records, "cpu_share": round(own_cpu, 3),
             "one_address": _count(record["status"] for record in flood_records),
             "many_addresses": _count(record["status"] for record in records),
             "slow_closed": len(slow_lifetimes), "slow_lifetime_s": _spread(slow_lifetimes)}
@@ -142,6 +145,11 @@ async def slow_client(port: int, lifetimes: list[float]) -> None:
             writer.close()
         except (OSError, TimeoutError):
             await asyncio.sleep(0.1)
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _count(statuses: Any) -> dict[str, int]:
@@ -273,7 +281,8 @@ def run_once(args: argparse.Namespace, restaurants: list[dict[str, Any]], pages:
                 "slow_lifetime_s": client["slow_lifetime_s"], "add_ms": adds["ms"], "adds": adds["statuses"],
                 "add_errors": adds["errors"], "achieved_rps": adds.get("achieved_rps"),
                 "update_ms": summary(latencies), "pages_updated": heard,
-                "server_cpu_share": round(cpu / (window_end - window_start), 3), "load": os.getloadavg()[0]}
+                "server_cpu_share": round(cpu / (window_end - window_start), 3),
+                "pages_client_cpu_share": client["cpu_share"], "load": os.getloadavg()[0]}
     finally:
         if pages_process is not None and pages_process.poll() is None:
             stop_process_group(pages_process, grace=5)
@@ -316,8 +325,8 @@ def table(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
              "headers kept open throughout; machine shared (load average at the end shown).",
              "",
              "| open pages | opened in | add p50 | add p99 | adds ok | page update p50 | p99 | max | pages updated "
-             "| one address: 200 / 429 | header-less connections closed after | server CPU | load |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| one address: 200 / 429 | header-less connections closed after | server CPU | pages' CPU | load |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         update, slow = r["update_ms"], r["slow_lifetime_s"]
         lines.append(
@@ -325,7 +334,8 @@ def table(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
             f"| {r['adds'].get('201', 0)} | {update.get('p50', '-')} ms | {update.get('p99', '-')} ms "
             f"| {update.get('max', '-')} ms | {r['pages_updated']:,} | {r['one_address'].get('200', 0)} / "
             f"{r['one_address'].get('429', 0)} | {slow.get('p50', '-')}-{slow.get('max', '-')} s "
-            f"({r['slow_closed']}) | {r['server_cpu_share']:.0%} | {r['load']:.1f} |")
+            f"({r['slow_closed']}) | {r['server_cpu_share']:.0%} | {r['pages_client_cpu_share']:.0%} "
+            f"| {r['load']:.1f} |")
     return "\n".join(lines) + "\n"
 
 

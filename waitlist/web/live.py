@@ -53,7 +53,7 @@ END_RETRY_MS = (1000, 5000)
 
 def changes(subscription: Subscription, *, staff: bool, lifetime_seconds: float = STREAM_LIFETIME_SECONDS,
             heartbeat_seconds: float = HEARTBEAT_SECONDS, push_seconds: float | None = None,
-            still_allowed: Callable[[], bool] = lambda: True, clock: Callable[[], float] = time.monotonic,
+            still_allowed: Callable[[], bool] | None = None, clock: Callable[[], float] = time.monotonic,
             sleep: Callable[[float], None] | None = None) -> Iterator[str]:
     """SSE lines: ``changed`` at connect, then at most one push per ``push_seconds`` with what arrived,
     heartbeats when quiet, and a ``retry:`` hint at the end. Closes the subscription however it ends."""
@@ -68,7 +68,7 @@ def changes(subscription: Subscription, *, staff: bool, lifetime_seconds: float 
                 break
             if woke and (pause := last_push + interval - clock()) > 0:
                 sleep(pause)  # coalesce: whatever else arrives meanwhile goes in the same push
-            if not still_allowed():
+            if still_allowed is not None and not still_allowed():
                 return
             change = subscription.take()
             if change is not None:
@@ -96,13 +96,14 @@ def event_stream(slug: str, still_allowed: Callable[[], bool] | None = None) -> 
     hub: Hub = current_app.extensions["live_hub"]
     staff = still_allowed is not None
     subscription = hub.subscribe(slug, request.remote_addr or "", public=not staff)
+    # The app's teardown hands this request's Redis connection on as the view returns; a host stream's
+    # checks take one again for a moment each.
     release = getattr(current_app.extensions["redis"], "release_thread_connection", lambda: None)
-    allowed = still_allowed or (lambda: True)
 
     def checked() -> bool:
         """The staff check, then this page's Redis connection back to the pool until the next check."""
         try:
-            return allowed()
+            return still_allowed is None or still_allowed()
         finally:
             release()
 
@@ -110,8 +111,7 @@ def event_stream(slug: str, still_allowed: Callable[[], bool] | None = None) -> 
     lifetime = float(config.get("LIVE_LIFETIME_SECONDS", STREAM_LIFETIME_SECONDS)) * random.uniform(0.8, 1.0)
     heartbeat = float(config.get("LIVE_HEARTBEAT_SECONDS", HEARTBEAT_SECONDS))
     body = changes(subscription, staff=staff, lifetime_seconds=lifetime, heartbeat_seconds=heartbeat,
-                   still_allowed=checked)
-    release()  # the page holds no Redis connection while it is open
+                   still_allowed=checked if staff else None)
     response = Response(body, mimetype="text/event-stream")
     response.call_on_close(subscription.close)  # even if the body never starts
     response.headers["Cache-Control"] = "no-store"
