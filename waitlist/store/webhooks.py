@@ -101,6 +101,3 @@ class WebhookStore:
         for party_id in unique:
             pipe.hgetall(keys.party_key(slug, party_id))
         return {pid: fields for pid, fields in zip(unique, pipe.execute() if unique else []) if fields}
-
-    def message(self, slug: str, message_id: str) -> dict[str, str]:
-        return {str(k): str(v) for k, v in self.redis.hgetall(keys.message_key(slug, message_id)).items()}

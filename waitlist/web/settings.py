@@ -78,7 +78,8 @@ def page(slug: str) -> Any:
 
 
 def render_page(restaurant: Restaurant, errors: dict[str, list[str]] | None = None, form: Any = None,
-                template_form: dict[str, Any] | None = None, status: int = 200) -> tuple[str, int]:
+                template_form: dict[str, Any] | None = None, status: int = 200,
+                new_secret: tuple[str, str] | None = None) -> tuple[str, int]:
     language = request.args.get("language") or (template_form or {}).get("language") or restaurant.settings.language
     language = language if language in LANGUAGES else "en"
     links = {name: url_for(endpoint, slug=restaurant.slug) for name, endpoint in
@@ -89,7 +90,7 @@ def render_page(restaurant: Restaurant, errors: dict[str, list[str]] | None = No
         values=form_values(restaurant), language=language, languages=LANGUAGES, weekdays=WEEKDAYS,
         texts=templates().overview(restaurant, language), template_form=template_form or {}, labels=LABELS,
         hooks=webhooks().endpoints(restaurant), deliveries=webhooks().deliveries(restaurant, 30), events=EVENTS,
-        links=links, floor_help=FLOOR_HELP), status
+        links=links, floor_help=FLOOR_HELP, new_secret=new_secret), status
 
 
 def form_values(restaurant: Restaurant) -> dict[str, str]:
@@ -263,8 +264,8 @@ def add_webhook(slug: str) -> Any:
     except InvalidInput as exc:
         return render_page(restaurant, errors={f"hook_{k}": v for k, v in (exc.fields or {}).items()},
                            form=request.form, status=400)
-    flash(f"Webhook added. Its signing secret, shown only now: {endpoint.secret}")
-    return back_to("settings.page", slug=slug, _anchor="webhooks")
+    # The secret is shown in this answer only: a flash would carry it in the (readable) session cookie.
+    return render_page(restaurant, new_secret=(endpoint.url, endpoint.secret))
 
 
 @bp.post("/webhooks/<endpoint_id>/<any(enable, disable, remove):action>")
