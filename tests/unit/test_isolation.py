@@ -83,11 +83,13 @@ def requests_for(app: Flask, rule: Rule, values: dict[str, str]) -> Iterator[tup
 
 
 def a_values(tenants: Tenants) -> dict[str, str]:
-    return {"slug": A_SLUG, "party_id": tenants.a_party["id"], "token": guest_token(tenants.a_party), "name": "12"}
+    return {"slug": A_SLUG, "party_id": tenants.a_party["id"], "token": guest_token(tenants.a_party), "name": "12",
+            "ticket": "no-such-ticket"}  # a join page's ticket (another's: test_join_codes)
 
 
 def b_values(tenants: Tenants) -> dict[str, str]:
-    return {"slug": B_SLUG, "party_id": tenants.b_party["id"], "token": guest_token(tenants.b_party), "name": "12"}
+    return {"slug": B_SLUG, "party_id": tenants.b_party["id"], "token": guest_token(tenants.b_party), "name": "12",
+            "ticket": "no-such-ticket"}
 
 
 def text_of(response: Any) -> str:

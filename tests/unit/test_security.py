@@ -69,7 +69,11 @@ def signed_in(app: Flask, client: FlaskClient, restaurant: dict[str, Any], heade
     app.config.update(LIVE_LIFETIME_SECONDS=0.05, LIVE_BLOCK_SECONDS=0.01)
     party = add_party(client, headers, name="Ana Lima")
     sign_in(client, restaurant["api_key"], SLUG)
-    return {"slug": SLUG, "party_id": party["id"], "token": party["status_url"].rsplit("/", 1)[1]}
+    waitlist = app.extensions["waitlist"]
+    waitlist.update_settings(waitlist.restaurant(SLUG), {"remote_join": True})
+    code = waitlist.open_join_code(waitlist.restaurant(SLUG), name="Bo", party_size=2, address="192.0.2.5")
+    return {"slug": SLUG, "party_id": party["id"], "token": party["status_url"].rsplit("/", 1)[1],
+            "ticket": code.ticket}
 
 
 # --- headers -------------------------------------------------------------------------------------------
