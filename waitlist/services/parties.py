@@ -76,10 +76,11 @@ class Parties(TextsOut):
         self._check_party_size(restaurant, party_size)
         override = host_quote(quote_override) if quote_override is not None else None
         now = self.clock()
-        day = ""
+        day = digest = ""  # the daily cap's count: remote joins only (a host's add needs no keyed hash)
         if remote:
             self._check_remote_join(restaurant)
             day = datetime.fromtimestamp(now, tz=ZoneInfo(restaurant.timezone)).strftime("%Y-%m-%d")
+            digest = self.digest(phone)
         if snapshot is None:
             snapshot = self.store.snapshot(restaurant.slug)
         raw: str | None = None
@@ -102,7 +103,7 @@ class Parties(TextsOut):
         joined = self.store.join(restaurant.slug, party, now=now, actor=actor,
                                  almost_ready_position=restaurant.settings.almost_ready_position,
                                  remote_max_active=restaurant.settings.remote_max_active,
-                                 text=joined_text, text_position=expected_position, digest=self.digest(phone),
+                                 text=joined_text, text_position=expected_position, digest=digest,
                                  day=day, daily_cap=restaurant.settings.daily_join_cap if remote else 0, code=code)
         log.info("party joined slug=%s party=%s size=%d phone=%s remote=%s code=%s", restaurant.slug, party.id,
                  party_size, mask_phone(phone), remote, bool(code))
