@@ -236,6 +236,14 @@ def test_one_address_holds_a_few_open_codes_then_gets_a_clear_429(client: FlaskC
     open_code(client, address="198.51.100.9")  # lapsed codes free the address
 
 
+def test_the_chinese_page_says_the_address_cap_in_chinese(client: FlaskClient, remote: None) -> None:
+    for _ in range(JOIN_CODES_PER_ADDRESS):
+        open_code(client, address="198.51.100.12", lang="zh")
+    data = {"name": "Ana", "party_size": "2", "language": "zh", "csrf_token": csrf(client)}
+    refused = client.post(f"/join/{SLUG}?lang=zh", data=data, environ_base={"REMOTE_ADDR": "198.51.100.12"})
+    assert refused.status_code == 429 and "您已有待发送的验证码" in refused.get_data(as_text=True)
+
+
 def test_a_confirmed_code_no_longer_counts_toward_its_address_cap(client: FlaskClient, remote: None) -> None:
     codes = [open_code(client, address="198.51.100.11")[1] for _ in range(JOIN_CODES_PER_ADDRESS)]
     text_in(client, f"JOIN {codes[0]}", from_=next_phone())

@@ -36,6 +36,15 @@ JOIN_ERROR_REPLY_SECONDS = 5 * 60
 full) per number in this window: a reply to a number that texted first, but still a text the
 restaurant pays for."""
 
+ADDRESS_CAP_MESSAGE = "you already have join codes waiting: text one of them, or try again in a few minutes"
+RESTAURANT_CAP_MESSAGE = ("many guests are joining right now: please text JOIN and your party size instead, or try "
+                          "again in a few minutes")
+MESSAGES_ZH = {
+    ADDRESS_CAP_MESSAGE: "您已有待发送的验证码：请发送其中一个，或几分钟后再试。",
+    RESTAURANT_CAP_MESSAGE: "目前加入的客人较多：请直接发送短信JOIN加人数，或几分钟后再试。",
+}
+"""The join page's refusals in Chinese (the page shows the message of the error it got)."""
+
 _CODE_SHAPE = re.compile(f"(?=.*[A-Z])(?=.*[0-9])[A-Z0-9]{{{CODE_LENGTH}}}")
 _SIZE_AND_NAME = re.compile(r"[0-9]{1,3}[A-Z]+")
 """"JOIN 4ANNA" is a party of 4 named Anna, never a code."""

@@ -14,6 +14,7 @@ import orjson
 from redis import Redis
 
 from waitlist.domain.errors import JoinCodeLimit, LimitReached, RemoteFull
+from waitlist.domain.join_codes import ADDRESS_CAP_MESSAGE, RESTAURANT_CAP_MESSAGE
 from waitlist.store import keys
 from waitlist.store.scripts import Scripts
 
@@ -86,11 +87,9 @@ class JoinCodeStore:
             raise RemoteFull("the waitlist takes no more remote joins right now; please see the host")
         wait = int(reply[1])
         if outcome == "address_cap":
-            raise JoinCodeLimit("you already have join codes waiting: text one of them, or try again in a few "
-                                "minutes", retry_after=wait)
+            raise JoinCodeLimit(ADDRESS_CAP_MESSAGE, retry_after=wait)
         if outcome == "restaurant_cap":
-            raise JoinCodeLimit("many guests are joining right now: please text JOIN and your party size "
-                                "instead, or try again in a few minutes", retry_after=wait)
+            raise JoinCodeLimit(RESTAURANT_CAP_MESSAGE, retry_after=wait)
         raise LimitReached(f"join code refused: {outcome}")
 
     def load(self, slug: str, code: str) -> JoinCode | None:

@@ -22,6 +22,7 @@ from marshmallow import fields, validate
 
 from waitlist.domain.errors import InvalidInput, WaitlistError
 from waitlist.domain.join_codes import JOIN_CODE_SECONDS, sms_link
+from waitlist.domain.join_codes import MESSAGES_ZH as JOIN_MESSAGES_ZH
 from waitlist.domain.model import LANGUAGES, Restaurant, quote_range_text
 from waitlist.domain.phones import display_phone
 from waitlist.services.waitlist import JoinState
@@ -140,7 +141,8 @@ def submit(slug: str) -> Any:
     except InvalidInput as exc:
         return render_join(restaurant, lang, raw, exc.fields or {"_schema": [exc.message]}, status=400)
     except WaitlistError as exc:
-        page, status = render_join(restaurant, lang, raw, {"_schema": [exc.message]}, status=exc.status)
+        message = JOIN_MESSAGES_ZH.get(exc.message, exc.message) if lang == "zh" else exc.message
+        page, status = render_join(restaurant, lang, raw, {"_schema": [message]}, status=exc.status)
         return page, status, {"Retry-After": str(exc.retry_after)} if exc.retry_after else {}
     return redirect(url_for("join.code_page", slug=slug, ticket=code.ticket, lang=lang), code=303)
 
