@@ -232,7 +232,7 @@ class Party:
     """When the quote was given: the join, or the host's later override (its minutes count from then)."""
     quote_raw: str | None = None
     """The estimator's own figure at the join before self-calibration and the parties ahead then,
-    "12.5/7": once the party is seated its actual wait calibrates later quotes
+    all and of its class, "12.5/7/3": once the party is seated its actual wait calibrates later quotes
     (waitlist.estimate.calibration). None: a host's quote."""
     joined_at: float = 0.0
     notified_at: float | None = None

@@ -60,8 +60,10 @@ FLOOR_Z = -0.9
 """No quantile below this, so a corrected quote still grows with the raw one (a longer line never quotes
 less)."""
 BUSY_FLOOR_MINUTES = 5
-WEIGHTS = (1.0, 0.75, 0.5, 0.25, 0.0)
-"""The model's share in the blend with the queue-length rule, tried on the recent records."""
+WEIGHTS: tuple[tuple[float, float, float], ...] = (
+    (1.0, 0.0, 0.0), (0.75, 0.25, 0.0), (0.75, 0.0, 0.25), (0.5, 0.5, 0.0), (0.5, 0.0, 0.5),
+    (0.5, 0.25, 0.25), (0.25, 0.75, 0.0), (0.25, 0.0, 0.75), (0.0, 1.0, 0.0), (0.0, 0.0, 1.0), (0.0, 0.5, 0.5))
+"""Shares of (the model, the all-ahead rule, the class rule) tried on the recent records."""
 MIN_FOR_BLEND = 10
 """Records before the blend may leave the model: until then the model alone, corrected."""
 PRIOR_MINUTES_PER_PARTY = 3.0
@@ -72,34 +74,36 @@ table has to be cleared and the party walk up, however soon it frees."""
 @dataclass(frozen=True)
 class Record:
     """One seated party: when it joined, its size, the raw quote it was given, how many parties were
-    ahead of it then, and the minutes it waited."""
+    ahead of it then (all, and of its own table class), and the minutes it waited."""
 
     joined_at: float
     size: int
     raw: float
     ahead: int
     waited: float
+    same: int = 0
 
 
 @dataclass(frozen=True)
 class Correction:
-    """How to turn the model's figure into the quote: blend it with the queue-length rule (parties ahead
-    x the restaurant's learned minutes per party, weight 1 - ``weight``), then shift by the quantiles of
-    the scaled residual, in QUANTILES order."""
+    """How to turn the model's figure into the quote: blend it with two queue-length rules (all parties
+    ahead x the restaurant's learned minutes per party; parties of the class ahead x the class's), with
+    ``weights`` (model, all, class), then shift by the quantiles of the scaled residual (QUANTILES order)."""
 
     q: tuple[float, ...] = PRIOR
-    weight: float = 1.0
+    weights: tuple[float, float, float] = (1.0, 0.0, 0.0)
     per_party: float = PRIOR_MINUTES_PER_PARTY
+    per_class_party: float = PRIOR_MINUTES_PER_PARTY
     samples: int = 0
 
-    def base(self, raw: float, ahead: int) -> float:
-        if self.weight >= 1.0:
-            return max(0.0, raw)
-        return self.weight * max(0.0, raw) + (1.0 - self.weight) * (ahead + 1) * self.per_party
+    def base(self, raw: float, ahead: int, same: int) -> float:
+        model, everyone, own = self.weights
+        return (model * max(0.0, raw) + everyone * (ahead + 1) * self.per_party
+                + own * (same + 1) * self.per_class_party)
 
-    def quote(self, raw: float, ahead: int) -> tuple[float, float, float]:
-        """(minutes, low, high) for a raw quote with ``ahead`` parties ahead."""
-        base = self.base(raw, ahead)
+    def quote(self, raw: float, ahead: int, same: int) -> tuple[float, float, float]:
+        """(minutes, low, high) for a raw quote with ``ahead`` parties ahead, ``same`` of its class."""
+        base = self.base(raw, ahead, same)
         scale = base + SCALE_OFFSET
         low, median, level, high = (max(FLOOR_Z, z) for z in self.q)
         minutes = base + max(median * scale, level * scale - LATE_MINUTES)
@@ -110,14 +114,15 @@ def band(ts: float) -> int:
     return int(ts // 3600) % 24 // BAND_HOURS
 
 
-def records(quoted: Sequence[tuple[float, int, float, float, int]]) -> list[Record]:
-    """Records from the snapshot's (seated_at, size, joined_at, raw, ahead) seatings, newest first;
-    seatings with no raw quote (a host's quote, or before this was recorded) have raw < 0: skipped."""
+def records(quoted: Sequence[tuple[float, int, float, float, int, int]]) -> list[Record]:
+    """Records from the snapshot's (seated_at, size, joined_at, raw, ahead, same-class ahead) seatings,
+    newest first; seatings with no raw quote (a host's quote, or before this was recorded) have raw < 0
+    and are skipped."""
     out = []
-    for seated_at, size, joined_at, raw, ahead in quoted:
+    for seated_at, size, joined_at, raw, ahead, same in quoted:
         waited = (seated_at - joined_at) / 60.0
         if raw >= 0 and MIN_WAITED_MINUTES <= waited < 600:
-            out.append(Record(joined_at, size, raw, ahead, waited))
+            out.append(Record(joined_at, size, raw, ahead, waited, same))
     return out
 
 
@@ -137,12 +142,12 @@ def _shrunk(sample: list[float], prior: tuple[float, ...]) -> tuple[float, ...]:
     return tuple(weight * _quantile(ordered, q) + (1 - weight) * p for q, p in zip(QUANTILES, prior))
 
 
-def _blend_error(rows: Sequence[Record], weight: float, per_party: float) -> float:
-    """Mean absolute error of the blend once its median bias is taken out (what the quote will do)."""
-    fix = Correction(weight=weight, per_party=per_party)
-    errors = [r.waited - fix.base(r.raw, r.ahead) for r in rows]
-    ordered = sorted(errors)
-    middle = _quantile(ordered, 0.5)
+def _blend_error(rows: Sequence[tuple[float, float, float, float]], weights: tuple[float, float, float]) -> float:
+    """Mean absolute error of a blend of (model, all-ahead rule, class rule) predictions once its median
+    bias is taken out (as the quote will do); ``rows`` hold the three predictions and the wait."""
+    a, b, c = weights
+    errors = sorted(w - (a * m + b * e + c * o) for m, e, o, w in rows)
+    middle = _quantile(errors, 0.5)
     return sum(abs(e - middle) for e in errors) / len(errors)
 
 
@@ -150,40 +155,48 @@ def correction(history: Sequence[Record], same_class: Sequence[bool], now: float
     """The correction for a party whose class is marked in ``same_class`` (one flag per record), quoted at
     ``now``. ``history`` is newest first.
 
-    The blend weight is the one of WEIGHTS whose recent error is least (the class's records, shrunk
-    towards everyone's): where the model knows the restaurant it keeps the quote, where it does not (no
-    inventory, tables pushed together that it cannot see) the plain rule takes over."""
+    The blend is the one of WEIGHTS whose recent error is least (the class's records, shrunk towards
+    everyone's): where the model knows the restaurant it keeps the quote, where it does not (no
+    inventory, tables pushed together that it cannot see) the plain rules take over."""
     recent = list(history[: NEWEST[2]])
     mine = [r for r, same in zip(history, same_class) if same][: NEWEST[1]]
     if not recent:
         return Correction()
     per_party = sum(r.waited for r in recent) / sum(r.ahead + 1 for r in recent)
-    weight = 1.0
+    # The class's own minutes per party of the class ahead, shrunk towards everyone's.
+    everyone_per_same = sum(r.waited for r in recent) / sum(r.same + 1 for r in recent)
+    per_class = ((sum(r.waited for r in mine) + SHRINK * everyone_per_same)
+                 / (sum(r.same + 1 for r in mine) + SHRINK))
+    weights = (1.0, 0.0, 0.0)
     if len(recent) >= MIN_FOR_BLEND:
+        def rows(group: Sequence[Record]) -> list[tuple[float, float, float, float]]:
+            return [(max(0.0, r.raw), (r.ahead + 1) * per_party, (r.same + 1) * per_class, r.waited) for r in group]
+
+        pooled_rows, mine_rows = rows(recent), rows(mine)
         share = len(mine) / (len(mine) + SHRINK)
 
-        def error(w: float) -> float:
-            pooled = _blend_error(recent, w, per_party)
-            return pooled if not mine else share * _blend_error(mine, w, per_party) + (1 - share) * pooled
+        def error(w: tuple[float, float, float]) -> float:
+            pooled = _blend_error(pooled_rows, w)
+            return pooled if not mine_rows else share * _blend_error(mine_rows, w) + (1 - share) * pooled
 
-        weight = min(WEIGHTS, key=error)
-    fix = Correction(weight=weight, per_party=per_party)
+        weights = min(WEIGHTS, key=error)
+    fix = Correction(weights=weights, per_party=per_party, per_class_party=per_class)
 
     def z(r: Record) -> float:
-        base = fix.base(r.raw, r.ahead)
+        base = fix.base(r.raw, r.ahead, r.same)
         return (r.waited - base) / (base + SCALE_OFFSET)
 
     hour = band(now)
     q = _shrunk([z(r) for r in recent], PRIOR)
     q = _shrunk([z(r) for r in mine], q)
     q = _shrunk([z(r) for r in mine if band(r.joined_at) == hour][: NEWEST[0]], q)
-    return Correction(q, weight, per_party, len(recent))
+    return Correction(q, weights, per_party, per_class, len(recent))
 
 
-def corrected(raw: float, ahead: int, fix: Correction, busy: bool, cap: float) -> tuple[int, int, int]:
+def corrected(raw: float, ahead: int, same: int, fix: Correction, busy: bool, cap: float) -> tuple[int, int, int]:
     """Whole minutes (minutes, low, high), low <= minutes <= high, none above ``cap``; never below
     BUSY_FLOOR_MINUTES when ``busy`` (a same-class party ahead, or every fitting table in use)."""
-    minutes, low, high = fix.quote(raw, ahead) if raw < cap else (cap, cap, cap)
+    minutes, low, high = fix.quote(raw, ahead, same) if raw < cap else (cap, cap, cap)
     if busy:
         minutes = max(minutes, BUSY_FLOOR_MINUTES)
     minutes = min(minutes, cap) if math.isfinite(minutes) else cap

@@ -110,6 +110,8 @@ class Estimate:
     raw: float = -1.0
     """The model's own figure before self-calibration (waitlist.estimate.calibration): stored with a
     joining party, so that once it is seated its actual wait calibrates later quotes. -1: none."""
+    same_ahead: int = 0
+    """Parties of the same table class ahead (stored with ``raw``)."""
 
 
 def _draws(seed: int, rows: int, cols: int) -> list[list[float]]:
@@ -298,8 +300,9 @@ def _calibrated(snapshot: Snapshot, raw: dict[int, Estimate], ahead: list[int], 
         if fix is None:
             fix = fixes[seats] = calibration.correction(history, [c == seats for c in classes], now)
         busy = seats in ahead_classes or full.get(seats, False)
-        minutes, low, high = calibration.corrected(model.raw, model.parties_ahead, fix, busy, MAX_MINUTES)
-        out[size] = Estimate(minutes, low, high, model.parties_ahead, raw=round(model.raw, 1))
+        same = same_class_count(ahead, seats, table_sizes)
+        minutes, low, high = calibration.corrected(model.raw, model.parties_ahead, same, fix, busy, MAX_MINUTES)
+        out[size] = Estimate(minutes, low, high, model.parties_ahead, raw=round(model.raw, 1), same_ahead=same)
     return out
 
 
@@ -376,7 +379,7 @@ def settled(fresh: Estimate, minutes: int | None, low: int | None, high: int | N
     # Never under the fresh estimate's floor while a same-class party is ahead (calibration.BUSY_FLOOR_MINUTES).
     shown = max(round(mix(minutes, fresh.minutes)), min(fresh.minutes, calibration.BUSY_FLOOR_MINUTES))
     return Estimate(shown, min(shown, round(mix(low, fresh.low))), max(shown, round(mix(high, fresh.high))),
-                    fresh.parties_ahead, fresh.raw)
+                    fresh.parties_ahead, fresh.raw, fresh.same_ahead)
 
 
 def _quantile(ordered: list[float], q: float) -> float:

@@ -219,7 +219,7 @@ def restaurant_fields(restaurant: Restaurant, api_key_hash: str) -> dict[str, st
 def snapshot_from_reply(reply: Sequence[Any]) -> Snapshot:
     """The snapshot script's reply (lua/includes/snapshot.lua). A recent list's entry is a
     colon-separated record: a seating "seated_at:size:joined_at:raw" (raw: the model's quote at the join
-    and the parties ahead then, "12.5/7"; missing in old entries and for a host's quote), a turn
+    and the parties ahead then, all and of its class, "12.5/7/3"; missing in old entries and for a host's quote), a turn
     "seated_at:completed_at:size",
     a drop "left_at:size:joined_at:from:to" (the last two missing in old entries). Then the floor's
     JSON and the table states (lua/includes/tables.lua)."""
@@ -239,11 +239,11 @@ def snapshot_from_reply(reply: Sequence[Any]) -> Snapshot:
     )
 
 
-def quote_raw(text: str) -> tuple[float, int]:
-    """A party's quote_raw field, "minutes/parties ahead" (the model's quote at the join), as numbers;
-    (-1, 0) when none was recorded."""
-    minutes, _, ahead = text.partition("/")
-    return (float(minutes), int(ahead or 0)) if minutes else (-1.0, 0)
+def quote_raw(text: str) -> tuple[float, int, int]:
+    """A party's quote_raw field, "minutes/parties ahead/of its class" (the model's quote at the join),
+    as numbers; (-1, 0, 0) when none was recorded."""
+    minutes, ahead, same = (text.split("/") + ["", ""])[:3]
+    return (float(minutes), int(ahead or 0), int(same or 0)) if minutes else (-1.0, 0, 0)
 
 
 def table_state(raw: str | None) -> tuple[str, str, float | None]:
