@@ -15,9 +15,10 @@ whole list without ``limit`` or ``cursor`` (what an existing client asks, and al
 answer) and, where the tree has paging, the first page of 100.
 
 Script times come from Redis's SLOWLOG (its own clock; a shared server's settings are put back after): every
-script over 20 us of the first five whole-list reads at each size, whose longest is reported (the median over the
-five reads, since a busy machine can pause Redis mid-script), and, while the reader runs, every script
-over 100 us. The neighbour adds 20 parties a second from this
+script over 20 us of the first five whole-list reads at each size: how many a read runs, their median, and
+the longest of a read (the median over the five reads; a busy machine pauses Redis mid-script now and
+then, and a read of 60 scripts is likelier to meet a pause than a read of one), and, while the reader
+runs, every script over 100 us. The neighbour adds 20 parties a second from this
 process while a second process reads the big list every 0.5 s; its p99 is compared with the same adds
 with no reader, in the same run. Two shared cores make absolute figures noisy: read the ratios.
 """
@@ -128,7 +129,7 @@ def run_target(root: Path, url: str, reads: int, seconds: float) -> dict[str, An
             while joined < size:
                 add(client, BIG, big, joined, "415")
                 joined += 1
-            whole, page, longest = [], [], []
+            whole, page, longest, scripts = [], [], [], []
             for n in range(reads if size < 3000 else max(20, reads // 5)):
                 slow.threshold(READ_US if n < 5 else SLOW_US)  # every script of the first 5 reads
                 started = time.perf_counter()
@@ -136,14 +137,17 @@ def run_target(root: Path, url: str, reads: int, seconds: float) -> dict[str, An
                 whole.append((time.perf_counter() - started) * 1000)
                 assert answer.status_code == 200 and len(answer.get_json()["parties"]) == size
                 if n < 5:
-                    longest.append((slow.scripts() or [0.0])[0])
+                    logged = slow.scripts() or [0.0]
+                    longest.append(logged[0])
+                    scripts += logged
                 started = time.perf_counter()
                 answer = client.get(f"/api/v1/restaurants/{BIG}/parties?limit=100", headers=big)
                 if answer.status_code == 200:
                     page.append((time.perf_counter() - started) * 1000)
             out["sizes"][size] = {"whole_p50": statistics.median(whole), "whole_p99": percentile(whole, 0.99),
                                   "page_p99": percentile(page, 0.99) if page else None,
-                                  "longest_script_ms": statistics.median(longest)}
+                                  "longest_script_ms": statistics.median(longest),
+                                  "script_p50_ms": statistics.median(scripts), "scripts_per_read": len(scripts) / 5}
         slow.threshold(SLOW_US)
         out["neighbour_alone"] = neighbour_adds(client, neighbour, seconds, 1)
         slow.scripts()
@@ -198,11 +202,13 @@ def reader(root: Path, url: str) -> None:
 
 def report(name: str, result: dict[str, Any]) -> None:
     print(f"\n{name}")
-    print("  parties   whole list p50 / p99 ms   first page of 100, p99 ms   longest script of a whole-list read")
+    print("  parties   whole list p50 / p99 ms   first page of 100, p99 ms   a whole-list read's scripts: count, "
+          "median, longest")
     for size, row in result["sizes"].items():
         page = f"{row['page_p99']:.1f}" if row["page_p99"] is not None else "(no paging)"
         print(f"  {int(size):>7}   {row['whole_p50']:8.1f} / {row['whole_p99']:6.1f}        {page:>11}"
-              f"                 {row['longest_script_ms']:6.2f} ms")
+              f"                 {row['scripts_per_read']:4.0f}, {row['script_p50_ms']:6.2f} ms, "
+              f"{row['longest_script_ms']:6.2f} ms")
     alone, busy = result["neighbour_alone"], result["neighbour_with_reader"]
     print(f"  neighbour add p50/p99: {alone['p50']:.1f} / {alone['p99']:.1f} ms alone, {busy['p50']:.1f} / "
           f"{busy['p99']:.1f} ms while the 3,000-party list is read twice a second ({result['reads_done']} reads); "
