@@ -168,3 +168,29 @@ def test_past_its_cap_an_address_gets_a_429_in_the_error_shape(capped_app: Flask
         response.close()  # closing frees the places, even of streams never read
     assert capped_app.extensions["live_hub"].open_streams()["public"] == 0
     assert open_stream(client, "/board/noodle-bar/events", "10.0.0.1").status_code == 200
+
+
+def test_a_signed_in_host_stream_names_the_added_party_and_ends_at_sign_out(
+        app: Flask, client: FlaskClient, restaurant: dict[str, Any], headers: dict[str, str]) -> None:
+    from tests.unit.test_pages import sign_in
+
+    app.config["LIVE_HEARTBEAT_SECONDS"] = 0.05  # the session is checked at each heartbeat too
+    app.config["LIVE_LIFETIME_SECONDS"] = 30  # a broken push fails the test instead of hanging it
+    csrf = sign_in(client, restaurant["api_key"])
+    response = client.get("/host/noodle-bar/events", buffered=False, headers={"Accept": "text/event-stream"})
+    assert response.status_code == 200
+    lines = iter(response.response)
+    first = json.loads(_text(next(lines)).split("data: ", 1)[1])
+    assert first["all"] is True and first["parties"] == []
+    party = add_party(client, headers)
+    pushed = next(line for line in map(_text, lines) if line.startswith("event: changed"))  # the reader's thread
+    assert json.loads(pushed.split("data: ", 1)[1])["parties"] == [party["id"]]
+    assert client.post("/host/noodle-bar/signout", data={"csrf_token": csrf}).status_code == 303
+    rest = [_text(line) for line in lines]  # ends by itself: the session is gone
+    assert not any(line.startswith("event:") for line in rest)
+    response.close()
+    assert app.extensions["live_hub"].open_streams()["all"] == 0
+
+
+def _text(chunk: Any) -> str:
+    return chunk.decode() if isinstance(chunk, bytes) else str(chunk)
