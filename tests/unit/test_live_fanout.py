@@ -77,7 +77,7 @@ def test_a_public_stream_tells_the_entry_id_and_no_party(redis: fakeredis.FakeRe
     page = hub.subscribe("noodle-bar", "10.0.0.1", public=True)
     stream = live.changes(page, staff=False, sleep=lambda _: None)
     next(stream)
-    last = redis.xadd(events_key("noodle-bar"), {"type": "status", "party": "secret-party-id"})
+    last = str(redis.xadd(events_key("noodle-bar"), {"type": "status", "party": "secret-party-id"}))
     hub.pump("noodle-bar", block_seconds=0.001)
     assert next(stream) == f"event: changed\ndata: {last}\n\n"
 

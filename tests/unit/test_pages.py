@@ -420,11 +420,11 @@ def test_short_names_keep_the_first_name_and_last_initial(name: str, shown: str)
 
 def test_the_event_stream_says_changed_at_connect_and_after_each_change() -> None:
     redis = fakeredis.FakeRedis(decode_responses=True)
-    first = redis.xadd(events_key("noodle-bar"), {"type": "join", "party": "p1"})
+    first = str(redis.xadd(events_key("noodle-bar"), {"type": "join", "party": "p1"}))
     hub = Hub(EventFeed(redis), autostart=False)
     stream = live.changes(hub.subscribe("noodle-bar", "10.0.0.1", public=True), staff=False, sleep=lambda _: None)
     assert next(stream) == f"retry: 1000\nevent: changed\ndata: {first}\n\n"
-    second = redis.xadd(events_key("noodle-bar"), {"type": "status", "party": "p1"})
+    second = str(redis.xadd(events_key("noodle-bar"), {"type": "status", "party": "p1"}))
     hub.pump("noodle-bar", block_seconds=0.001)
     assert next(stream) == f"event: changed\ndata: {second}\n\n"  # the entry id, no party's details
 
