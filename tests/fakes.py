@@ -22,6 +22,7 @@ class RecordingDispatcher:
         self.holds: list[tuple[str, str, str, float]] = []
         self.feedback: list[tuple[str, str, float]] = []
         self.pending: list[tuple[str, str, float]] = []
+        self.reservation_timers: list[tuple[str, str, str, str, float]] = []
 
     @property
     def sent(self) -> list[tuple[str, str]]:
@@ -40,6 +41,9 @@ class RecordingDispatcher:
 
     def expire_pending_at(self, slug: str, party_id: str, at: float) -> None:
         self.pending.append((slug, party_id, at))
+
+    def reservation_timer_at(self, slug: str, reservation_id: str, kind: str, version: str, at: float) -> None:
+        self.reservation_timers.append((slug, reservation_id, kind, version, at))
 
 
 class FakeSender:

@@ -7,6 +7,8 @@ import time
 from typing import Any
 
 from waitlist.domain.phones import mask_phone, phone_digest
+from waitlist.services.reservations import Reservations
+from waitlist.store.reservations import ReservationStore
 from waitlist.texting.sms import (
     OPT_OUT_CODE,
     AmbiguousSendError,
@@ -103,6 +105,13 @@ def request_feedback(slug: str, party_id: str) -> bool:
 def expire_pending(slug: str, party_id: str) -> bool:
     """Five minutes after a remote join: drop it quietly unless the guest confirmed it."""
     return current().waitlist.expire_pending(slug, party_id)
+
+
+def reservation_timer(slug: str, reservation_id: str, kind: str, version: str) -> str:
+    """A reservation's reminder or grace text, once, unless the booking changed or ended since."""
+    waitlist = current().waitlist
+    return Reservations(waitlist, ReservationStore(waitlist.store.redis)).fire_timer(slug, reservation_id, kind,
+                                                                                    version)
 
 
 # --- periodic jobs: stats fold and retention sweep ---------------------------------------------------

@@ -23,8 +23,8 @@ A_SLUG, B_SLUG = "noodle-bar", "taco-stand"
 A_NAME, A_PHONE, A_NOTES = "Zelda Quokkaworth", "+14155550911", "birthday cake for Quokkaworth"
 B_NAME, B_PHONE = "Bea Otherly", "+14155550922"
 
-PUBLIC_API = {"api.estimate"}
-"""Restaurant-scoped API routes anyone may call: the wait for the restaurant's website."""
+PUBLIC_API = {"api.estimate", "reservations.availability"}
+"""Restaurant-scoped API routes anyone may call: the wait and the open booking slots, for its website."""
 SIGN_IN = re.compile(r"\.(sign_in_form|sign_in|sign_out)$")
 ANY = re.compile(r"<any\(([^)]*)\):(\w+)>")
 NEVER_SENT = ("HEAD", "OPTIONS")
@@ -84,12 +84,12 @@ def requests_for(app: Flask, rule: Rule, values: dict[str, str]) -> Iterator[tup
 
 def a_values(tenants: Tenants) -> dict[str, str]:
     return {"slug": A_SLUG, "party_id": tenants.a_party["id"], "token": guest_token(tenants.a_party), "name": "12",
-            "ticket": "no-such-ticket"}  # a join page's ticket (another's: test_join_codes)
+            "ticket": "no-such-ticket", "reservation_id": "no-such-reservation"}  # a join page's ticket (another's: test_join_codes)
 
 
 def b_values(tenants: Tenants) -> dict[str, str]:
     return {"slug": B_SLUG, "party_id": tenants.b_party["id"], "token": guest_token(tenants.b_party), "name": "12",
-            "ticket": "no-such-ticket"}
+            "ticket": "no-such-ticket", "reservation_id": "no-such-reservation"}
 
 
 def text_of(response: Any) -> str:

@@ -79,6 +79,9 @@ class _NoDispatch:
     def expire_pending_at(self, slug: str, party_id: str, at: float) -> None:
         pass
 
+    def reservation_timer_at(self, slug: str, reservation_id: str, kind: str, version: str, at: float) -> None:
+        pass
+
 
 class _Clock:
     def __init__(self) -> None:

@@ -56,6 +56,12 @@ time, never inside a script with tagged keys.
     wl:{slug}:stats:fin:<party> string a finish's counter increments, so an undo can take them back (1 day)
     wl:{slug}:visits:<date>     hash   party id -> visit record (JSON, name and phone): the CSV export;
                                        expires retention_days after the day
+    wl:{slug}:resv:<id>         hash   one reservation (waitlist.store.reservations); expires a week after its time
+    wl:{slug}:resv:active       zset   "id|size|end" of reservations holding a table, score = start (pacing)
+    wl:{slug}:resv:all          zset   every reservation id, score = start (a day's list)
+    wl:{slug}:resv:version      string bumped by every booking change: the booking script's guard
+    wl:{slug}:resv:rules        string the reservation settings (JSON)
+    wl:{slug}:rtoken:<token>    string id of the reservation behind a manage link /r/<token>
     wl:{slug}:hooks             hash   webhook endpoint id -> JSON (url, events, secret, disabled, failing_since)
     wl:{slug}:hooks:cursor      string id of the last event of the events stream the webhook relay queued
     wl:{slug}:hooks:lease       string the webhook relay holding this restaurant's cursor (expires in 30 s)
@@ -139,6 +145,12 @@ __all__ = [
     "stats_month_key",
     "visits_key",
     "latch_patterns",
+    "reservation_key",
+    "reservations_active_key",
+    "reservations_by_time_key",
+    "reservations_version_key",
+    "reservation_rules_key",
+    "reservation_token_key",
     "hooks_key",
     "hooks_cursor_key",
     "hooks_lease_key",
@@ -373,6 +385,34 @@ def latch_patterns(slug: str, digest: str) -> list[str]:
     """SCAN patterns of every latch and counter keyed by one number (forgetting the number)."""
     return [once_key(slug, f"*{digest}*"), inbound_rate_key(slug, digest), await_feedback_key(slug, digest),
             joins_key(slug, digest, "*")]
+
+
+# --- reservations (waitlist.store.reservations) -------------------------------------------------------
+
+def reservation_key(slug: str, reservation_id: str) -> str:
+    return f"{tag(slug)}:resv:{reservation_id}"
+
+
+def reservations_active_key(slug: str) -> str:
+    """What pacing reads in one ZRANGEBYSCORE: each member says its reservation's size and hold end."""
+    return f"{tag(slug)}:resv:active"
+
+
+def reservations_by_time_key(slug: str) -> str:
+    return f"{tag(slug)}:resv:all"
+
+
+def reservations_version_key(slug: str) -> str:
+    return f"{tag(slug)}:resv:version"
+
+
+def reservation_rules_key(slug: str) -> str:
+    return f"{tag(slug)}:resv:rules"
+
+
+def reservation_token_key(slug: str, token: str) -> str:
+    """A manage link's token starts with the restaurant's code, like a guest link: its key is in the slot."""
+    return f"{tag(slug)}:rtoken:{token}"
 
 
 # --- outbound webhooks (waitlist.store.webhooks) ----------------------------------------------------

@@ -43,6 +43,8 @@ class Dispatcher(Protocol):
 
     def expire_pending_at(self, slug: str, party_id: str, at: float) -> None: ...
 
+    def reservation_timer_at(self, slug: str, reservation_id: str, kind: str, version: str, at: float) -> None: ...
+
 
 class RQDispatcher:
     """The production dispatcher: RQ queues on their own Redis connection (RQ needs raw bytes).
@@ -113,6 +115,15 @@ class RQDispatcher:
         self.timers.enqueue_at(
             not_before(at), "workers.jobs.expire_pending", slug, party_id,
             job_id=f"pending-{slug}-{party_id}", result_ttl=300, retry=Retry(max=3, interval=5),
+        )
+
+    def reservation_timer_at(self, slug: str, reservation_id: str, kind: str, version: str, at: float) -> None:
+        """A reservation's reminder or grace timer. The job id names the timer's version, so scheduling it
+        again writes the same job; the timer script's latch makes a job that runs twice text once."""
+        self.timers.enqueue_at(
+            not_before(at), "workers.jobs.reservation_timer", slug, reservation_id, kind, version,
+            job_id=f"resv-{kind}-{slug}-{reservation_id}-{version}", result_ttl=300,
+            retry=Retry(max=3, interval=5),
         )
 
 

@@ -247,3 +247,45 @@ ALL_TEXTS: dict[str, Callable[..., str]] = {
     "join_limit": join_limit,
     "closed": closed,
 }
+
+
+# --- reservations (waitlist.services.reservations) ----------------------------------------------------
+# ``when`` is the restaurant's wall-clock time as "Thu 24 Dec 19:30" (en) or "12月24日 19:30" (zh).
+
+def reservation_booked(lang: str | None, restaurant: str, when: str, party_size: int, url: str) -> str:
+    return _pick(
+        lang,
+        f"{restaurant}: Booked for {party_size}, {when}. Change or cancel: {url} Reply 9 to cancel.",
+        f"{restaurant}：已为{party_size}位预订{when}。更改或取消：{url} 回复9取消。",
+    )
+
+
+def reservation_reminder(lang: str | None, restaurant: str, when: str, party_size: int) -> str:
+    return _pick(
+        lang,
+        f"{restaurant}: See you {when}, table for {party_size}. Reply C to confirm, 9 to cancel.",
+        f"{restaurant}：提醒您{when}，{party_size}位。回复C确认，回复9取消。",
+    )
+
+
+def reservation_confirmed(lang: str | None, restaurant: str, when: str) -> str:
+    return _pick(lang, f"{restaurant}: Thanks, you're confirmed for {when}.",
+                 f"{restaurant}：谢谢，已确认{when}的预订。")
+
+
+def reservation_cancelled(lang: str | None, restaurant: str, when: str) -> str:
+    return _pick(lang, f"{restaurant}: Your reservation for {when} is cancelled. Hope to see you another time.",
+                 f"{restaurant}：您{when}的预订已取消，期待下次光临。")
+
+
+def reservation_arrived_early(lang: str | None, restaurant: str) -> str:
+    return _pick(lang, f"{restaurant}: Welcome! You're checked in; we'll text when your table is ready.",
+                 f"{restaurant}：欢迎！您已签到，餐桌准备好后我们会短信通知您。")
+
+
+def reservation_no_show(lang: str | None, restaurant: str, when: str) -> str:
+    return _pick(
+        lang,
+        f"{restaurant}: We held your table for {when}. Running late? Reply C to keep it, 9 to cancel.",
+        f"{restaurant}：您{when}的餐桌仍为您保留。迟到了？回复C保留，回复9取消。",
+    )

@@ -52,7 +52,7 @@ ENDPOINT_ROLES: dict[str, str] = {
 }
 PUBLIC_ENDPOINTS = frozenset({
     "host.sign_in", "host.sign_in_form", "host.sign_out", "owner.sign_in", "owner.sign_in_form",
-    "api.create_restaurant", "api.estimate",
+    "api.create_restaurant", "api.estimate", "reservations.availability",
 })
 """Endpoints under a restaurant's slug that need no role: the sign-in forms, and the public estimate."""
 PUBLIC_BLUEPRINTS = frozenset({"board", "join"})
