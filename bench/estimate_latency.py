@@ -50,6 +50,9 @@ class _Quiet:
     def expire_pending_at(self, *args: object) -> None:
         pass
 
+    def reservation_timer_at(self, *args: object) -> None:
+        pass
+
 
 def busy_restaurant(waiting: int) -> tuple[Waitlist, object, Snapshot, float]:
     """A dinner restaurant mid-service (recent lists and history full), then ``waiting`` parties in line."""

@@ -11,6 +11,7 @@ from waitlist.services.dev_phone import DevPhone
 from waitlist.services.inbound import InboundHandler
 from waitlist.services.owner_stats import OwnerStats
 from waitlist.services.people import People
+from waitlist.services.reservations import Reservations
 from waitlist.services.templates import MessageTemplates
 from waitlist.services.waitlist import Waitlist
 from waitlist.services.webhooks import Webhooks
@@ -18,6 +19,7 @@ from waitlist.store import DevOutbox, MessageStore, StatsStore, Store, keys
 from waitlist.store.accounts import AccountStore
 from waitlist.store.connections import rq_redis, waitlist_redis
 from waitlist.store.events import EventFeed
+from waitlist.store.reservations import ReservationStore
 from waitlist.store.templates import TemplateStore
 from waitlist.store.webhooks import WebhookStore
 from waitlist.texting.dispatch import Dispatcher, RQDispatcher
@@ -53,6 +55,7 @@ def create_app(config: Config | None = None, redis: Any = None, rq_connection: A
     app.extensions["people"] = People(waitlist.store, AccountStore(redis), config, DevOutbox(redis), **extra)
     app.extensions["templates"] = MessageTemplates(TemplateStore(redis))  # the settings screen's texts
     app.extensions["webhooks"] = Webhooks(WebhookStore(redis), config, **extra)  # outbound webhooks
+    app.extensions["reservations"] = Reservations(waitlist, ReservationStore(redis))  # bookings (issue 23)
     app.extensions["dev_phone"] = DevPhone(waitlist, DevOutbox(redis), inbound)  # served in development only
     app.extensions["live_hub"] = Hub(EventFeed(redis), Caps(  # live pages (web/live.py, web/fanout.py)
         config.live_max_streams_per_address, config.live_max_streams_per_restaurant, config.live_max_streams))
@@ -68,6 +71,9 @@ def create_app(config: Config | None = None, redis: Any = None, rq_connection: A
 
     app.register_blueprint(api.bp)
     app.register_blueprint(tables.bp)  # named tables: the floor, states, next, clear, block
+    from waitlist.web import reservations
+
+    app.register_blueprint(reservations.bp)  # reservations and availability under /api/v1
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(metrics.bp)
     app.register_blueprint(openapi.bp)  # GET /api/v1/openapi.json
