@@ -73,7 +73,7 @@ def signed_in(app: Flask, client: FlaskClient, restaurant: dict[str, Any], heade
     waitlist.update_settings(waitlist.restaurant(SLUG), {"remote_join": True})
     code = waitlist.open_join_code(waitlist.restaurant(SLUG), name="Bo", party_size=2, address="192.0.2.5")
     return {"slug": SLUG, "party_id": party["id"], "token": party["status_url"].rsplit("/", 1)[1],
-            "ticket": code.ticket}
+            "ticket": code.ticket, "name": "12"}  # a table name: no such table is a 404 page, headers and all
 
 
 # --- headers -------------------------------------------------------------------------------------------
