@@ -9,6 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.conftest import add_party, auth, create_restaurant
+from tests.fakes import Clock
 from tests.unit.test_isolation import sign_in
 
 API = "/api/v1/restaurants/noodle-bar/parties"
@@ -90,3 +91,16 @@ def test_the_host_page_tells_its_script_where_rows_are(app: Flask, client: Flask
                                                        restaurant: dict[str, Any]) -> None:
     sign_in(client, restaurant["api_key"], "noodle-bar")
     assert 'data-rows="/host/noodle-bar/rows"' in client.get("/host/noodle-bar").text
+
+
+def test_a_row_carries_what_the_page_needs_to_age_it_without_a_re_read(client: FlaskClient, clock: Clock,
+                                                                      restaurant: dict[str, Any],
+                                                                      headers: dict[str, str]) -> None:
+    party = add_party(client, headers, quote_minutes=10)
+    sign_in(client, restaurant["api_key"], "noodle-bar")
+    clock.advance(90)
+    html = rows(client, party["id"])["rows"][0]["html"]
+    assert 'data-waited="90"' in html and 'data-over-in="511"' in html and " over" not in html
+    clock.advance(600)
+    html = rows(client, party["id"])["rows"][0]["html"]
+    assert 'data-waited="690"' in html and "data-over-in" not in html and 'class="wait over"' in html

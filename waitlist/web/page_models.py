@@ -160,6 +160,10 @@ class HostRow:
     """A just-notified party the host may still take the notify back from (the domain's ``may_undo``)."""
     over: bool = False
     """Waiting longer than quoted (shown in red)."""
+    waited_seconds: int = 0
+    """Seconds waited when rendered: the page ages "minutes waited" from it, with no re-read of the list."""
+    over_in: int | None = None
+    """Seconds from rendering until a waiting party goes past its quote (None: no quote, or already over)."""
 
 
 @dataclass(frozen=True)
@@ -241,6 +245,15 @@ def over_quote(party: Party, now: float) -> bool:
     return (now - since) / 60 > party.quote_minutes
 
 
+def over_in(party: Party, now: float) -> int | None:
+    """Seconds until ``over_quote`` turns true, for the page to turn the row red by itself."""
+    if party.status != Status.WAITING or party.quote_minutes is None:
+        return None
+    since = party.quote_at if party.quote_source == QUOTE_BY_HOST and party.quote_at else party.joined_at
+    left = party.quote_minutes * 60 - (now - since)
+    return int(left) + 1 if left >= 0 else None
+
+
 def host_row(restaurant: Restaurant, p: Party, now: float) -> HostRow:
     return HostRow(
         id=p.id, position=p.position, name=p.name, party_size=p.party_size, notes=p.notes, seating=p.seating,
@@ -250,7 +263,7 @@ def host_row(restaurant: Restaurant, p: Party, now: float) -> HostRow:
         flags=flag_labels(p), icons=icons(p),
         needs_checkin=p.remote and "checked_in" not in p.flags and p.status.value != "pending",
         quote_overridden=p.quote_source == QUOTE_BY_HOST, undoable=may_undo(p, now, UNDO_WINDOW_SECONDS),
-        over=over_quote(p, now))
+        over=over_quote(p, now), waited_seconds=int(p.waited_minutes(now) * 60), over_in=over_in(p, now))
 
 
 def finished_row(restaurant: Restaurant, p: Party, now: float) -> FinishedRow:

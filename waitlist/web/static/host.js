@@ -87,7 +87,7 @@
   function readWhole() {
     return getting(body.dataset.list, "text/html")
       .then(function (r) { return r && r.text(); })
-      .then(function (html) { if (html) { Live.swap(list, html); tick(); } })
+      .then(function (html) { if (html) { Live.swap(list, html); tick(); age(); } })
       .catch(function () { /* offline for a moment: the next event or tick retries */ });
   }
 
@@ -169,6 +169,7 @@
     renumber();
     summarize(data.counts);
     tick();
+    age();
     return true;
   }
 
@@ -251,7 +252,33 @@
     if (!drawer.hidden) { loadChat(); }
     document.dispatchEvent(new CustomEvent("host:changed", {detail: event.data}));  /* the floor (floor.js) */
   });
-  setInterval(refresh, 30000);  /* minutes waited move on even when nothing happens */
+  /* Minutes waited move on, and a row goes red past its quote, without a re-read: each row carries the
+     seconds waited and the seconds until it is over its quote when rendered. An undo button lapses after
+     a minute: its row is read again then. A whole re-read every 5 minutes is the safety net. */
+  var UNDO_MS = 61000;
+  function age() {
+    var now = Date.now();
+    list.querySelectorAll("[data-waited]").forEach(function (el) {
+      if (!el.dataset.start) { el.dataset.start = String(now); }
+      var elapsed = (now - parseInt(el.dataset.start, 10)) / 1000;
+      var minutes = Math.floor((parseInt(el.dataset.waited, 10) + elapsed) / 60);
+      if (el.firstChild && el.firstChild.nodeType === 3) { el.firstChild.nodeValue = String(minutes); }
+      if (el.dataset.overIn && elapsed >= parseInt(el.dataset.overIn, 10)) {
+        el.classList.add("over");
+        var row = el.closest(".party");
+        if (row) { row.classList.add("is-over"); }
+      }
+    });
+    list.querySelectorAll('[data-id] form[data-action="undo"]').forEach(function (form) {
+      if (form.dataset.seen) { return; }
+      form.dataset.seen = "1";
+      var row = form.closest("[data-id]");
+      setTimeout(function () { if (row.isConnected) { patch([row.dataset.id]); } }, UNDO_MS);
+    });
+  }
+  age();
+  setInterval(age, 15000);
+  setInterval(refresh, 300000);
 
   /* --- adding a party --- */
   var quoteTimer = null;
