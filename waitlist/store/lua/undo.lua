@@ -81,7 +81,7 @@ if status == u.notify_from then
   redis.call('HSET', KEYS[3], 'status', u.notify_to, 'notify_count', m[8] or '0')
   redis.call('HDEL', KEYS[3], 'notified_at', 'last_notified_at', 'hold_until', 'unnotify_score', 'unnotify_count')
   redis.call('HINCRBY', KEYS[3], 'hold_version', 1)  -- the hold timer already scheduled is stale
-  line_change('reordered')
+  line_placed(pid, KEYS[4], KEYS[5])
   add_event(KEYS[8], 'type', 'status', 'party', pid, 'from', status, 'to', u.notify_to, 'at', u.now,
     'actor', u.actor, 'undo', '1', 'joined', m[10] or '', 'size', m[11] or '')
   return {'ok', u.notify_to, status}
@@ -103,7 +103,7 @@ else
   redis.call('ZADD', KEYS[5], tonumber(m[6] or u.now), pid)
 end
 redis.call('HSET', KEYS[6], m[5], pid)
-line_change('returned', pid, redis.call('HGET', KEYS[3], 'party_size'))
+line_placed(pid, KEYS[4], KEYS[5], redis.call('HGET', KEYS[3], 'party_size'))
 add_event(KEYS[8], 'type', 'status', 'party', pid, 'from', status, 'to', m[3], 'at', u.now,
   'actor', u.actor, 'undo', '1')
 return {'ok', m[3], status}
