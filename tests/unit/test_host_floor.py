@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 from tests.conftest import add_party, auth, create_restaurant
 from tests.fakes import Clock
 from tests.unit.test_isolation import sign_in
+from waitlist.store import keys
 
 BASE = "/api/v1/restaurants/noodle-bar"
 HOST = "/host/noodle-bar"
@@ -271,3 +272,14 @@ def test_without_script_a_refused_action_is_a_page_saying_why(
                            headers={"Accept": "text/html"})
     assert response.status_code == 409 and response.mimetype == "text/html"
     assert "table 13 is held for or occupied by another party" in response.text
+
+
+def test_a_table_whose_partys_record_is_gone_still_shows_its_state(
+        client: FlaskClient, headers: dict[str, str], csrf: str, redis: Any) -> None:
+    party = add_party(client, headers, name="Lee", party_size=4)
+    client.post(f"{BASE}/parties/{party['id']}/seat", json={"tables": ["12"]}, headers=headers)
+    assert strip_tables(client.get(f"{HOST}/floor").text)["12"] == "4 seats, occupied 0 min · Lee"
+    redis.delete(keys.party_key("noodle-bar", party["id"]))  # expired while the table stayed occupied
+    assert strip_tables(client.get(f"{HOST}/floor").text)["12"] == "4 seats, occupied 0 min"
+    assert post(client, f"{HOST}/tables/12/clear", csrf).status_code == 303
+    assert states(client, headers)["12"] == ("free", None)
