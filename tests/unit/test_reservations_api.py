@@ -8,14 +8,22 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import auth, create_restaurant, next_phone
+from config import Config
+from tests.conftest import auth, create_restaurant, make_config, next_phone
 from tests.fakes import Clock, RecordingDispatcher
+from tests.unit.test_webhooks import AUTH_TOKEN, signed_post
 from waitlist.store import keys
 
 SLUG = "noodle-bar"
 BASE = f"/api/v1/restaurants/{SLUG}"
 DAY = "2026-10-01"  # a Thursday, ten days after the test clock's now (2026-09-21)
 EVENINGS = {day: [["17:00", "22:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+
+
+@pytest.fixture
+def config() -> Config:
+    """Twilio configured, so the inbound webhook checks signatures as in production."""
+    return make_config(twilio_account_sid="ACtest", twilio_auth_token=AUTH_TOKEN)
 
 
 @pytest.fixture
@@ -176,3 +184,55 @@ def test_another_restaurants_key_reaches_no_reservation(client: FlaskClient, sta
     error(client.get(f"/api/v1/restaurants/other-place/reservations/{booking['id']}", headers=theirs), 404,
           "reservation_not_found")
     assert client.get(f"{BASE}/reservations?date={DAY}").status_code == 401
+
+
+# --- replies by text -----------------------------------------------------------------------------------
+
+def text_in(client: FlaskClient, phone: str, body: str, sid: str) -> None:
+    form = {"From": phone, "To": "+14155550100", "Body": body, "MessageSid": sid, "AccountSid": "ACtest",
+            "NumMedia": "0"}
+    assert signed_post(client, "/sms/inbound", form).status_code == 200
+
+
+def status_of(client: FlaskClient, headers: dict[str, str], booking: dict[str, Any]) -> str:
+    return str(client.get(f"{BASE}/reservations/{booking['id']}", headers=headers).get_json()["status"])
+
+
+@pytest.mark.parametrize("word", ["C", "yes", "确认", " c. "])
+def test_a_guest_confirms_by_text(client: FlaskClient, staff: dict[str, str], word: str) -> None:
+    phone = next_phone()
+    booking = book(client, staff, phone=phone).get_json()
+    text_in(client, phone, word, f"SMc{abs(hash(word))}")
+    assert status_of(client, staff, booking) == "confirmed"
+
+
+@pytest.mark.parametrize("word", ["9", "x", "取消"])
+def test_a_guest_cancels_by_text_and_the_slot_opens_again(client: FlaskClient, staff: dict[str, str],
+                                                          word: str) -> None:
+    phone = next_phone()
+    booking = book(client, staff, phone=phone, party_size=8).get_json()
+    text_in(client, phone, word, f"SMx{abs(hash(word))}")
+    assert status_of(client, staff, booking) == "cancelled"
+    assert book(client, staff, party_size=8).status_code == 201
+
+
+def test_cancel_the_word_is_an_opt_out_not_a_reservation_reply(client: FlaskClient, staff: dict[str, str]) -> None:
+    phone = next_phone()
+    booking = book(client, staff, phone=phone).get_json()
+    text_in(client, phone, "CANCEL", "SMcancelword")
+    assert status_of(client, staff, booking) == "booked"
+
+
+def test_a_reply_from_another_number_touches_no_booking(client: FlaskClient, staff: dict[str, str]) -> None:
+    booking = book(client, staff).get_json()
+    text_in(client, next_phone(), "9", "SMstranger")
+    assert status_of(client, staff, booking) == "booked"
+
+
+def test_a_timer_scheduled_before_a_cancel_texts_nothing(client: FlaskClient, staff: dict[str, str], app: Flask,
+                                                         dispatcher: RecordingDispatcher) -> None:
+    booking = book(client, staff).get_json()
+    reminder = next(t for t in dispatcher.reservation_timers if t[1] == booking["id"] and t[2] == "reminder")
+    client.post(f"{BASE}/reservations/{booking['id']}/cancel", headers=staff)
+    service = app.extensions["reservations"]
+    assert service.fire_timer(SLUG, booking["id"], "reminder", reminder[3]) == "stale"

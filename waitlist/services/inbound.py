@@ -20,9 +20,11 @@ from waitlist.domain.errors import (
 from waitlist.domain.join_codes import JOIN_ERROR_REPLY_SECONDS
 from waitlist.domain.model import Party, Restaurant, Status, quote_range_text
 from waitlist.domain.phones import mask_phone, normalize_phone
+from waitlist.services.reservations import Reservations
 from waitlist.services.waitlist import Waitlist, new_id
+from waitlist.store.reservations import ReservationStore
 from waitlist.texting import texts
-from waitlist.texting.commands import Command, Intent, parse, squeeze
+from waitlist.texting.commands import Command, Intent, parse, reservation_answer, squeeze
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,7 @@ class InboundHandler:
     def __init__(self, waitlist: Waitlist):
         self.waitlist = waitlist
         self.messages = waitlist.messages
+        self.reservations = Reservations(waitlist, ReservationStore(waitlist.store.redis))
 
     def handle(self, *, to: str, from_: str, body: str, message_sid: str) -> InboundResult:
         """Act once on one inbound text (Twilio retries webhooks with the same MessageSid)."""
@@ -97,6 +100,8 @@ class InboundHandler:
                     pass  # a host or timer finished the party in the meantime
             return InboundResult("opted_out", party_id)
         self.messages.opt_in(restaurant.slug, digest)
+        if not party_id and said_yes and self.reservations.reply(restaurant, phone, "confirm") is not None:
+            return InboundResult("reservation_confirm")
         if party_id:
             self.waitlist.set_flags(restaurant, party_id, opted_out=False)
             party = self.waitlist.store.load_party(restaurant.slug, party_id)
@@ -109,6 +114,9 @@ class InboundHandler:
         feedback = self.waitlist.take_feedback(restaurant, phone, body)
         if feedback is not None:
             return InboundResult(feedback)
+        answer = reservation_answer(body)
+        if answer and self.reservations.reply(restaurant, phone, answer) is not None:
+            return InboundResult(f"reservation_{answer}")
         if command.intent == Intent.JOIN and command.code and restaurant.settings.remote_join:
             return self._join_code(restaurant, phone, command.code)
         if command.intent == Intent.JOIN and restaurant.settings.remote_join:

@@ -146,6 +146,7 @@ class Reservations:
         step = rules.slot_minutes * 60
         tables, seats = self._floor(restaurant)
         fields = {**fields, "start": repr(slot.start), "end": repr(slot.start + hold), "local": slot.label}
+        phone = fields.get("phone") or self._load(restaurant, reservation_id)["phone"]
         for _attempt in range(RETRIES):
             pacing = self.store.pacing(restaurant.slug, slot.start, slot.start + hold)
             others = [b for b in pacing.booked if b.id != reservation_id]
@@ -157,7 +158,8 @@ class Reservations:
                 timer_version = self.store.write(
                     restaurant.slug, reservation_id, version=pacing.version, create=create, fields=fields,
                     start=slot.start, end=slot.start + hold, size=size, token=token, now=self.clock(),
-                    changeable=sorted(s.value for s in CHANGEABLE), force=bool(reason))
+                    changeable=sorted(s.value for s in CHANGEABLE), force=bool(reason),
+                    phone_digest=self.waitlist.digest(phone))
             except VersionChanged:
                 continue
             self._schedule(restaurant, rules, reservation_id, slot.start, timer_version)
@@ -242,6 +244,21 @@ class Reservations:
         text = self._outbound(restaurant, current, f"reservation_{kind}", body)
         return self.store.fire_timer(slug, reservation_id, kind=kind, version=version,
                                      statuses=TIMER_STATUSES[kind], now=self.clock(), text=text)
+
+    def reply(self, restaurant: Restaurant, phone: str, answer: str) -> dict[str, Any] | None:
+        """A guest's "C" (confirm) or "9" (cancel) to their next booking still to come; None when the
+        number has none here (the text is then not about a reservation)."""
+        now = self.clock()
+        for reservation_id in self.store.for_phone(restaurant.slug, self.waitlist.digest(phone), now - 3600):
+            row = self.store.load(restaurant.slug, reservation_id)
+            if row is None or row["status"] not in TIMER_STATUSES[GRACE]:
+                continue
+            if answer == "cancel":
+                return self.cancel(restaurant, reservation_id, actor="guest")
+            if row["status"] == ReservationStatus.CONFIRMED.value:
+                return self.to_dict(restaurant, row)  # confirmed already: say nothing twice
+            return self.confirm(restaurant, reservation_id, actor="guest")
+        return None
 
     # --- reads ----------------------------------------------------------------------------------------
 

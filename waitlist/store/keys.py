@@ -62,6 +62,7 @@ time, never inside a script with tagged keys.
     wl:{slug}:resv:version      string bumped by every booking change: the booking script's guard
     wl:{slug}:resv:rules        string the reservation settings (JSON)
     wl:{slug}:rtoken:<token>    string id of the reservation behind a manage link /r/<token>
+    wl:{slug}:resv:phone:<digest> zset the reservations of one number (keyed hash), score = start: a reply's booking
     wl:{slug}:hooks             hash   webhook endpoint id -> JSON (url, events, secret, disabled, failing_since)
     wl:{slug}:hooks:cursor      string id of the last event of the events stream the webhook relay queued
     wl:{slug}:hooks:lease       string the webhook relay holding this restaurant's cursor (expires in 30 s)
@@ -151,6 +152,7 @@ __all__ = [
     "reservations_version_key",
     "reservation_rules_key",
     "reservation_token_key",
+    "reservations_by_phone_key",
     "hooks_key",
     "hooks_cursor_key",
     "hooks_lease_key",
@@ -408,6 +410,11 @@ def reservations_version_key(slug: str) -> str:
 
 def reservation_rules_key(slug: str) -> str:
     return f"{tag(slug)}:resv:rules"
+
+
+def reservations_by_phone_key(slug: str, digest: str) -> str:
+    """Which booking a guest's "C" or "9" answers: the number's next one."""
+    return f"{tag(slug)}:resv:phone:{digest}"
 
 
 def reservation_token_key(slug: str, token: str) -> str:

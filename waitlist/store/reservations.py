@@ -97,13 +97,14 @@ class ReservationStore:
 
     def write(self, slug: str, reservation_id: str, *, version: str, create: bool, fields: Mapping[str, str],
               start: float, end: float, size: int, token: str, now: float, changeable: Sequence[str],
-              force: bool) -> str:
+              force: bool, phone_digest: str) -> str:
         """Book (``create``) or change a reservation; returns its new timer version. Raises
         VersionChanged (read again), ReservationNotFound, InvalidTransition or PartyIdTaken."""
         reply = self._run("reserve", [
             keys.reservations_version_key(slug), keys.reservation_key(slug, reservation_id),
             keys.reservations_active_key(slug), keys.reservations_by_time_key(slug),
             keys.reservation_token_key(slug, token), keys.events_key(slug),
+            keys.reservations_by_phone_key(slug, phone_digest),
         ], [orjson.dumps({"version": version, "create": create, "id": reservation_id, "fields": dict(fields),
                           "start": start, "member": member(reservation_id, size, end), "token": token,
                           "keep": KEEP_SECONDS, "now": repr(now), "changeable": list(changeable),
@@ -120,6 +121,10 @@ class ReservationStore:
                           "actor": actor, "fields": dict(fields or {}) or {"actor": actor}})])
         checked = self._checked(reply, reservation_id)
         return checked[1], checked[2]
+
+    def for_phone(self, slug: str, phone_digest: str, since: float) -> list[str]:
+        """Ids of the number's reservations starting from ``since``, soonest first."""
+        return list(self.redis.zrangebyscore(keys.reservations_by_phone_key(slug, phone_digest), since, "+inf"))
 
     def set_party(self, slug: str, reservation_id: str, party_id: str) -> None:
         """The party a checked-in reservation became (one field of one hash: atomic by itself)."""

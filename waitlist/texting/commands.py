@@ -41,6 +41,9 @@ STATUS_WORDS = {"S", "STATUS", "WHERE", "状态"}
 HELP_WORDS = {"HELP", "INFO", "帮助"}
 STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
 START_WORDS = {"START", "UNSTOP", "YES"}
+RESERVATION_CONFIRM_WORDS = {"C", "YES", "确认"}
+RESERVATION_CANCEL_WORDS = {"9", "X", "取消"}
+"""Replies about a reservation (never CANCEL, an opt-out for carriers). YES also opts a number back in."""
 RATING_WORDS = {**{str(n): n for n in range(1, 6)}, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5,
                 **{f"{c}星": n for c, n in (("一", 1), ("二", 2), ("三", 3), ("四", 4), ("五", 5))},
                 **{f"{n}星": n for n in range(1, 6)}}
@@ -104,6 +107,16 @@ def parse(body: str) -> Command:
     if word in RATING_WORDS:
         return Command(Intent.RATING, rating=RATING_WORDS[word])
     return _phrase(raw)
+
+
+def reservation_answer(body: str) -> str | None:
+    """"confirm" or "cancel" when the text answers a reservation's reminder, else None."""
+    word = squeeze(body)
+    if word in RESERVATION_CONFIRM_WORDS:
+        return "confirm"
+    if word in RESERVATION_CANCEL_WORDS:
+        return "cancel"
+    return None
 
 
 def _late(word: str) -> Command | None:

@@ -3,7 +3,7 @@
 -- so of two guests booking the last slot one writes and the other is told to look again.
 -- KEYS[1] reservations version, KEYS[2] the reservation's hash, KEYS[3] active zset (member
 --   "id|size|end", score start), KEYS[4] every reservation by time (id, score start), KEYS[5] its
---   manage-link token key, KEYS[6] events stream
+--   manage-link token key, KEYS[6] events stream, KEYS[7] the guest number's reservations (zset, score start)
 -- ARGV[1] JSON: version (as read, '' for none), create (bool), id, fields (strings), start, member,
 --   token, keep (seconds kept after its time), now, changeable (statuses a change is allowed from),
 --   force (bool: staff booked past the caps; recorded)
@@ -29,11 +29,14 @@ redis.call('HSET', KEYS[2], unpack(field_pairs(a.fields)))
 local timer = redis.call('HINCRBY', KEYS[2], 'timer_version', 1)
 redis.call('ZADD', KEYS[3], a.start, a.member)
 redis.call('ZADD', KEYS[4], a.start, a.id)
+redis.call('ZADD', KEYS[7], a.start, a.id)
+redis.call('ZREMRANGEBYSCORE', KEYS[7], '-inf', tonumber(a.now) - a.keep)
 redis.call('INCR', KEYS[1])
 -- relative to the caller's clock (a test's clock is not Redis's)
 local ttl = math.max(60, math.floor(a.start + a.keep - tonumber(a.now)))
 redis.call('EXPIRE', KEYS[2], ttl)
 redis.call('SET', KEYS[5], a.id, 'EX', ttl)
+if redis.call('TTL', KEYS[7]) < ttl then redis.call('EXPIRE', KEYS[7], ttl) end
 add_event(KEYS[6], 'type', 'reservation', 'event', event, 'reservation', a.id, 'at', a.now,
           'start', tostring(a.start), 'size', a.fields.party_size or '', 'forced', a.force and '1' or '')
 return {'ok', tostring(timer)}
