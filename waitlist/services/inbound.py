@@ -117,6 +117,10 @@ class InboundHandler:
         answer = reservation_answer(body)
         if answer and self.reservations.reply(restaurant, phone, answer) is not None:
             return InboundResult(f"reservation_{answer}")
+        if command.intent == Intent.JOIN and command.code:
+            booked = self._book_code(restaurant, phone, command.code)
+            if booked is not None:
+                return booked
         if command.intent == Intent.JOIN and command.code and restaurant.settings.remote_join:
             return self._join_code(restaurant, phone, command.code)
         if command.intent == Intent.JOIN and restaurant.settings.remote_join:
@@ -172,6 +176,14 @@ class InboundHandler:
         except (WaitlistClosed, LimitReached) as exc:
             return self._join_refused(restaurant, phone, exc, lang)
         return InboundResult("joined", party.id)
+
+    def _book_code(self, restaurant: Restaurant, phone: str, code: str) -> InboundResult | None:
+        """"BOOK <code>" from the booking page; None when the code is not a booking's (a join page's)."""
+        try:
+            outcome = self.reservations.book_by_code(restaurant, phone, code)
+        except (JoinCodeUnknown, JoinCodeExpired, JoinCodeUsed) as exc:
+            return self._bad_code(restaurant, phone, exc, restaurant.settings.language)
+        return None if outcome == "not_booking" else InboundResult(outcome)
 
     def _bad_code(self, restaurant: Restaurant, phone: str, exc: WaitlistError, lang: str) -> InboundResult:
         outcome = exc.code

@@ -8,12 +8,20 @@ change or a cancel does nothing, and the timer script latches, so each fires onc
 """
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from waitlist.domain.errors import InvalidInput, LimitReached, TableTaken
+from waitlist.domain.errors import InvalidInput, JoinCodeUnknown, LimitReached, TableTaken
+from waitlist.domain.join_codes import (
+    JOIN_CODE_KEEP_SECONDS,
+    JOIN_CODE_SECONDS,
+    JOIN_CODES_PER_ADDRESS,
+    JOIN_CODES_PER_RESTAURANT,
+    new_join_code,
+)
 from waitlist.domain.model import CODE_LENGTH, Restaurant, iso
 from waitlist.domain.phones import normalize_phone
 from waitlist.domain.reservations import (
@@ -36,13 +44,17 @@ from waitlist.domain.reservations import (
 )
 from waitlist.domain.tables import can_hold, floor_of, table_counts
 from waitlist.services.access import new_id, new_token
+from waitlist.services.remote_join import CODE_DRAWS
 from waitlist.services.waitlist import Waitlist
+from waitlist.store.join_codes import CodeTaken, JoinCode
 from waitlist.store.messages import OutboundText
-from waitlist.store.reservations import ReservationStore, VersionChanged
+from waitlist.store.reservations import NotABookingCode, ReservationStore, VersionChanged
 from waitlist.texting import texts
 
 RETRIES = 8
 """Bookings re-read and re-decided after another booking won the race; more than a handful means a storm."""
+NO_REMOTE_CAP = 1 << 30
+"""A booking code holds no place in line, so the join codes' remote_max_active check does not apply."""
 REMINDER, GRACE = "reminder", "grace"
 TIMER_STATUSES = {REMINDER: ("booked", "confirmed"), GRACE: ("booked", "confirmed")}
 
@@ -259,6 +271,77 @@ class Reservations:
                 return self.to_dict(restaurant, row)  # confirmed already: say nothing twice
             return self.confirm(restaurant, reservation_id, actor="guest")
         return None
+
+    # --- the booking page: confirmed by the guest's own text ---------------------------------------------
+
+    def open_booking_code(self, restaurant: Restaurant, *, name: str, party_size: int, time: str, address: str,
+                          language: str | None = None) -> JoinCode:
+        """A code for a guest on the booking page to text ("BOOK <code>"): the booking is made only when that
+        text arrives, with the number it came from, so the page texts nobody. Codes are the join page's
+        (waitlist.services.remote_join), capped the same way per address and per restaurant. Raises
+        ReservationsOff, InvalidInput, SlotFull (the slot is full already) or JoinCodeLimit."""
+        rules = self.rules(restaurant)
+        if not rules.enabled:
+            raise ReservationsOff("this restaurant takes no bookings online")
+        self._check_size(restaurant, rules, party_size, guest=True)
+        slot = self._slot(restaurant, rules, time)
+        if slot.start not in {s.start for s in self.availability(restaurant, slot.local.date(), party_size)} and \
+                slot.start not in {s.start for s in self.availability(
+                    restaurant, slot.local.date() - timedelta(days=1), party_size)}:
+            raise SlotFull(f"{slot.label} is full", fields={"time": ["full"]})
+        now = self.clock()
+        address_digest = self.waitlist.digest(f"address:{address}")[:32]
+        fields = {"kind": "booking", "name": name, "party_size": str(party_size), "time": time,
+                  "language": language or ""}
+        for _draw in range(CODE_DRAWS):
+            code, ticket = new_join_code(), secrets.token_urlsafe(18)
+            try:
+                self.waitlist.join_codes.open_code(
+                    restaurant.slug, code=code, ticket=ticket, address=address_digest, now=now,
+                    seconds=JOIN_CODE_SECONDS, keep_seconds=JOIN_CODE_KEEP_SECONDS, per_address=JOIN_CODES_PER_ADDRESS,
+                    per_restaurant=JOIN_CODES_PER_RESTAURANT, remote_max_active=NO_REMOTE_CAP, fields=fields)
+            except CodeTaken:
+                continue
+            return JoinCode(code=code, ticket=ticket, state="open", expires_at=now + JOIN_CODE_SECONDS,
+                            address=address_digest, fields=fields)
+        raise LimitReached("could not find a free code, please try again")
+
+    def book_by_code(self, restaurant: Restaurant, phone: str, code_text: str) -> str:
+        """The guest texted their booking code from ``phone``: take the code and book, once. Answers
+        "booked", "refused" (the slot went meanwhile: told by text, as the number texted first) or
+        "not_booking" (a join page's code, or none: the waitlist's join takes it). Raises
+        JoinCodeExpired and JoinCodeUsed for a booking code."""
+        code = self.waitlist.join_codes.load(restaurant.slug, code_text)
+        if code is None or code.fields.get("kind") != "booking":
+            return "not_booking"
+        try:
+            self.store.claim_code(restaurant.slug, code.code, code.address, now=self.clock(),
+                                  digest=self.waitlist.digest(phone), keep=JOIN_CODE_KEEP_SECONDS)
+        except NotABookingCode:
+            return "not_booking"
+        fields = code.fields
+        language = fields.get("language") or None
+        try:
+            booked = self.book(restaurant, name=fields.get("name") or "Guest", phone=phone,
+                               party_size=int(fields["party_size"]), time=fields["time"], language=language,
+                               actor="guest", source="guest")
+        except (SlotFull, InvalidInput):
+            lang = language or restaurant.settings.language
+            local = parse_local(fields["time"], ZoneInfo(restaurant.timezone))
+            self.waitlist.text_number(restaurant, phone, "reservation_slot_gone", texts.reservation_slot_gone(
+                lang, restaurant.name, when_text(local, lang)))
+            return "refused"
+        self.store.set_code_token(restaurant.slug, code.code, booked["manage_url"].rsplit("/", 1)[1])
+        return "booked"
+
+    def code_state(self, restaurant: Restaurant, ticket: str) -> tuple[JoinCode, str]:
+        """The booking page's code and where it stands: "open", "booked" or "expired"."""
+        found = self.waitlist.join_codes.for_ticket(restaurant.slug, ticket) if ticket else None
+        if found is None or found.fields.get("kind") != "booking":
+            raise JoinCodeUnknown("this booking page is not valid any more: please book again")
+        if found.token:
+            return found, "booked"
+        return found, "open" if found.state == "open" and found.expires_at > self.clock() else "expired"
 
     # --- reads ----------------------------------------------------------------------------------------
 

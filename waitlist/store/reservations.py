@@ -17,12 +17,16 @@ from redis import Redis
 
 from waitlist.domain.errors import InvalidTransition, PartyIdTaken
 from waitlist.domain.reservations import Booked, ReservationNotFound
-from waitlist.store import keys
+from waitlist.store import keys, scripts
 from waitlist.store.messages import OutboundText, record_text_args
 from waitlist.store.scripts import Scripts
 
 KEEP_SECONDS = 7 * 24 * 3600
 """A reservation (and its manage link) is kept a week after its time, for the host's and owner's views."""
+
+
+class NotABookingCode(Exception):
+    """The code texted is the join page's: the waitlist's join takes it."""
 
 
 class VersionChanged(Exception):
@@ -125,6 +129,20 @@ class ReservationStore:
     def for_phone(self, slug: str, phone_digest: str, since: float) -> list[str]:
         """Ids of the number's reservations starting from ``since``, soonest first."""
         return list(self.redis.zrangebyscore(keys.reservations_by_phone_key(slug, phone_digest), since, "+inf"))
+
+    def claim_code(self, slug: str, code: str, address: str, *, now: float, digest: str, keep: int) -> None:
+        """Take a booking code for the number with ``digest``. Raises NotABookingCode, JoinCodeUnknown,
+        JoinCodeUsed (with the digest of the number that used it) or JoinCodeExpired."""
+        reply = self._run("claim_booking_code", [
+            keys.join_code_key(slug, code), keys.join_codes_key(slug), keys.join_codes_by_address_key(slug, address),
+        ], [orjson.dumps({"code": code, "now": repr(now), "digest": digest, "keep": keep})])
+        if reply[0] == "not_booking":
+            raise NotABookingCode(code)
+        scripts.checked(reply, "")
+
+    def set_code_token(self, slug: str, code: str, token: str) -> None:
+        """The booking page, polling its code, then opens the booking's manage page."""
+        self.redis.hset(keys.join_code_key(slug, code), "token", token)
 
     def set_party(self, slug: str, reservation_id: str, party_id: str) -> None:
         """The party a checked-in reservation became (one field of one hash: atomic by itself)."""

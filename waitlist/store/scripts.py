@@ -63,7 +63,7 @@ NAMES = (
     "restaurant_and_snapshot", "text_outcome", "claim_message", "advance_status", "record_outbound", "claim_outbox",
     "requeue_lost", "create_join_code",
     "set_floor", "table_action",
-    "reserve", "reservation_status", "reservation_timer",
+    "reserve", "reservation_status", "reservation_timer", "claim_booking_code",
 )
 
 _INCLUDE = re.compile(r'^--- @include "([a-z_]+)"\s*$', re.MULTILINE)

@@ -53,7 +53,7 @@ _LATE_PATTERNS = [
     re.compile(r"^(\d{1,3})(?:M|MIN|MINS|MINUTE|MINUTES|分钟|分)?(?:LATE|晚到|迟到)$"),
 ]
 _JOIN_PATTERN = re.compile(r"^\s*(?:join|排队)\s*(\d{1,3})?\s*(.*)$", re.IGNORECASE | re.DOTALL)
-_JOIN_CODE_PATTERN = re.compile(r"^(?P<keyword>(?:join|排队|加入)\s*[:：#-]?\s*)?(?P<code>\w+)\s*[.!。！]?$",
+_JOIN_CODE_PATTERN = re.compile(r"^(?P<keyword>(?:join|排队|加入|book|预订)\s*[:：#-]?\s*)?(?P<code>\w+)\s*[.!。！]?$",
                                 re.IGNORECASE)
 """A join page's code after JOIN ("join k7q4x", "加入 K7Q4X"), or alone when it is a valid code."""
 

@@ -278,6 +278,12 @@ def reservation_cancelled(lang: str | None, restaurant: str, when: str) -> str:
                  f"{restaurant}：您{when}的预订已取消，期待下次光临。")
 
 
+def reservation_slot_gone(lang: str | None, restaurant: str, when: str) -> str:
+    """The guest texted their booking code, but the time was booked up meanwhile."""
+    return _pick(lang, f"{restaurant}: Sorry, {when} was just taken. Please pick another time on our booking page.",
+                 f"{restaurant}：抱歉，{when}刚被订满，请在预订页面另选时间。")
+
+
 def reservation_arrived_early(lang: str | None, restaurant: str) -> str:
     return _pick(lang, f"{restaurant}: Welcome! You're checked in; we'll text when your table is ready.",
                  f"{restaurant}：欢迎！您已签到，餐桌准备好后我们会短信通知您。")

@@ -55,8 +55,8 @@ PUBLIC_ENDPOINTS = frozenset({
     "api.create_restaurant", "api.estimate", "reservations.availability",
 })
 """Endpoints under a restaurant's slug that need no role: the sign-in forms, and the public estimate."""
-PUBLIC_BLUEPRINTS = frozenset({"board", "join"})
-"""The lobby screen and the guests' join pages are public by design."""
+PUBLIC_BLUEPRINTS = frozenset({"board", "join", "booking"})
+"""The lobby screen and the guests' join and booking pages are public by design."""
 
 
 def is_public(endpoint: str) -> bool:
