@@ -74,6 +74,9 @@ def create_app(config: Config | None = None, redis: Any = None, rq_connection: A
     from waitlist.web import reservations
 
     app.register_blueprint(reservations.bp)  # reservations and availability under /api/v1
+    from waitlist.web import booking
+
+    app.register_blueprint(booking.bp)  # the guests' booking page /book/<slug> and manage page /r/<token>
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(metrics.bp)
     app.register_blueprint(openapi.bp)  # GET /api/v1/openapi.json
