@@ -75,7 +75,7 @@ def requests_for(app: Flask, rule: Rule, values: dict[str, str]) -> Iterator[tup
     adapter = app.url_map.bind("localhost")
     choices = {name: [option.strip(" '\"") for option in options.split(",")]
                for options, name in ANY.findall(rule.rule)}
-    wanted = {name: values[name] for name in rule.arguments if name in values}
+    wanted = {name: values.get(name, f"no-such-{name}") for name in rule.arguments if name not in choices}
     for method in sorted((rule.methods or set()) - set(NEVER_SENT)):
         for combo in itertools.product(*choices.values()):
             url = adapter.build(rule.endpoint, {**wanted, **dict(zip(choices, combo))}, method=method)
