@@ -236,3 +236,19 @@ def test_a_timer_scheduled_before_a_cancel_texts_nothing(client: FlaskClient, st
     client.post(f"{BASE}/reservations/{booking['id']}/cancel", headers=staff)
     service = app.extensions["reservations"]
     assert service.fire_timer(SLUG, booking["id"], "reminder", reminder[3]) == "stale"
+
+
+def test_check_in_of_a_guest_already_on_the_list_takes_that_party(client: FlaskClient, staff: dict[str, str]) -> None:
+    phone = next_phone()
+    walked_in = client.post(f"{BASE}/parties", json={"name": "Ana Lima", "phone": phone, "party_size": 4},
+                            headers=staff).get_json()
+    booking = book(client, staff, phone=phone).get_json()
+    arrived = client.post(f"{BASE}/reservations/{booking['id']}/check-in", headers=staff)
+    assert arrived.status_code == 200 and arrived.get_json()["party_id"] == walked_in["id"]
+    assert len(client.get(f"{BASE}/parties", headers=staff).get_json()["parties"]) == 1
+
+
+def test_availability_is_rate_limited_per_address(client: FlaskClient, staff: dict[str, str]) -> None:
+    url = f"{BASE}/availability?date={DAY}&party_size=2"
+    answers = [client.get(url, environ_base={"REMOTE_ADDR": "198.51.100.4"}).status_code for _ in range(121)]
+    assert answers[:120] == [200] * 120 and answers[120] == 429

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from waitlist.domain.errors import InvalidInput, JoinCodeUnknown, LimitReached, TableTaken
+from waitlist.domain.errors import AlreadyWaiting, InvalidInput, JoinCodeUnknown, LimitReached, TableTaken
 from waitlist.domain.join_codes import (
     JOIN_CODE_KEEP_SECONDS,
     JOIN_CODE_SECONDS,
@@ -216,19 +216,24 @@ class Reservations:
         Arrival is one atomic change first, so of two taps only one makes a party."""
         current = self.set_status(restaurant, reservation_id, ReservationStatus.ARRIVED, actor)
         size = int(current["party_size"])
-        party = self.waitlist.join(restaurant, name=current["name"], phone=current["phone"], party_size=size,
-                                   notes=current.get("notes", ""), language=current.get("language") or None,
-                                   actor=actor)
-        self.store.set_party(restaurant.slug, reservation_id, party.id)
-        self.waitlist.set_flags(restaurant, party.id, actor=actor, reservation=True)
+        try:
+            party_id = self.waitlist.join(restaurant, name=current["name"], phone=current["phone"], party_size=size,
+                                          notes=current.get("notes", ""), language=current.get("language") or None,
+                                          actor=actor).id
+        except AlreadyWaiting as exc:  # the guest put their name down at the door already: that party it is
+            party_id = str(exc.extra.get("party_id") or "")
+            if not party_id:
+                raise
+        self.store.set_party(restaurant.slug, reservation_id, party_id)
+        self.waitlist.set_flags(restaurant, party_id, actor=actor, reservation=True)
         for table in self._free_tables(restaurant, size):
             try:
-                self.waitlist.seat(restaurant, party.id, actor=actor, tables=[table])
+                self.waitlist.seat(restaurant, party_id, actor=actor, tables=[table])
             except TableTaken:
                 continue  # taken since the read: try the next one
             return self.to_dict(restaurant, self.set_status(restaurant, reservation_id, ReservationStatus.SEATED,
                                                             actor))
-        self.waitlist.move(restaurant, party.id, 1, actor=actor)
+        self.waitlist.move(restaurant, party_id, 1, actor=actor)
         return self.to_dict(restaurant, self._load(restaurant, reservation_id))
 
     def _free_tables(self, restaurant: Restaurant, size: int) -> list[str]:

@@ -47,6 +47,14 @@ PUBLIC_LIMITS: dict[str, str] = {
     "join.code_state": "120 per minute",
     "join.confirm": "10 per minute",
     "join.qr_code": "30 per minute",
+    "reservations.availability": "120 per minute",
+    "booking.book_page": "60 per minute",
+    "booking.book": "5 per minute;20 per hour",
+    "booking.code_page": "60 per minute",
+    "booking.code_state": "120 per minute",
+    "booking.manage_page": "60 per minute",
+    "booking.manage": "10 per minute",
+    "booking.cancel": "10 per minute",
 }
 
 FAILED_KEY_LIMIT = "20 per minute;100 per hour"
