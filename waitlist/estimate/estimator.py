@@ -262,9 +262,25 @@ def estimate_waits(snapshot: Snapshot, sizes: Iterable[int], *, tables: dict[str
     """Estimates for several party sizes from one snapshot (the join page shows 8, the lobby screen 4).
 
     What does not depend on the party's size (drop-out rates, the dining model, who sits at which table)
-    is worked out once; only the replay of the line is per size."""
-    table_sizes = sorted(int(s) for s, n in (tables or {}).items() if n > 0)
+    is worked out once; only the replay of the line is per size.
+
+    Bookings still to arrive (``snapshot.reservations``) are checked in at the head of the line, so those
+    due before a party would be seated are put ahead of it, and its estimate worked out again."""
     ahead = snapshot.waiting_sizes if position is None else snapshot.waiting_sizes[: max(0, position - 1)]
+    first = _estimates_behind(snapshot, sizes, ahead, tables, now)
+    if not snapshot.reservations:
+        return first
+    found = {}
+    for size, estimate in first.items():
+        due = [booked for start, booked in sorted(snapshot.reservations) if start <= now + estimate.high * 60]
+        found[size] = _estimates_behind(snapshot, [size], [*due, *ahead], tables, now)[size] if due else estimate
+    return found
+
+
+def _estimates_behind(snapshot: Snapshot, sizes: Iterable[int], ahead: list[int], tables: dict[str, int] | None,
+                      now: float) -> dict[int, Estimate]:
+    """Estimates for parties of ``sizes`` behind the parties of ``ahead``."""
+    table_sizes = sorted(int(s) for s, n in (tables or {}).items() if n > 0)
     drops = drop_outs(snapshot)
     counts = {int(s): int(n) for s, n in (tables or {}).items() if n > 0}
     full: dict[int, bool] = {}
@@ -289,16 +305,11 @@ def _calibrated(snapshot: Snapshot, raw: dict[int, Estimate], ahead: list[int], 
     """Each model estimate corrected by how the restaurant's recent quotes of its class turned out
     (waitlist.estimate.calibration); never below a few minutes while a party of the class waits ahead
     (or was called) or every table that fits is in use."""
-    history = calibration.records(snapshot.quoted)
-    classes = [table_class(r.size, table_sizes) for r in history]
     ahead_classes = {table_class(size, table_sizes) for size in (*ahead, *snapshot.notified_sizes)}
-    fixes: dict[int, calibration.Correction] = {}
     out = {}
     for size, model in raw.items():
         seats = table_class(size, table_sizes)
-        fix = fixes.get(seats)
-        if fix is None:
-            fix = fixes[seats] = calibration.correction(history, [c == seats for c in classes], now)
+        fix = _correction(snapshot.quoted, table_sizes, seats, now)
         busy = seats in ahead_classes or full.get(seats, False)
         same = same_class_count(ahead, seats, table_sizes)
         minutes, low, high = calibration.corrected(model.raw, model.parties_ahead, same, fix, busy, MAX_MINUTES)
@@ -355,6 +366,28 @@ def arrivals_per_minute(snapshot: Snapshot, table_sizes: list[int], party_size: 
     joined = [j for _s, size, j in snapshot.seatings if table_class(size, table_sizes) == upper]
     joined += [j for _l, size, j, _f, _t in snapshot.drops if table_class(size, table_sizes) == upper]
     return sum(1 for j in joined if 0 <= now - j <= ARRIVAL_WINDOW_SECONDS) / (ARRIVAL_WINDOW_SECONDS / 60)
+
+
+_CORRECTIONS: dict[tuple[object, ...], calibration.Correction] = {}
+CORRECTIONS_KEPT = 512
+
+
+def _correction(quoted: list[tuple[float, int, float, float, int, int]], table_sizes: list[int], seats: int,
+                now: float) -> calibration.Correction:
+    """The class's correction, remembered until the next seating changes the records: every estimate and
+    every add asks for it, and it is the same for all of them between two seatings (it depends on ``now``
+    only through its hour band). Keyed by the newest and oldest record and their count, which a seating
+    always changes; bounded to CORRECTIONS_KEPT entries per process."""
+    key = (quoted[0] if quoted else None, quoted[-1] if quoted else None, len(quoted), tuple(table_sizes),
+           seats, calibration.band(now))
+    fix = _CORRECTIONS.get(key)
+    if fix is None:
+        history = calibration.records(quoted)
+        fix = calibration.correction(history, [table_class(r.size, table_sizes) == seats for r in history], now)
+        if len(_CORRECTIONS) >= CORRECTIONS_KEPT:
+            _CORRECTIONS.pop(next(iter(_CORRECTIONS)))
+        _CORRECTIONS[key] = fix
+    return fix
 
 
 SETTLE_MINUTES = 10.0
