@@ -62,3 +62,6 @@ class Snapshot:
     tables: tuple[SnapshotTable, ...] = ()
     """The named tables with their live states, in the floor's order; () while the restaurant describes
     its tables by count (settings.tables), in which case the estimator works as before."""
+    reservations: tuple[tuple[float, int], ...] = ()
+    """(start, size) of bookings still to arrive, from a quarter hour ago to two hours on: each will take
+    a table of its class when it comes (waitlist.services.reservations checks them in at the head of it)."""

@@ -225,6 +225,7 @@ def snapshot_from_reply(reply: Sequence[Any]) -> Snapshot:
     JSON and the table states (lua/includes/tables.lua)."""
     sizes, seatings, turns, drops, notified, history = reply[:6]
     floor, states = (reply[6], reply[7]) if len(reply) > 7 else ("", [])
+    due = reply[8] if len(reply) > 8 else []
     return Snapshot(
         waiting_sizes=[int(s) for s in sizes.split()],
         notified_sizes=[int(s) for s in notified.split()],
@@ -236,6 +237,8 @@ def snapshot_from_reply(reply: Sequence[Any]) -> Snapshot:
                for a, b, c, d, e in ((x.split(":") + [""])[:5] for x in drops)],
         history=history_from_hash(dict(zip(history[0::2], history[1::2]))),
         tables=snapshot_tables(floor, dict(zip(states[0::2], states[1::2]))),
+        reservations=tuple((float(start), int(member.rsplit("|", 1)[1]))
+                           for member, start in zip(due[0::2], due[1::2])),
     )
 
 

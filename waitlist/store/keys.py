@@ -59,6 +59,8 @@ time, never inside a script with tagged keys.
     wl:{slug}:resv:<id>         hash   one reservation (waitlist.store.reservations); expires a week after its time
     wl:{slug}:resv:active       zset   "id|size|end" of reservations holding a table, score = start (pacing)
     wl:{slug}:resv:all          zset   every reservation id, score = start (a day's list)
+    wl:{slug}:resv:due          zset   "id|size" of bookings still to arrive (booked, confirmed), score = start:
+                                       the snapshot reads the next two hours for walk-in quotes
     wl:{slug}:resv:version      string bumped by every booking change: the booking script's guard
     wl:{slug}:resv:rules        string the reservation settings (JSON)
     wl:{slug}:rtoken:<token>    string id of the reservation behind a manage link /r/<token>
@@ -149,6 +151,7 @@ __all__ = [
     "reservation_key",
     "reservations_active_key",
     "reservations_by_time_key",
+    "reservations_due_key",
     "reservations_version_key",
     "reservation_rules_key",
     "reservation_token_key",
@@ -402,6 +405,11 @@ def reservations_active_key(slug: str) -> str:
 
 def reservations_by_time_key(slug: str) -> str:
     return f"{tag(slug)}:resv:all"
+
+
+def reservations_due_key(slug: str) -> str:
+    """Bookings not yet arrived: the estimator counts the tables they will take (lua/includes/snapshot.lua)."""
+    return f"{tag(slug)}:resv:due"
 
 
 def reservations_version_key(slug: str) -> str:

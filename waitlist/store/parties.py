@@ -82,10 +82,11 @@ class HoldExtended:
 
 
 def snapshot_keys(slug: str) -> list[str]:
-    """KEYS[1..11] of the snapshot scripts (lua/includes/snapshot.lua)."""
+    """KEYS[1..12] of the snapshot scripts (lua/includes/snapshot.lua)."""
     return [keys.line_key(slug), keys.sizes_key(slug), keys.waiting_key(slug), keys.party_prefix(slug),
             keys.recent_key(slug, "seatings"), keys.recent_key(slug, "turns"), keys.recent_key(slug, "drops"),
-            keys.notified_key(slug), keys.history_key(slug), keys.table_states_key(slug), keys.restaurant_key(slug)]
+            keys.notified_key(slug), keys.history_key(slug), keys.table_states_key(slug), keys.restaurant_key(slug),
+            keys.reservations_due_key(slug)]
 
 
 def _json(value: dict[str, Any]) -> bytes:

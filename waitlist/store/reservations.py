@@ -108,7 +108,7 @@ class ReservationStore:
             keys.reservations_version_key(slug), keys.reservation_key(slug, reservation_id),
             keys.reservations_active_key(slug), keys.reservations_by_time_key(slug),
             keys.reservation_token_key(slug, token), keys.events_key(slug),
-            keys.reservations_by_phone_key(slug, phone_digest),
+            keys.reservations_by_phone_key(slug, phone_digest), keys.reservations_due_key(slug),
         ], [orjson.dumps({"version": version, "create": create, "id": reservation_id, "fields": dict(fields),
                           "start": start, "member": member(reservation_id, size, end), "token": token,
                           "keep": KEEP_SECONDS, "now": repr(now), "changeable": list(changeable),
@@ -120,7 +120,7 @@ class ReservationStore:
         """Move a reservation to ``status``; returns (previous status, timer version)."""
         reply = self._run("reservation_status", [
             keys.reservations_version_key(slug), keys.reservation_key(slug, reservation_id),
-            keys.reservations_active_key(slug), keys.events_key(slug),
+            keys.reservations_active_key(slug), keys.events_key(slug), keys.reservations_due_key(slug),
         ], [orjson.dumps({"status": status, "sources": list(sources), "holds": holds, "now": repr(now),
                           "actor": actor, "fields": dict(fields or {}) or {"actor": actor}})])
         checked = self._checked(reply, reservation_id)

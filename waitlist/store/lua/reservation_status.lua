@@ -1,7 +1,8 @@
 -- Move a reservation to another status (waitlist.domain.reservations.TRANSITIONS gives the sources).
 -- Leaving the states that hold a table frees its pacing (the active zset); a cancel or no-show also
 -- bumps the timer version, so reminders and grace timers already scheduled do nothing.
--- KEYS[1] reservations version, KEYS[2] the reservation's hash, KEYS[3] active zset, KEYS[4] events stream
+-- KEYS[1] reservations version, KEYS[2] the reservation's hash, KEYS[3] active zset, KEYS[4] events stream,
+-- KEYS[5] bookings still to arrive (left by every status but booked and confirmed)
 -- ARGV[1] JSON: status (target), sources (allowed from), holds (bool: the target still holds a table),
 --   fields (strings to set with it, e.g. party), now, actor
 -- -> {'ok', previous status, timer version} | {'not_found'} | {'invalid', status}
@@ -22,6 +23,9 @@ if a.holds then
   redis.call('ZADD', KEYS[3], start, member)
 else
   redis.call('ZREM', KEYS[3], member)
+end
+if a.status ~= 'booked' and a.status ~= 'confirmed' then
+  redis.call('ZREM', KEYS[5], redis.call('HGET', KEYS[2], 'id') .. '|' .. redis.call('HGET', KEYS[2], 'party_size'))
 end
 local timer = redis.call('HGET', KEYS[2], 'timer_version')
 if a.status == 'cancelled' or a.status == 'no_show' or a.status == 'completed' then

@@ -3,7 +3,8 @@
 -- so of two guests booking the last slot one writes and the other is told to look again.
 -- KEYS[1] reservations version, KEYS[2] the reservation's hash, KEYS[3] active zset (member
 --   "id|size|end", score start), KEYS[4] every reservation by time (id, score start), KEYS[5] its
---   manage-link token key, KEYS[6] events stream, KEYS[7] the guest number's reservations (zset, score start)
+--   manage-link token key, KEYS[6] events stream, KEYS[7] the guest number's reservations (zset, score start),
+--   KEYS[8] bookings still to arrive ("id|size", score start: the snapshot's)
 -- ARGV[1] JSON: version (as read, '' for none), create (bool), id, fields (strings), start, member,
 --   token, keep (seconds kept after its time), now, changeable (statuses a change is allowed from),
 --   force (bool: staff booked past the caps; recorded)
@@ -22,6 +23,7 @@ else
   for _, s in ipairs(a.changeable) do if s == status then allowed = true end end
   if not allowed then return {'invalid', status} end
   redis.call('ZREM', KEYS[3], redis.call('HGET', KEYS[2], 'member'))
+  redis.call('ZREM', KEYS[8], a.id .. '|' .. redis.call('HGET', KEYS[2], 'party_size'))
   event = 'changed'
 end
 a.fields.member = a.member
@@ -30,6 +32,8 @@ local timer = redis.call('HINCRBY', KEYS[2], 'timer_version', 1)
 redis.call('ZADD', KEYS[3], a.start, a.member)
 redis.call('ZADD', KEYS[4], a.start, a.id)
 redis.call('ZADD', KEYS[7], a.start, a.id)
+redis.call('ZADD', KEYS[8], a.start, a.id .. '|' .. redis.call('HGET', KEYS[2], 'party_size'))
+redis.call('ZREMRANGEBYSCORE', KEYS[8], '-inf', tonumber(a.now) - 86400)  -- never marked: a day is enough
 redis.call('ZREMRANGEBYSCORE', KEYS[7], '-inf', tonumber(a.now) - a.keep)
 redis.call('INCR', KEYS[1])
 -- relative to the caller's clock (a test's clock is not Redis's)

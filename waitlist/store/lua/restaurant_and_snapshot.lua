@@ -1,6 +1,6 @@
 -- A host's add needs the restaurant (to check the API key) and the snapshot (to quote), and round
 -- trips are most of its cost: both in one. Only a valid key reads the snapshot.
--- KEYS[1..11] as includes/snapshot.lua's read_snapshot (KEYS[1] line, KEYS[2] sizes hash, ..., KEYS[11]
+-- KEYS[1..12] as includes/snapshot.lua's read_snapshot (KEYS[1] line, KEYS[2] sizes hash, ..., KEYS[11]
 -- restaurant hash)
 -- ARGV[1] JSON: key_hash (hash of the API key offered; '' for none)
 -- -> {restaurant fields flat, read_snapshot's reply or {} when the key is not the restaurant's}
