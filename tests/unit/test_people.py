@@ -264,3 +264,14 @@ def test_a_person_of_several_restaurants_switches_in_one_click_and_an_owner_comp
 ])
 def test_a_role_allows_what_the_roles_below_it_allow(role: str, needed: str, allowed: bool) -> None:
     assert allows(role, needed) is allowed
+
+
+def test_a_named_key_is_recorded_as_the_actor_of_what_it_does(client: FlaskClient, headers: dict[str, str],
+                                                               redis: Any) -> None:
+    made = client.post(KEYS, json={"name": "POS", "scope": "host"}, headers=headers).get_json()
+    pos = auth(made["api_key"])
+    party = add_party(client, pos)
+    client.post(f"/api/v1/restaurants/noodle-bar/parties/{party['id']}/move", json={"position": 1}, headers=pos)
+    client.post(f"/api/v1/restaurants/noodle-bar/parties/{party['id']}/seat", headers=pos)
+    actors = {f.get("type"): f["actor"] for _i, f in redis.xrange(keys.events_key("noodle-bar")) if "actor" in f}
+    assert set(actors.values()) == {f"key:{made['id']}:POS"}, actors

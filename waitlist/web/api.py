@@ -88,7 +88,7 @@ def show_party(slug: str, party_id: str) -> Any:
 def update_party(slug: str, party_id: str) -> Any:
     restaurant = staff(slug)
     patch = schemas.load(schemas.PartyPatchSchema, json_body(), restaurant=restaurant)
-    return jsonify(party_json(get_waitlist().update_party(restaurant, party_id, patch)))
+    return jsonify(party_json(get_waitlist().update_party(restaurant, party_id, patch, actor=auth.actor_label())))
 
 
 ACTIONS = {action.replace("_", "-"): action for action in HOST_ACTIONS}
@@ -109,7 +109,7 @@ def host_action(slug: str, party_id: str, action: str) -> Any:
 def move_party(slug: str, party_id: str) -> Any:
     restaurant = staff(slug)
     data = schemas.load(schemas.MoveSchema, json_body())
-    return jsonify(party_json(get_waitlist().move(restaurant, party_id, data["position"])))
+    return jsonify(party_json(get_waitlist().move(restaurant, party_id, data["position"], actor=auth.actor_label())))
 
 
 @bp.post("/restaurants/<slug>/parties/<party_id>/messages")

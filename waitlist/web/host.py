@@ -264,7 +264,7 @@ def edit(slug: str, party_id: str) -> Any:
     if "notes" in request.form:
         patch["notes"] = request.form["notes"]
     patch = schemas.load(schemas.PartyPatchSchema(), patch, restaurant=restaurant)
-    get_waitlist().update_party(restaurant, party_id, patch)
+    get_waitlist().update_party(restaurant, party_id, patch, actor=auth.actor_label())
     return no_content() if from_script() else back_to("host.page", slug=slug)
 
 

@@ -8,9 +8,8 @@ from typing import Any
 
 from flask import Blueprint, jsonify
 
-from waitlist.domain.model import Restaurant
 from waitlist.domain.tables import TableState
-from waitlist.web import schemas
+from waitlist.web import auth, schemas
 from waitlist.web.api import staff
 from waitlist.web.http import get_waitlist, json_body
 
@@ -32,7 +31,7 @@ def replace_tables(slug: str) -> Any:
     """Replace the floor; a held or occupied table cannot be removed or renamed (409)."""
     restaurant = staff(slug)
     data = schemas.load(schemas.FloorSchema, json_body())
-    return jsonify(floor_json(get_waitlist().set_tables(restaurant, data["tables"])))
+    return jsonify(floor_json(get_waitlist().set_tables(restaurant, data["tables"], actor=auth.actor_label())))
 
 
 @bp.get("/<name>/next")
@@ -51,5 +50,5 @@ def act_on_table(slug: str, name: str, table_action: str) -> Any:
     """One atomic change of one table."""
     restaurant = staff(slug)
     json_body()
-    use_case: Callable[[Restaurant, str], TableState] = getattr(get_waitlist(), TABLE_ACTIONS[table_action])
-    return jsonify(use_case(restaurant, name).to_dict())
+    use_case: Callable[..., TableState] = getattr(get_waitlist(), TABLE_ACTIONS[table_action])
+    return jsonify(use_case(restaurant, name, actor=auth.actor_label()).to_dict())
