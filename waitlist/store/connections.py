@@ -135,7 +135,13 @@ def rq_redis(url: str | None) -> Redis:
     url = url or DEFAULT_REDIS_URL
     if is_cluster_url(url):
         raise ValueError("RQ cannot use Redis Cluster: set RQ_REDIS_URL to a single Redis primary")
-    return Redis.from_url(url, socket_connect_timeout=1.0, socket_timeout=10.0)
+    # A pool that waits for a free connection, as the waitlist's does: under gevent a burst of adds may
+    # enqueue past redis-py's 100 at once.
+    pool = BlockingConnectionPool.from_url(url, socket_connect_timeout=1.0, socket_timeout=10.0,
+                                           max_connections=MAX_CONNECTIONS, timeout=POOL_WAIT_SECONDS)
+    client = Redis(connection_pool=pool)
+    client.auto_close_connection_pool = True
+    return client
 
 
 def redis_answers(url: str | None) -> bool:
