@@ -158,13 +158,18 @@ def floor_of(restaurant: Restaurant) -> tuple[Table, ...]:
 def table_counts(restaurant: Restaurant) -> dict[str, int] | None:
     """Tables by seat count as the estimator takes them: the named floor's once there is one, else the
     old count-by-size setting (``settings.tables``), so that setting keeps working until tables are named."""
-    floor = floor_of(restaurant)
-    if not floor:
-        return restaurant.settings.tables
+    counts = _counts_of_floor(restaurant.floor)
+    return dict(counts) if counts else restaurant.settings.tables
+
+
+@lru_cache(maxsize=1024)
+def _counts_of_floor(raw: str) -> tuple[tuple[str, int], ...]:
+    """Counted once per floor version, not on every add and quote: for a 40-table floor the count was
+    about 105,000 instructions a call under callgrind (docs/performance.md, "The add with named tables")."""
     counts: dict[str, int] = {}
-    for table in floor:
+    for table in floor_from_json(raw):
         counts[str(table.seats)] = counts.get(str(table.seats), 0) + 1
-    return counts
+    return tuple(counts.items())
 
 
 def by_name(floor: Iterable[Table]) -> dict[str, Table]:
@@ -220,6 +225,18 @@ def most_seats(floor: Iterable[Table]) -> int | None:
     """The most seats one table or one joinable group gives; None without named tables. (Work it out
     once for a list: each party is then one comparison.)"""
     return max((sum(t.seats for t in group) for group in groups(floor)), default=None)
+
+
+def most_seats_of(restaurant: Restaurant) -> int | None:
+    """``most_seats`` of the restaurant's floor, worked out once per floor version: every add flags a
+    party no table fits, and walking a 40-table floor's groups was about 205,000 instructions of it
+    under callgrind (docs/performance.md, "The add with named tables")."""
+    return _most_seats_of_floor(restaurant.floor)
+
+
+@lru_cache(maxsize=1024)
+def _most_seats_of_floor(raw: str) -> int | None:
+    return most_seats(floor_from_json(raw))
 
 
 # --- live states -----------------------------------------------------------------------------------------

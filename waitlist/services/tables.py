@@ -20,7 +20,7 @@ from waitlist.domain.tables import (
     floor_of,
     floor_states,
     floor_to_json,
-    most_seats,
+    most_seats_of,
     next_for_table,
     validate_floor,
 )
@@ -152,9 +152,8 @@ class Tables(Parties):
 
     def _flag_unseatable(self, restaurant: Restaurant, parties: Iterable[Party]) -> list[Party]:
         """Mark parties no table of the floor, alone or pushed together, can seat (``no_table_fits``)."""
-        floor = floor_of(restaurant)
         out = list(parties)
-        most = most_seats(floor)  # the floor's groups once, not once per party
+        most = most_seats_of(restaurant)  # once per floor version, not once per party or request
         if most is not None:
             for party in out:
                 party.no_table_fits = party.party_size > most

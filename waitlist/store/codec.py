@@ -263,8 +263,22 @@ def snapshot_tables(floor: str, states: Mapping[str, str]) -> tuple[SnapshotTabl
     if not floor:
         return ()
     out = []
-    for t in json.loads(floor):
-        state, party, since = table_state(states.get(t["name"]))
-        out.append(SnapshotTable(name=t["name"], seats=int(t["seats"]), joins_with=tuple(t.get("joins_with", ())),
+    for table in _free_tables(floor):  # only the tables with a stored state are built per read
+        raw = states.get(table.name)
+        if not raw:
+            out.append(table)
+            continue
+        state, party, since = table_state(raw)
+        out.append(SnapshotTable(name=table.name, seats=table.seats, joins_with=table.joins_with,
                                  state="clearing" if state == "cleared" else state, party_id=party, since=since))
     return tuple(out)
+
+
+@lru_cache(maxsize=1024)
+def _free_tables(floor: str) -> tuple[SnapshotTable, ...]:
+    """The floor's tables, all free, parsed once per floor version (SnapshotTable is frozen, so reads
+    share them): every add's snapshot carries the floor, and parsing a 40-table floor into tables was
+    about 1.08 M instructions a read under callgrind, more than a third of an add (docs/performance.md,
+    "The add with named tables")."""
+    return tuple(SnapshotTable(name=t["name"], seats=int(t["seats"]), joins_with=tuple(t.get("joins_with", ())))
+                 for t in json.loads(floor))
