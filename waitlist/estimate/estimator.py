@@ -34,6 +34,7 @@ import heapq
 import itertools
 import math
 import random
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from statistics import NormalDist
@@ -305,13 +306,16 @@ def _calibrated(snapshot: Snapshot, raw: dict[int, Estimate], ahead: list[int], 
     """Each model estimate corrected by how the restaurant's recent quotes of its class turned out
     (waitlist.estimate.calibration); never below a few minutes while a party of the class waits ahead
     (or was called) or every table that fits is in use."""
-    ahead_classes = {table_class(size, table_sizes) for size in (*ahead, *snapshot.notified_sizes)}
+    # Every add pays this: each distinct size in line is classed once, and with no records yet (a new
+    # restaurant) the prior needs no key.
+    ahead_sizes = Counter(ahead)
+    called = set(snapshot.notified_sizes)
     out = {}
     for size, model in raw.items():
         seats = table_class(size, table_sizes)
-        fix = _correction(snapshot.quoted, table_sizes, seats, now)
-        busy = seats in ahead_classes or full.get(seats, False)
-        same = same_class_count(ahead, seats, table_sizes)
+        fix = _correction(snapshot.quoted, table_sizes, seats, now) if snapshot.quoted else _PRIOR
+        same = sum(n for s, n in ahead_sizes.items() if table_class(s, table_sizes) == seats)
+        busy = same > 0 or full.get(seats, False) or any(table_class(s, table_sizes) == seats for s in called)
         minutes, low, high = calibration.corrected(model.raw, model.parties_ahead, same, fix, busy, MAX_MINUTES)
         out[size] = Estimate(minutes, low, high, model.parties_ahead, raw=round(model.raw, 1), same_ahead=same)
     return out
@@ -369,6 +373,7 @@ def arrivals_per_minute(snapshot: Snapshot, table_sizes: list[int], party_size: 
 
 
 _CORRECTIONS: dict[tuple[object, ...], calibration.Correction] = {}
+_PRIOR = calibration.Correction()
 CORRECTIONS_KEPT = 512
 
 
