@@ -147,10 +147,15 @@ def test_events_reach_the_receiver_signed_retried_after_a_500_and_once_per_id(
     for event_id in receiver.accepted:  # each event: a 500 first, then the retry with the same id
         assert [t["id"] for t in receiver.tries].count(event_id) >= 2
 
-    deliveries = client.get(f"/api/v1/restaurants/{SLUG}/webhooks/deliveries", headers=headers).get_json()
-    outcomes = [(d["event"], d["ok"], d["status"]) for d in reversed(deliveries["deliveries"])]
+    def outcomes() -> list[tuple[str, bool, int | None]]:
+        log = client.get(f"/api/v1/restaurants/{SLUG}/webhooks/deliveries", headers=headers).get_json()
+        return [(d["event"], d["ok"], d["status"]) for d in reversed(log["deliveries"])]
+
+    # A job logs its try after the receiver answered: wait for the four successes to be logged.
+    eventually(lambda: sum(ok for _, ok, _ in outcomes()) >= 4, 30, "the successes in the delivery log")
+    logged = outcomes()
     for event_id in receiver.accepted:
-        mine = [(ok, status) for e, ok, status in outcomes if e == event_id]
+        mine = [(ok, status) for e, ok, status in logged if e == event_id]
         assert mine[0] == (False, 500) and mine[-1] == (True, 200)
 
     # A relay that died after queueing but before moving its cursor: the same events go again, with
