@@ -11,7 +11,7 @@ from config import Config
 from waitlist.estimate import calibration
 from waitlist.estimate.calibration import Record, corrected, correction
 from waitlist.estimate.estimator import Estimate, estimate_wait, minutes_per_seating, settled
-from waitlist.estimate.snapshot import Snapshot
+from waitlist.estimate.snapshot import Snapshot, SnapshotTable
 from waitlist.services.backtest import EPOCH, _Clock, _NoDispatch, parse_joins
 from waitlist.services.waitlist import Waitlist
 from waitlist.store import MessageStore, Store, keys
@@ -145,3 +145,13 @@ def test_joins_add_one_pushed_together_table_of_the_joined_size() -> None:
 def test_joins_of_tables_the_inventory_lacks_are_refused(text: str, tables: dict[str, int] | None) -> None:
     with pytest.raises(click.BadParameter):
         parse_joins(text, tables)
+
+
+@pytest.mark.parametrize("state", ["held", "clearing", "blocked", "occupied"])
+def test_a_named_table_held_clearing_or_blocked_is_not_free(state: str) -> None:
+    """Live table states (named tables): the only 2-top is not free, so the quote is not 0 even with
+    nobody ahead; once it is free again, it is."""
+    busy = Snapshot(tables=(SnapshotTable("T1", 2, state=state, since=NOW - 60),))
+    free = Snapshot(tables=(SnapshotTable("T1", 2),))
+    assert estimate_wait(busy, 2, tables={"2": 1}, now=NOW).minutes >= calibration.BUSY_FLOOR_MINUTES
+    assert estimate_wait(free, 2, tables={"2": 1}, now=NOW).minutes == 0

@@ -315,7 +315,8 @@ def _calibrated(snapshot: Snapshot, raw: dict[int, Estimate], ahead: list[int], 
         seats = table_class(size, table_sizes)
         fix = _correction(snapshot.quoted, table_sizes, seats, now) if snapshot.quoted else _PRIOR
         same = sum(n for s, n in ahead_sizes.items() if table_class(s, table_sizes) == seats)
-        busy = same > 0 or full.get(seats, False) or any(table_class(s, table_sizes) == seats for s in called)
+        busy = (same > 0 or full.get(seats, False) or any(table_class(s, table_sizes) == seats for s in called)
+                or not _free_table_fits(snapshot, size))
         minutes, low, high = calibration.corrected(model.raw, model.parties_ahead, same, fix, busy, MAX_MINUTES)
         out[size] = Estimate(minutes, low, high, model.parties_ahead, raw=round(model.raw, 1), same_ahead=same)
     return out
@@ -370,6 +371,14 @@ def arrivals_per_minute(snapshot: Snapshot, table_sizes: list[int], party_size: 
     joined = [j for _s, size, j in snapshot.seatings if table_class(size, table_sizes) == upper]
     joined += [j for _l, size, j, _f, _t in snapshot.drops if table_class(size, table_sizes) == upper]
     return sum(1 for j in joined if 0 <= now - j <= ARRIVAL_WINDOW_SECONDS) / (ARRIVAL_WINDOW_SECONDS / 60)
+
+
+def _free_table_fits(snapshot: Snapshot, size: int) -> bool:
+    """With named tables (their live states in the snapshot), whether one that seats the party is free
+    now: a table held for a called party, being cleared or blocked is not. True without named tables."""
+    if not snapshot.tables:
+        return True
+    return any(t.state == "free" and t.seats >= size for t in snapshot.tables)
 
 
 _CORRECTIONS: dict[tuple[object, ...], calibration.Correction] = {}
