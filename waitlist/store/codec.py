@@ -226,20 +226,45 @@ def snapshot_from_reply(reply: Sequence[Any]) -> Snapshot:
     sizes, seatings, turns, drops, notified, history = reply[:6]
     floor, states = (reply[6], reply[7]) if len(reply) > 7 else ("", [])
     due = reply[8] if len(reply) > 8 else []
+    quoted = [_seating(s) for s in seatings]
     return Snapshot(
         waiting_sizes=[int(s) for s in sizes.split()],
         notified_sizes=[int(s) for s in notified.split()],
-        seatings=[(float(a), int(b), float(c)) for a, b, c in (s.split(":")[:3] for s in seatings)],
-        quoted=[(float(a), int(b), float(c), *quote_raw(d))
-                for a, b, c, d in ((s.split(":") + [""])[:4] for s in seatings)],
-        turns=[(float(a), float(b), int(c)) for a, b, c in (t.split(":")[:3] for t in turns)],
-        drops=[(float(a), int(b), float(c), d, e)
-               for a, b, c, d, e in ((x.split(":") + [""])[:5] for x in drops)],
+        seatings=[q[:3] for q in quoted],
+        quoted=quoted,
+        turns=[_turn(t) for t in turns],
+        drops=[_drop(x) for x in drops],
         history=history_from_hash(dict(zip(history[0::2], history[1::2]))),
         tables=snapshot_tables(floor, dict(zip(states[0::2], states[1::2]))),
         reservations=tuple((float(start), int(member.rsplit("|", 1)[1]))
                            for member, start in zip(due[0::2], due[1::2])),
     )
+
+
+# Every add and quote reads the recent lists whole (up to RECENT_MAXLEN = 200 entries each), and an
+# entry never changes once written: each is parsed once per process. For a busy restaurant (200 of each)
+# the parse was 6.37 M instructions a snapshot under callgrind, twice a whole add without them
+# (docs/performance.md, "The add of a busy restaurant"). A cache holds RECENT_CACHE entries of each list,
+# some 40 busy restaurants' worth, a few MB; past that the least recent are parsed again.
+RECENT_CACHE = 8192
+
+
+@lru_cache(maxsize=RECENT_CACHE)
+def _seating(entry: str) -> tuple[float, int, float, float, int, int]:
+    a, b, c, d = (entry.split(":") + [""])[:4]
+    return (float(a), int(b), float(c), *quote_raw(d))
+
+
+@lru_cache(maxsize=RECENT_CACHE)
+def _turn(entry: str) -> tuple[float, float, int]:
+    a, b, c = entry.split(":")[:3]
+    return float(a), float(b), int(c)
+
+
+@lru_cache(maxsize=RECENT_CACHE)
+def _drop(entry: str) -> tuple[float, int, float, str, str]:
+    a, b, c, d, e = (entry.split(":") + [""])[:5]
+    return float(a), int(b), float(c), d, e
 
 
 def quote_raw(text: str) -> tuple[float, int, int]:
