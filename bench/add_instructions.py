@@ -18,6 +18,10 @@ system calls, and Redis's own CPU, which ``bench/add_cost.py`` measures. So the 
 than the peak ratio over HTTP, where both apps also pay gunicorn's share. Each target uses its own
 Redis database (7, 8, then 9 for ``--compare-root``; the other benchmarks use 12-14 and the tests 11),
 flushed before and after. Needs valgrind (Debian's package; it is on this machine).
+
+``--floor 40`` gives each of the service's restaurants a floor of 40 named tables (2 to 8 seats, every
+other one joinable with the next), all free, before the warm-up: the add of a restaurant that names its
+tables (the compared root needs the tables API too).
 """
 from __future__ import annotations
 
@@ -67,7 +71,14 @@ def call(app: Any, env: dict[str, Any]) -> tuple[str, bytes]:
     return statuses[0], data
 
 
-def service_adder(root: Path) -> Callable[[int], None]:
+def floor_body(tables: int) -> dict[str, Any]:
+    """A floor of ``tables`` named tables: seats cycling 2, 2, 4, 4, 6, 8; each even table joins the next."""
+    return {"tables": [{"name": f"T{i}", "seats": [2, 2, 4, 4, 6, 8][i % 6],
+                        "joins_with": [f"T{i + 1}"] if i % 2 == 0 and i + 1 < tables else []}
+                       for i in range(tables)]}
+
+
+def service_adder(root: Path, floor: int = 0) -> Callable[[int], None]:
     """Adds through the service's app built from ``root`` (REDIS_URL etc. come from the environment)."""
     sys.path.insert(0, str(root))
     try:
@@ -83,6 +94,10 @@ def service_adder(root: Path) -> Callable[[int], None]:
         status, data = call(app, environ("POST", "/api/v1/restaurants", body, admin))
         assert status.startswith("201"), (status, data)
         keys.append(json.loads(data)["api_key"])
+        if floor:
+            status, data = call(app, environ("PUT", f"/api/v1/restaurants/count-{index}/tables", floor_body(floor),
+                                             {"Authorization": f"Bearer {keys[-1]}"}))
+            assert status.startswith("200"), (status, data)
 
     def add(i: int) -> None:
         slot = i % RESTAURANTS
@@ -106,9 +121,9 @@ def baseline_adder() -> Callable[[int], None]:
     return add
 
 
-def measure(target: str, root: Path, adds: int) -> None:
+def measure(target: str, root: Path, adds: int, floor: int = 0) -> None:
     """The child under valgrind: warm up, then the counted adds inside qsort's comparator."""
-    add = baseline_adder() if target == "baseline" else service_adder(root)
+    add = baseline_adder() if target == "baseline" else service_adder(root, floor)
     warmup = RESTAURANTS * WARMUP_PER_RESTAURANT
     for i in range(warmup):
         add(i)
@@ -129,7 +144,7 @@ def measure(target: str, root: Path, adds: int) -> None:
         raise failed[0]
 
 
-def count(name: str, target: str, root: Path, db: int, adds: int) -> float:
+def count(name: str, target: str, root: Path, db: int, adds: int, floor: int = 0) -> float:
     """Instructions per counted add of one target, from a callgrind run in a fresh process."""
     from redis import Redis
 
@@ -142,7 +157,7 @@ def count(name: str, target: str, root: Path, db: int, adds: int) -> float:
             done = subprocess.run(
                 ["valgrind", "--tool=callgrind", "--toggle-collect=*qsort_r", f"--log-file={log}",
                  f"--callgrind-out-file={Path(scratch) / 'callgrind.out'}", sys.executable, __file__,
-                 "--measure", target, "--root", str(root), "--adds", str(adds)],
+                 "--measure", target, "--root", str(root), "--adds", str(adds), "--floor", str(floor)],
                 env=env, stdout=subprocess.DEVNULL, stderr=stderr, check=False)
         Redis.from_url(redis_url).flushdb()
         found = re.search(r"Collected : (\d+)", log.read_text()) if log.exists() else None
@@ -157,11 +172,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--compare-root", type=Path, default=None,
                         help="a checkout of another commit (e.g. a git worktree) counted as one more row")
     parser.add_argument("--out", type=Path, default=hb.RESULTS / "add_instructions.md")
+    parser.add_argument("--floor", type=int, default=0, help="named tables per restaurant of the service (0: none)")
     parser.add_argument("--measure", choices=["service", "baseline"], help=argparse.SUPPRESS)
     parser.add_argument("--root", type=Path, default=ROOT, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.measure:
-        measure(args.measure, args.root, args.adds)
+        measure(args.measure, args.root, args.adds, args.floor)
         return 0
     if shutil.which("valgrind") is None:
         print("valgrind is not installed (apt-get install valgrind)", file=sys.stderr)
@@ -173,12 +189,14 @@ def main(argv: list[str] | None = None) -> int:
         targets.append((f"service at {commit}", "service", args.compare_root, 9))
     with ThreadPoolExecutor(max_workers=2) as pool:  # two cores
         counts = dict(zip([t[0] for t in targets],
-                          pool.map(lambda t: count(t[0], t[1], t[2], t[3], args.adds), targets)))
+                          pool.map(lambda t: count(t[0], t[1], t[2], t[3], args.adds, args.floor), targets)))
     baseline = counts["baseline (one Lua script)"]
     lines = ["| target | instructions per add | baseline ÷ target |", "|---|---:|---:|"]
     lines += [f"| {name} | {value / 1e6:.3f} M | {baseline / value:.1%} |" for name, value in counts.items()]
+    tables = f" with {args.floor} named tables each" if args.floor else ""
     table = "\n".join(lines) + (f"\n\n{args.adds} counted adds per target after {WARMUP_PER_RESTAURANT} per restaurant "
-                                f"over {RESTAURANTS} restaurants; the app called as WSGI in one process; "
+                                f"over {RESTAURANTS} restaurants{tables}; "
+                                "the app called as WSGI in one process; "
                                 "callgrind instruction counts (no server, no syscalls, no Redis CPU).")
     hb.report(table, args.out)
     return 0
