@@ -83,6 +83,9 @@ def create_app(config: Config | None = None, redis: Any = None, rq_connection: A
     pages.init_app(app)  # sessions, security headers, friendly HTML errors
     app.register_blueprint(host.bp)  # the host stand
     app.register_blueprint(floor.bp)  # the host stand's floor strip and table panels
+    from waitlist.web import host_reservations
+
+    app.register_blueprint(host_reservations.bp)  # the host stand's reservations view (issue 23)
     app.register_blueprint(pages.guest_bp)  # the guest's page
     app.register_blueprint(pages.board_bp)  # the lobby screen
     app.register_blueprint(dev.bp)  # the development phone
