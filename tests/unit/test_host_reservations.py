@@ -17,6 +17,7 @@ from tests.people import person
 from tests.unit.test_isolation import sign_in
 from tests.unit.test_reservations_api import BASE, DAY, SLUG, book, config, staff  # noqa: F401
 from waitlist.domain.host_bookings import service_day, sort_day
+from waitlist.store import keys
 
 PAGE = f"/host/{SLUG}/reservations"
 NOW = datetime(2026, 10, 1, 23, 10, tzinfo=UTC).timestamp()  # 19:10 in New York on DAY
@@ -169,3 +170,42 @@ def test_the_floor_strip_shows_bookings_late_or_due_within_the_hour(
     assert shown == [day["late"], day["soon"], day["due"]]  # not the 21:00 one
     assert "18:45 Guest late (2) late" in due.group(0) and "6 covers" in due.group(0)
     assert f'href="{PAGE}"' in client.get(f"/host/{SLUG}").get_data(as_text=True)
+
+
+# --- the arrival text ----------------------------------------------------------------------------------
+
+def texts_to(redis: Any, phone: str) -> list[tuple[str, str]]:
+    """(kind, body) of every text recorded for ``phone``, oldest first."""
+    found = [redis.hgetall(key) for key in redis.scan_iter(keys.message_key(SLUG, "*"))]
+    mine = sorted((m for m in found if m.get("direction") == "out" and m.get("to") == phone),
+                  key=lambda m: float(m["created_at"]))
+    return [(m["kind"], m["body"]) for m in mine]
+
+
+def check_in(client: FlaskClient, staff: dict[str, str], reservation_id: str) -> str:  # noqa: F811
+    """Check in through the stand; returns the guest's phone."""
+    csrf = sign_in(client, staff["Authorization"].split()[1], SLUG)
+    assert client.post(f"{PAGE}/{reservation_id}/check-in", data={"csrf_token": csrf}).status_code == 303
+    return str(client.get(f"{BASE}/reservations/{reservation_id}", headers=staff).get_json()["phone"])
+
+
+def test_guests_early_with_no_table_free_get_only_the_arrived_early_text(
+        client: FlaskClient, staff: dict[str, str], day: dict[str, str], redis: Any) -> None:  # noqa: F811
+    phone = check_in(client, staff, day["soon"])  # 19:10, booked for 19:30, no named tables at all
+    sent = [kind for kind, _ in texts_to(redis, phone)]
+    assert sent == ["reservation_booked", "reservation_arrived_early"]
+    assert "we'll text when your table is ready" in texts_to(redis, phone)[-1][1]
+
+
+def test_guests_after_their_time_get_the_joined_text_alone(
+        client: FlaskClient, staff: dict[str, str], day: dict[str, str], redis: Any) -> None:  # noqa: F811
+    phone = check_in(client, staff, day["late"])  # booked for 18:45, here at 19:10
+    assert [kind for kind, _ in texts_to(redis, phone)] == ["reservation_booked", "joined"]
+
+
+def test_guests_early_with_a_table_free_are_seated_without_the_early_text(
+        client: FlaskClient, staff: dict[str, str], day: dict[str, str], redis: Any) -> None:  # noqa: F811
+    assert client.put(f"{BASE}/tables", json={"tables": [{"name": "1", "seats": 2}]}, headers=staff).status_code == 200
+    phone = check_in(client, staff, day["soon"])
+    assert status(client, staff, day["soon"]) == "seated"
+    assert "reservation_arrived_early" not in [kind for kind, _ in texts_to(redis, phone)]

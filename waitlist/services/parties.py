@@ -65,13 +65,17 @@ class Parties(TextsOut):
     def join(self, restaurant: Restaurant, *, name: str, phone: str, party_size: int, notes: str = "",
              seating: str = "any", language: str | None = None, tags: Iterable[str] = (),
              actor: str = "host", remote: bool = False, snapshot: Snapshot | None = None,
-             quote_override: int | None = None, code: JoinCodeClaim | None = None) -> Party:
+             quote_override: int | None = None, code: JoinCodeClaim | None = None,
+             welcome: Callable[[str], tuple[str, str]] | None = None) -> Party:
         """Add a party. A remote join (a guest's text, or the join page's code texted back: ``code``)
         must find the list open and within its caps; only joins made count toward the number's daily
         cap. ``snapshot`` is the line as just read (``authenticate_for_join``), else it is read here.
         ``quote_override`` is the host's quote in minutes ("tell them 45"), given instead of the
         estimator's. (The pending status is only for remote joins made before join codes: nothing
-        creates it any more, and ``confirm`` and ``expire_pending`` finish those.)"""
+        creates it any more, and ``confirm`` and ``expire_pending`` finish those.)
+        ``welcome`` replaces the joined text: given the party's language it answers (kind, body), recorded
+        atomically with the join in its place, so the guest gets one text, never both (a reservation's
+        guests checked in early get "we'll text when your table is ready", not a place in line)."""
         phone = normalize_phone(phone, self.config.default_region)
         self._check_party_size(restaurant, party_size)
         override = host_quote(quote_override) if quote_override is not None else None
@@ -99,7 +103,8 @@ class Parties(TextsOut):
         # The joined text is recorded by the join itself, for the place the party will nearly always
         # take: the end of the line just read. Atomic with the join, and one round trip fewer.
         expected_position = len(snapshot.waiting_sizes) + 1
-        joined_text = self._joined_text(restaurant, party, expected_position)
+        joined_text = self._joined_text(restaurant, party, expected_position) if welcome is None \
+            else self._welcome_text(restaurant, party, welcome)
         joined = self.store.join(restaurant.slug, party, now=now, actor=actor,
                                  almost_ready_position=restaurant.settings.almost_ready_position,
                                  remote_max_active=restaurant.settings.remote_max_active,
@@ -110,9 +115,18 @@ class Parties(TextsOut):
         party.position = joined.position
         if joined_text is not None and joined.text is not None:
             self._after_recording(restaurant, joined_text, joined.text)
+        elif welcome is not None:
+            self._record_and_send(restaurant, self._welcome_text(restaurant, party, welcome))
         else:
             self._text_joined(restaurant, party)
         return party
+
+    def _welcome_text(self, restaurant: Restaurant, party: Party,
+                      welcome: Callable[[str], tuple[str, str]]) -> OutboundText:
+        lang = self.lang(restaurant, party)
+        kind, body = welcome(lang)
+        return self._outbound(restaurant, party.phone, kind, body, party_id=party.id,
+                              first_contact_body=templates.with_opt_out(body, lang))
 
     def _joined_text(self, restaurant: Restaurant, party: Party, position: int) -> OutboundText:
         """The joined text for ``position``; a number's first text from this restaurant also says how

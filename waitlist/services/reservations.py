@@ -212,21 +212,24 @@ class Reservations:
     def check_in(self, restaurant: Restaurant, reservation_id: str, actor: str = "host") -> dict[str, Any]:
         """The guests are here: they become a party on the one list, seated at once at a free table that
         suits them, else placed first in line with the ``reservation`` flag (their joined text says
-        their place and links their status page; the table-ready text follows as for any party).
+        their place and links their status page; the table-ready text follows as for any party). Guests
+        early for their time with no table free get the arrived-early text instead of the joined text.
         Arrival is one atomic change first, so of two taps only one makes a party."""
         current = self.set_status(restaurant, reservation_id, ReservationStatus.ARRIVED, actor)
         size = int(current["party_size"])
+        free = self._free_tables(restaurant, size)  # a join changes no table: read once, before it
+        early = self.clock() < float(current["start"]) and not free
         try:
             party_id = self.waitlist.join(restaurant, name=current["name"], phone=current["phone"], party_size=size,
                                           notes=current.get("notes", ""), language=current.get("language") or None,
-                                          actor=actor).id
+                                          actor=actor, welcome=self._early_text(restaurant) if early else None).id
         except AlreadyWaiting as exc:  # the guest put their name down at the door already: that party it is
             party_id = str(exc.extra.get("party_id") or "")
             if not party_id:
                 raise
         self.store.set_party(restaurant.slug, reservation_id, party_id)
         self.waitlist.set_flags(restaurant, party_id, actor=actor, reservation=True)
-        for table in self._free_tables(restaurant, size):
+        for table in free:
             try:
                 self.waitlist.seat(restaurant, party_id, actor=actor, tables=[table])
             except TableTaken:
@@ -235,6 +238,11 @@ class Reservations:
                                                             actor))
         self.waitlist.move(restaurant, party_id, 1, actor=actor)
         return self.to_dict(restaurant, self._load(restaurant, reservation_id))
+
+    @staticmethod
+    def _early_text(restaurant: Restaurant) -> Callable[[str], tuple[str, str]]:
+        """The arrived-early text, in the party's language, for ``Waitlist.join``'s ``welcome``."""
+        return lambda lang: ("reservation_arrived_early", texts.reservation_arrived_early(lang, restaurant.name))
 
     def _free_tables(self, restaurant: Restaurant, size: int) -> list[str]:
         """Free named tables that seat ``size`` alone, smallest first."""
