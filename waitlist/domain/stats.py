@@ -48,6 +48,7 @@ from zoneinfo import ZoneInfo
 
 from waitlist.domain.messages import FAILED, SENT_RANK, STATUS_RANK
 from waitlist.domain.model import ACTIVE, LEFT_LINE, QUOTE_BY_HOST, UNDO_NOTIFY, Status
+from waitlist.domain.reservation_stats import RESERVATION_FIELDS, covers_field, reservation_fields, reservation_summary
 from waitlist.domain.table_stats import table_fields
 
 SERVICE_DAY_STARTS_HOUR = 4
@@ -116,7 +117,7 @@ SCALAR_FIELDS = (
     "qn", "qerr", "qsum", "qact", "qin5", "qunder", "qover",
     "qhn", "qherr", "qhsum", "qhact", "qhin5", "qhunder", "qhover", "sent", "delivered", "failed", "suppressed",
     "received", "texted", "replied", "fbn", "fbsum", "fbc", "fb:1", "fb:2", "fb:3", "fb:4", "fb:5",
-    "tturns",
+    "tturns", *RESERVATION_FIELDS,
 )
 DAY_FIELDS = SCALAR_FIELDS
 """What a long range reads of each day: its counts and sums, not its histograms (so its days have a
@@ -234,6 +235,9 @@ def fold(
                 out.add(day, {"replied": 1})
         elif kind == "feedback":
             _fold_feedback(out, event, at, zone)
+        elif kind == "reservation":  # bookings, cancels, no-shows, lead time (reservation_stats.py)
+            for day, fields in reservation_fields(event, zone, service_day).items():
+                out.add(day, fields)
         elif kind == "table":  # turn times by table size and hour, occupancy by hour (table_stats.py)
             for day, fields in table_fields(event, zone, service_day).items():
                 out.add(day, fields)
@@ -281,6 +285,8 @@ def _fold_status(out: Folded, event: Mapping[str, str], at: float, zone: ZoneInf
         fields = finish_fields(target, size=size, joined=joined, at=at, quote=quote,
                                actor=event.get("actor", ""), zone=zone, quote_source=event.get("quote_source", ""),
                                quote_at=_num(event.get("quote_at")))
+        if target == "seated":
+            fields[covers_field(event)] = size  # covers by source: part of the seat, so an undo takes it back
         out.add(day, fields)
         out.undone.discard(party)
         out.removed_visits.discard((day, party))
@@ -468,6 +474,7 @@ def summarize(c: Mapping[str, int], breakdown: bool = True) -> dict[str, Any]:
             "low_ratings": ratings.get("1", 0) + ratings.get("2", 0),
             "comments": c.get("fbc", 0),
         },
+        "reservations": reservation_summary(c),
     }
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import click
 from flask import Blueprint, Response, current_app, g, jsonify, render_template, request
 
-from waitlist.domain import visits
+from waitlist.domain import reservation_stats, visits
 from waitlist.domain.errors import InvalidInput, Unauthorized, WaitlistError
 from waitlist.domain.model import Restaurant
 from waitlist.services.owner_stats import OwnerStats
@@ -138,6 +138,23 @@ def visits_csv_page(slug: str) -> Any:
     if restaurant is None:
         raise Unauthorized("please sign in first")
     return visits_csv(restaurant)
+
+
+@bp.get("/reservations.csv")
+@require_role("manager")
+def reservations_csv_page(slug: str) -> Any:
+    """Per day: covers by source (walk-in, remote join, reservation), bookings, cancels, no-shows, their
+    rates and the mean lead time (waitlist.domain.reservation_stats)."""
+    restaurant: Restaurant = g.restaurant
+    first, last = _range(restaurant)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(reservation_stats.CSV_HEADER)
+    writer.writerows(reservation_stats.csv_rows(owner_stats().report(restaurant, first, last, False)["days"]))
+    response = Response(out.getvalue(), mimetype="text/csv")
+    response.headers["Content-Disposition"] = \
+        f'attachment; filename="reservations-{restaurant.slug}-{first}-{last}.csv"'
+    return response
 
 
 @bp.get("/tables.csv")

@@ -32,6 +32,7 @@ if a.status == 'cancelled' or a.status == 'no_show' or a.status == 'completed' t
   timer = tostring(redis.call('HINCRBY', KEYS[2], 'timer_version', 1))
 end
 redis.call('INCR', KEYS[1])
-add_event(KEYS[4], 'type', 'reservation', 'event', a.status, 'reservation', redis.call('HGET', KEYS[2], 'id'),
-          'from', status, 'at', a.now, 'actor', a.actor)
+local booked = redis.call('HMGET', KEYS[2], 'id', 'start', 'party_size')
+add_event(KEYS[4], 'type', 'reservation', 'event', a.status, 'reservation', booked[1],
+          'from', status, 'at', a.now, 'actor', a.actor, 'start', booked[2] or '', 'size', booked[3] or '')
 return {'ok', status, timer}

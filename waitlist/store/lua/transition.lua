@@ -139,11 +139,11 @@ end
 redis.call('HSET', party, 'by', t.actor)  -- who acted last: the host stand shows "seated by Mei"
 if t.ttl > 0 then redis.call('EXPIRE', party, t.ttl) end
 local info = redis.call('HMGET', party, 'joined_at', 'quote_minutes', 'notified_at', 'remote', 'tags',
-  'quote_source', 'quote_at', 'tables', 'table_seats')
+  'quote_source', 'quote_at', 'tables', 'table_seats', 'f:reservation')
 add_event(KEYS[8], 'type', 'status', 'party', pid, 'from', status, 'to', target, 'at', now,
   'actor', t.actor, 'size', size, 'joined', info[1] or '', 'quote', info[2] or '', 'notified', info[3] or '',
   'remote', info[4] or '', 'tags', info[5] or '', 'quote_source', info[6] or '', 'quote_at', info[7] or '',
-  'tables', info[8] or '', 'table_seats', info[9] or '')
+  'tables', info[8] or '', 'table_seats', info[9] or '', 'reservation', info[10] or '')
 -- The head of the line is marked after every transition, but only a party that left the waiting line
 -- moved anyone up: only then are the marked parties returned to be texted.
 local promoted = promote_almost_ready(waiting, prefix, k)
