@@ -43,6 +43,7 @@ from waitlist.domain.reservations import (
     slots_for_day,
 )
 from waitlist.domain.tables import can_hold, floor_of, table_counts
+from waitlist.estimate.dining import DiningModel
 from waitlist.services.access import new_id, new_token
 from waitlist.services.remote_join import CODE_DRAWS
 from waitlist.services.waitlist import Waitlist
@@ -95,11 +96,12 @@ class Reservations:
         slots = [slot for slot in slots_for_day(rules, day, zone) if slot.start > now]
         if not slots:
             return []
-        longest = max(hold_minutes(rules, party_size), 60) * 60
+        learned = self._learned(restaurant, rules, party_size, slots[0].start)
+        longest = max(hold_minutes(rules, party_size, learned), 60) * 60
         pacing = self.store.pacing(restaurant.slug, slots[0].start, slots[-1].start + longest)
         tables, seats = self._floor(restaurant)
         step = rules.slot_minutes * 60
-        hold = hold_minutes(rules, party_size) * 60
+        hold = hold_minutes(rules, party_size, learned) * 60
         return [slot for slot in slots if refusal(
             rules, start=slot.start, end=slot.start + hold, size=party_size, slot_start=slot.start,
             slot_end=slot.start + step, others=pacing.booked, tables=tables, total_seats=seats) is None]
@@ -154,7 +156,7 @@ class Reservations:
                size: int, token: str, force: bool, *, create: bool) -> dict[str, str]:
         """Decide on the bookings as read and write if they are unchanged; read again when another
         booking came first. Schedules the reminder and grace timers of the new timer version."""
-        hold = hold_minutes(rules, size) * 60
+        hold = hold_minutes(rules, size, self._learned(restaurant, rules, size, slot.start)) * 60
         step = rules.slot_minutes * 60
         tables, seats = self._floor(restaurant)
         fields = {**fields, "start": repr(slot.start), "end": repr(slot.start + hold), "local": slot.label}
@@ -243,6 +245,17 @@ class Reservations:
     def _early_text(restaurant: Restaurant) -> Callable[[str], tuple[str, str]]:
         """The arrived-early text, in the party's language, for ``Waitlist.join``'s ``welcome``."""
         return lambda lang: ("reservation_arrived_early", texts.reservation_arrived_early(lang, restaurant.name))
+
+    def _learned(self, restaurant: Restaurant, rules: Rules, size: int, at: float) -> dict[int, float] | None:
+        """The restaurant's learned mean dining minutes for ``size`` at ``at``'s hour of the week (the
+        estimator's model), when its rules set no hold for that size and tables have turned here; else
+        None (the rules' or the 90-minute default). Read only then: most restaurants set their holds."""
+        if any(size <= int(given) for given in rules.hold_minutes):
+            return None
+        snapshot = self.waitlist.store.snapshot(restaurant.slug)
+        if not snapshot.turns:
+            return None
+        return {size: DiningModel(snapshot).mean(size, at)}
 
     def _free_tables(self, restaurant: Restaurant, size: int) -> list[str]:
         """Free named tables that seat ``size`` alone, smallest first."""
