@@ -241,10 +241,11 @@ class Reservations:
         self.waitlist.move(restaurant, party_id, 1, actor=actor)
         return self.to_dict(restaurant, self._load(restaurant, reservation_id))
 
-    @staticmethod
-    def _early_text(restaurant: Restaurant) -> Callable[[str], tuple[str, str]]:
+    def _early_text(self, restaurant: Restaurant) -> Callable[[str], tuple[str, str]]:
         """The arrived-early text, in the party's language, for ``Waitlist.join``'s ``welcome``."""
-        return lambda lang: ("reservation_arrived_early", texts.reservation_arrived_early(lang, restaurant.name))
+        kind = "reservation_arrived_early"
+        return lambda lang: (kind, self.waitlist.custom_words(restaurant, kind, lang)
+                             or texts.reservation_arrived_early(lang, restaurant.name))
 
     def _learned(self, restaurant: Restaurant, rules: Rules, size: int, at: float) -> dict[int, float] | None:
         """The restaurant's learned mean dining minutes for ``size`` at ``at``'s hour of the week (the
@@ -277,8 +278,10 @@ class Reservations:
         lang = current.get("language") or restaurant.settings.language or restaurant.language
         local = datetime.fromtimestamp(float(current["start"]), tz=ZoneInfo(restaurant.timezone))
         size = int(current["party_size"])
-        body = (texts.reservation_reminder(lang, restaurant.name, when_text(local, lang), size) if kind == REMINDER
-                else texts.reservation_no_show(lang, restaurant.name, when_text(local, lang)))
+        body = self._words(restaurant, current, "reservation_reminder" if kind == REMINDER else "reservation_no_show",
+                           lang, local) or (
+            texts.reservation_reminder(lang, restaurant.name, when_text(local, lang), size) if kind == REMINDER
+            else texts.reservation_no_show(lang, restaurant.name, when_text(local, lang)))
         text = self._outbound(restaurant, current, f"reservation_{kind}", body)
         return self.store.fire_timer(slug, reservation_id, kind=kind, version=version,
                                      statuses=TIMER_STATUSES[kind], now=self.clock(), text=text)
@@ -448,4 +451,10 @@ class Reservations:
               body: Callable[[str, datetime], str]) -> None:
         lang = row.get("language") or restaurant.settings.language or restaurant.language
         local = datetime.fromtimestamp(float(row["start"]), tz=ZoneInfo(restaurant.timezone))
-        self.waitlist._record_and_send(restaurant, self._outbound(restaurant, row, kind, body(lang, local)))
+        words = self._words(restaurant, row, kind, lang, local) or body(lang, local)
+        self.waitlist._record_and_send(restaurant, self._outbound(restaurant, row, kind, words))
+
+    def _words(self, restaurant: Restaurant, row: dict[str, str], kind: str, lang: str, local: datetime) -> str | None:
+        """The restaurant's own wording of a reservation text (waitlist.texting.templates), or None."""
+        return self.waitlist.custom_words(restaurant, kind, lang, None, {
+            "time": when_text(local, lang), "size": row["party_size"], "link": self.manage_url(row["token"])})

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from string import Formatter
 
+from waitlist.texting import texts
 from waitlist.texting.texts import ALL_TEXTS, is_gsm7, segment_count
 
 LANGUAGES = ("en", "zh")
@@ -27,8 +28,9 @@ TEMPLATE_MAX = 480
 """The longest template: three GSM-7 segments. A carrier bills each segment, and long texts are
 split or dropped more often."""
 
-PLACEHOLDERS = ("name", "place", "wait", "link", "hold_until", "hold_minutes", "restaurant")
-"""``hold_minutes`` is the restaurant's hold time as the settings screen sets it ("10")."""
+PLACEHOLDERS = ("name", "place", "wait", "link", "hold_until", "hold_minutes", "restaurant", "time", "size")
+"""``hold_minutes`` is the restaurant's hold time as the settings screen sets it ("10"); ``time`` and
+``size`` are a reservation's ("Fri 12/24 19:30", "4")."""
 
 PARTY = frozenset({"restaurant", "name", "link"})
 """What every text to a party on the list can name."""
@@ -53,16 +55,24 @@ _FIELDS: dict[str, frozenset[str]] = {
     "join_code_expired": NUMBER_ONLY,
     "join_code_used": NUMBER_ONLY,
     "join_limit": NUMBER_ONLY,
+    # a reservation's texts (waitlist.services.reservations): {link} is the booking's manage page
+    "reservation_booked": NUMBER_ONLY | {"time", "size", "link"},
+    "reservation_reminder": NUMBER_ONLY | {"time", "size"},
+    "reservation_confirmed": NUMBER_ONLY | {"time"},
+    "reservation_cancelled": NUMBER_ONLY | {"time"},
+    "reservation_arrived_early": NUMBER_ONLY,
+    "reservation_no_show": NUMBER_ONLY | {"time"},
 }
 """Each text a restaurant may reword and the placeholders it can fill (a placeholder the text cannot
 fill is refused). Not here: the host's own words, and the texts whose built-in wording changes with
 the moment (a status reply, "we're here", "closed" with the pause message): one template would say
 the wrong thing in one of their cases. A template whose placeholder has no value at the time of
 sending (``{hold_until}`` when no table is held) gives way to the built-in text."""
-FIELDS = {kind: names for kind, names in _FIELDS.items() if kind in ALL_TEXTS}
+FIELDS = {kind: names for kind, names in _FIELDS.items() if kind in ALL_TEXTS or kind.startswith("reservation_")}
 
-REQUIRED: dict[str, tuple[str, ...]] = {"joined": ("link",)}
-"""Placeholders a text must keep: the joined text is how the guest finds their status page."""
+REQUIRED: dict[str, tuple[str, ...]] = {"joined": ("link",), "reservation_booked": ("link",)}
+"""Placeholders a text must keep: the joined text is how the guest finds their status page, the
+booked text their booking's manage page."""
 
 LABELS = {
     "joined": "Joined the list", "almost_ready": "Almost ready", "table_ready": "Table ready",
@@ -72,6 +82,9 @@ LABELS = {
     "feedback_request": "Feedback request", "feedback_thanks": "Feedback thanks", "help": "Help (reply)",
     "not_on_list": "Not on the list (reply)", "join_code_unknown": "Unknown join code",
     "join_code_expired": "Expired join code", "join_code_used": "Join code used", "join_limit": "Join refused (cap)",
+    "reservation_booked": "Reservation booked", "reservation_reminder": "Reservation reminder",
+    "reservation_confirmed": "Reservation confirmed", "reservation_cancelled": "Reservation cancelled",
+    "reservation_arrived_early": "Reservation arrived early", "reservation_no_show": "Reservation no-show",
 }
 
 OPT_OUT = {"en": " STOP to opt out.", "zh": "STOP退订。"}
@@ -85,6 +98,8 @@ SAMPLES = {
     "link": "https://waitlist.example.com/s/A1b2C3d4E5f6G7h8I9j0K1l2",
     "hold_until": "23:45",
     "hold_minutes": "15",
+    "time": "Wed 12/24 19:30",
+    "size": "12",
 }
 """Long values for the preview, as tests/unit/test_texts.py sizes the built-in texts."""
 
@@ -266,6 +281,14 @@ def builtin_template(kind: str, language: str) -> str:
         "table_ready": lambda: ALL_TEXTS["table_ready"](language, marks["restaurant"], 987).replace(
             "987", marks["hold_minutes"]),
         "late_ack": lambda: ALL_TEXTS["late_ack"](language, marks["restaurant"], marks["hold_until"], 0),
+        "reservation_booked": lambda: texts.reservation_booked(language, marks["restaurant"], marks["time"],
+                                                               987, marks["link"]).replace("987", marks["size"]),
+        "reservation_reminder": lambda: texts.reservation_reminder(language, marks["restaurant"], marks["time"],
+                                                                   987).replace("987", marks["size"]),
+        "reservation_confirmed": lambda: texts.reservation_confirmed(language, marks["restaurant"], marks["time"]),
+        "reservation_cancelled": lambda: texts.reservation_cancelled(language, marks["restaurant"], marks["time"]),
+        "reservation_arrived_early": lambda: texts.reservation_arrived_early(language, marks["restaurant"]),
+        "reservation_no_show": lambda: texts.reservation_no_show(language, marks["restaurant"], marks["time"]),
     }.get(kind, lambda: ALL_TEXTS[kind](language, marks["restaurant"]))()
     return text
 
