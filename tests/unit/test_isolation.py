@@ -83,8 +83,9 @@ def requests_for(app: Flask, rule: Rule, values: dict[str, str]) -> Iterator[tup
 
 
 def a_values(tenants: Tenants) -> dict[str, str]:
+    # "ticket": a join page's ticket (another restaurant's is test_join_codes')
     return {"slug": A_SLUG, "party_id": tenants.a_party["id"], "token": guest_token(tenants.a_party), "name": "12",
-            "ticket": "no-such-ticket", "reservation_id": "no-such-reservation"}  # a join page's ticket (another's: test_join_codes)
+            "ticket": "no-such-ticket", "reservation_id": "no-such-reservation"}
 
 
 def b_values(tenants: Tenants) -> dict[str, str]:
