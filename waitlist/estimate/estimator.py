@@ -258,6 +258,11 @@ def estimate_wait(snapshot: Snapshot, party_size: int, *, tables: dict[str, int]
     return estimate_waits(snapshot, [party_size], tables=tables, now=now, position=position)[party_size]
 
 
+BOOKING_HELD_MINUTES = 15
+"""A booking due within this long keeps its table even from a walk-in who could sit down at once (hosts
+hold a table for a guest about to arrive); later ones count only if due before the walk-in is seated."""
+
+
 def estimate_waits(snapshot: Snapshot, sizes: Iterable[int], *, tables: dict[str, int] | None, now: float,
                    position: int | None = None) -> dict[int, Estimate]:
     """Estimates for several party sizes from one snapshot (the join page shows 8, the lobby screen 4).
@@ -273,7 +278,8 @@ def estimate_waits(snapshot: Snapshot, sizes: Iterable[int], *, tables: dict[str
         return first
     found = {}
     for size, estimate in first.items():
-        due = [booked for start, booked in sorted(snapshot.reservations) if start <= now + estimate.high * 60]
+        horizon = now + max(estimate.high, BOOKING_HELD_MINUTES) * 60
+        due = [booked for start, booked in sorted(snapshot.reservations) if start <= horizon]
         found[size] = _estimates_behind(snapshot, [size], [*due, *ahead], tables, now)[size] if due else estimate
     return found
 
