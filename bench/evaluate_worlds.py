@@ -29,8 +29,9 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
+from bench.booked_replay import replay_booked
 from bench.simulate import RESTAURANTS
-from bench.worlds import WORLDS, inventory, simulate_world
+from bench.worlds import WORLDS, inventory, simulate_booked_world
 from waitlist.services.backtest import Event, actual_waits, replay
 
 FIT_WORLDS = ("base", "clearing", "joins", "slowdown")
@@ -79,12 +80,16 @@ def run_one(world_name: str, kind_name: str, seed: int, days: int) -> list[Row]:
     tables = None if world.no_inventory else {str(s): n for s, n in inventory(kind, world).items()}
     joins = "4+4=8" if world.joins and tables else None
     rows: list[Row] = []
-    for stream in simulate_world(kind, world, days, seed):
+    for stream, bookings in simulate_booked_world(kind, world, days, seed):
         events = [Event(t, e, p, s) for t, e, p, s in stream]
-        ours = {q.party: q for q in replay(events, tables, joins=joins)}
+        if world.booked:
+            quotes = replay_booked(events, bookings, tables, joins=joins)
+        else:
+            quotes = replay(events, tables, joins=joins)
+        ours = {q.party: q for q in quotes}
         ql = ql_quotes(events)
         for party, wait in actual_waits(events).items():
-            if wait > 0:
+            if wait > 0 and party in ours:  # booked parties are not quoted: only walk-ins are scored
                 q = ours[party]
                 rows.append(Row(kind_name, wait, q.quote_minutes, q.low, q.high, ql[party]))
     return rows

@@ -14,7 +14,12 @@ restaurant type (cafe, casual, dinner) with one or more of these switches on:
 - ``slowdown``: from the middle of service the kitchen is 50% slower (dining times x1.5);
 - ``big_rush``: an hour of extra large parties (5-8) after the first peak;
 - ``no_inventory``: the restaurant gave no table inventory (the estimator falls back to its rule);
-- ``no_history``: every evening is a restaurant's first (each day simulated and replayed alone).
+- ``no_history``: every evening is a restaurant's first (each day simulated and replayed alone);
+- ``booked``: a share of the parties book ahead (``BOOKED_SHARE``: 5% at the cafe, 15% of the casual
+  place's evening, 30% at dinner) for a 15-minute slot near when they would have come; they arrive a few
+  minutes early or late (``BOOKED_NO_SHOW`` of them never), go to the head of their table class, and a
+  host holds a fitting table from ``BOOKING_HELD_MINUTES`` before the booked time until they come or
+  the grace period ends. The bookings (not the arrivals or no-shows) are known to the replay in advance.
 
 ``python -m bench.worlds dinner --world turnover --days 3 --seed 1 --out events.csv`` writes an EVENTS.csv.
 """
@@ -28,9 +33,22 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bench.simulate import DAY, RESTAURANTS, Event, RestaurantType, _Day, table_class, write_events
+from waitlist.estimate.estimator import BOOKING_HELD_MINUTES
 
 JOINED = 8
 """The class a joined pair of 4-tops serves, as the estimator's ``--joins 4+4=8`` names it."""
+
+BOOKED_SHARE = {"cafe": 0.05, "casual": 0.15, "dinner": 0.30}
+"""Share of parties that book ahead, by restaurant type (the casual place takes bookings from 17:00)."""
+BOOKED_FROM_HOUR = {"casual": 17.0}
+BOOKED_NO_SHOW = 0.08
+"""Share of bookings that never come (the host marks them no-show when the grace period ends)."""
+BOOKED_GRACE_MINUTES = 15.0
+"""How long after the booked time the host holds the table; every arrival falls inside it."""
+SLOT_SECONDS = 15 * 60
+
+Booking = tuple[str, float, int]
+"""(party id, booked start in seconds like ``Event.t``, size): what the service knows in advance."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +63,7 @@ class World:
     big_rush: bool = False
     no_inventory: bool = False
     no_history: bool = False
+    booked: bool = False
 
 
 WORLDS: dict[str, World] = {w.name: w for w in (
@@ -61,6 +80,7 @@ WORLDS: dict[str, World] = {w.name: w for w in (
     World("no_history", no_history=True, clearing_minutes=4.0, walkup_minutes=3.0),
     World("everything", clearing_minutes=5.0, walkup_minutes=3.5, joins=True, hold_for_big=True,
           silent_share=0.4, slowdown=True, big_rush=True),
+    World("reservations", booked=True, clearing_minutes=4.0, walkup_minutes=3.0),
 )}
 
 
@@ -86,6 +106,12 @@ class _WorldDay(_Day):
         self.silent: set[str] = set()
         span = self.kind.closes - self.kind.opens
         self.slow_from = self.start + (self.kind.opens + 0.5 * span) * 3600
+        self.bookings: list[Booking] = []
+        self.pending: dict[str, tuple[float, int]] = {}  # booked, neither arrived nor given up: start, class
+        self.booked_ids: set[str] = set()
+        kind_key = self.kind.name.split()[0]
+        self.booked_share = BOOKED_SHARE.get(kind_key, 0.0) if self.world.booked else 0.0
+        self.booked_from = self.start + BOOKED_FROM_HOUR.get(kind_key, 0.0) * 3600
 
     def lognormal(self, mean_minutes: float) -> float:
         if mean_minutes <= 0:
@@ -124,6 +150,7 @@ class _WorldDay(_Day):
                 progress = True
                 continue
             held = 1 if big is not None and self.world.hold_for_big else 0
+            booked = self.held_for_bookings(now)
             for i, seats in enumerate(self.sizes):
                 spare = self.free[seats] - (held if seats == 4 else 0)
                 if spare <= 0:
@@ -132,15 +159,49 @@ class _WorldDay(_Day):
                 pick = next((p for p in self.queue if p[2] == seats), None)
                 if pick is None and below is not None:
                     pick = next((p for p in self.queue if p[2] == below), None)
-                if pick is None:
-                    continue
+                if pick is None or (pick[0] not in self.booked_ids and spare <= booked.get(seats, 0)):
+                    continue  # a walk-in does not take a table held for a booking about to arrive
                 self.queue.remove(pick)
                 self.call(now, pick, seats)
                 progress = True
 
+    def held_for_bookings(self, now: float) -> dict[int, int]:
+        """Tables held per class for bookings due within BOOKING_HELD_MINUTES and not yet come."""
+        held: dict[int, int] = {}
+        for start, cls in self.pending.values():
+            if start - BOOKING_HELD_MINUTES * 60 <= now:
+                held[cls] = held.get(cls, 0) + 1
+        return held
+
+    def book(self, t: float, size: int) -> None:
+        """A party that would have walked in at ``t`` booked the nearest slot ahead instead."""
+        self._n += 1
+        pid = f"{self.prefix}r{self._n}"
+        start = math.ceil(t / SLOT_SECONDS) * SLOT_SECONDS
+        self.bookings.append((pid, start, size))
+        self.pending[pid] = (start, table_class(size, self.sizes))
+        self.booked_ids.add(pid)
+        self.push(start - BOOKING_HELD_MINUTES * 60, "booking_due", pid)
+        self.push(start + BOOKED_GRACE_MINUTES * 60, "booking_grace", pid)
+        if self.rng.random() >= BOOKED_NO_SHOW:
+            early_late = max(-20.0, min(BOOKED_GRACE_MINUTES - 1, self.rng.gauss(-3.0, 6.0)))
+            self.push(start + early_late * 60, "booking_arrive", (pid, size))
+
+    def booking_arrives(self, now: float, pid: str, size: int) -> None:
+        """The booked party checks in: first in line of its class, behind bookings already here."""
+        self.pending.pop(pid, None)
+        self.events.append((now, "join", pid, size))
+        cls = table_class(size, self.sizes)
+        at = max((i + 1 for i, p in enumerate(self.queue) if p[0] in self.booked_ids), default=0)
+        self.queue.insert(at, (pid, size, cls))
+        self.assign(now)
+
     def call(self, now: float, party: tuple[str, int, int], seats: int, tables: int = 1) -> None:  # type: ignore[override]
         pid, size, cls = party
         self.free[seats] -= tables
+        if pid in self.booked_ids:  # here already: seated as soon as the table is (no walk-up)
+            self.push(now, "seat", (pid, size, seats, tables, cls))
+            return
         if pid in self.silent or self.rng.random() < self.kind.no_show_rate:
             self.push(now + self.kind.hold_minutes * 60, "no_show", (pid, size, seats, tables))
             return
@@ -155,7 +216,11 @@ class _WorldDay(_Day):
             if t >= end:
                 break
             if self.rng.random() * top < self.kind.rate((t - self.start) / 3600.0, self.weekday):
-                self.push(t, "arrive", None)
+                if self.booked_share and t >= self.booked_from and self.rng.random() < self.booked_share:
+                    sizes, weights = zip(*self.kind.size_mix.items())
+                    self.book(t, self.rng.choices(sizes, weights)[0])
+                else:
+                    self.push(t, "arrive", None)
         if self.world.big_rush:
             first_peak = self.kind.peaks[0][0]
             t = self.start + (first_peak + 0.25) * 3600
@@ -169,6 +234,12 @@ class _WorldDay(_Day):
             payload: Any = popped
             if kind == "arrive":
                 self.arrive(now, payload)
+            elif kind == "booking_arrive":
+                self.booking_arrives(now, *payload)
+            elif kind in ("booking_due", "booking_grace"):
+                if kind == "booking_grace":
+                    self.pending.pop(str(payload), None)  # a no-show: the held table is free again
+                self.assign(now)
             elif kind == "patience":
                 pid = str(payload)
                 entry = next((p for p in self.queue if p[0] == pid), None)
@@ -203,21 +274,30 @@ class _WorldDay(_Day):
 def simulate_world(kind: RestaurantType, world: World, days: int, seed: int) -> list[list[Event]]:
     """The world's event streams: one stream of ``days`` days, or with ``no_history`` one per day (each
     day a restaurant's first), with t counted from midnight of its first day."""
+    return [stream for stream, _bookings in simulate_booked_world(kind, world, days, seed)]
+
+
+def simulate_booked_world(kind: RestaurantType, world: World, days: int,
+                          seed: int) -> list[tuple[list[Event], list[Booking]]]:
+    """``simulate_world``'s streams, each with the bookings made for it (empty unless ``booked``)."""
     rng = random.Random(seed)
-    streams: list[list[Event]] = []
+    streams: list[tuple[list[Event], list[Booking]]] = []
     events: list[Event] = []
+    bookings: list[Booking] = []
     order = {"complete": 0, "no_show": 1, "cancel": 2, "seat": 4, "join": 3}
     for day in range(days):
         start = 0.0 if world.no_history else day * DAY
-        day_events = _WorldDay(kind, rng, start, day % 7, f"d{day}p", world=world).run()
+        sim = _WorldDay(kind, rng, start, day % 7, f"d{day}p", world=world)
+        day_events = sim.run()
         if world.no_history:
-            streams.append(day_events)
+            streams.append((day_events, sim.bookings))
         else:
             events.extend(day_events)
+            bookings.extend(sim.bookings)
     if not world.no_history:
-        streams = [events]
-    return [[(round(t, 1), e, p, s) for t, e, p, s in sorted(stream, key=lambda e: (e[0], order[e[1]]))]
-            for stream in streams]
+        streams = [(events, bookings)]
+    return [([(round(t, 1), e, p, s) for t, e, p, s in sorted(stream, key=lambda e: (e[0], order[e[1]]))], booked)
+            for stream, booked in streams]
 
 
 def main() -> None:
