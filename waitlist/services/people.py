@@ -273,6 +273,20 @@ class People:
         self._deliver(account.email, f"Reset your waitlist password: {self.config.public_base_url}"
                                      f"/account/reset/{token}")
 
+    def reset_link(self, restaurant: Restaurant, by: Actor, account_id: str) -> str:
+        """A reset link for a member, given back to whoever asked (no mail sender is configured in
+        production, so this is how a person who forgot their password gets back in: their owner hands
+        it over, as with invitations). The same link as the self-service one: single use, an hour,
+        ends every session when used. An owner may make one for anyone here; anyone else only for
+        people below them (a manager cannot take over another manager's or an owner's account)."""
+        role = self._member_role(restaurant, account_id)
+        if not by.may("owner") and not (by.may(role) and role != by.role):
+            raise RoleRefused(f"a {by.role} cannot make a reset link for a {role}")
+        token = secrets.token_urlsafe(24)
+        self.accounts.save_reset(token_hash(token), account_id, self.reset_seconds)
+        log.info("reset link made slug=%s account=%s by=%s", restaurant.slug, account_id, by.id)
+        return f"{self.config.public_base_url}/account/reset/{token}"
+
     def reset_is_valid(self, token: str) -> bool:
         return self.accounts.peek_reset(token_hash(token)) is not None
 

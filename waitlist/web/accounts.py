@@ -12,7 +12,7 @@ from typing import Any
 from flask import Blueprint, g, render_template, request, session, url_for
 
 from waitlist.domain.errors import InvalidInput, Unauthorized, WaitlistError
-from waitlist.domain.people import ROLES, SCOPES, AccountLocked, LinkInvalid
+from waitlist.domain.people import RANK, ROLES, SCOPES, AccountLocked, LinkInvalid
 from waitlist.services.people import SignedIn
 from waitlist.store.accounts import Account
 from waitlist.web import limits
@@ -151,14 +151,18 @@ def accept_invite(token: str) -> Any:
     return back_to("host.page", slug=invite["slug"])
 
 
+OWNER_CAN_RESET = "Your restaurant's owner (or a manager, for hosts and viewers) can also give you a reset link " \
+                  "from the people page."
+
+
 @bp.route("/account/reset", methods=["GET", "POST"])
 def request_reset() -> Any:
     fields = [{"name": "email", "label": "Email", "type": "email", "autocomplete": "username"}]
     if request.method == "GET":
-        return _form("Reset your password", fields, "Send a reset link")
+        return _form("Reset your password", fields, "Send a reset link", lead=OWNER_CAN_RESET)
     get_people().request_reset(request.form.get("email", ""))
     return _form("Reset your password", [], "", lead="If that email has an account, a reset link is on its way; "
-                                                   "it works once, for an hour.")
+                                                   "it works once, for an hour. " + OWNER_CAN_RESET)
 
 
 @bp.route("/account/reset/<token>", methods=["GET", "POST"])
@@ -187,7 +191,8 @@ def people_page(slug: str) -> Any:
     people = get_people()
     return render_template("people.html", restaurant=restaurant, actor=actor, members=people.members(restaurant),
                            keys=people.api_keys(restaurant), roles=ROLES, scopes=list(SCOPES),
-                           invite_url=session.pop("invite_url", None), new_key=session.pop("new_key", None))
+                           invite_url=session.pop("invite_url", None),
+                           reset_url=session.pop("reset_url", None), rank=RANK, new_key=session.pop("new_key", None))
 
 
 @bp.post("/people/<slug>/invite")
@@ -202,6 +207,14 @@ def invite(slug: str) -> Any:
 @require_role("owner")
 def change_role(slug: str, account_id: str) -> Any:
     get_people().set_role(g.restaurant, g.actor, account_id, request.form.get("role", ""))
+    return back_to("account.people_page", slug=slug)
+
+
+@bp.post("/people/<slug>/<account_id>/reset-link")
+@require_role("manager")
+def reset_link(slug: str, account_id: str) -> Any:
+    """A reset link for a member who forgot their password, shown once on the next page to hand over."""
+    session["reset_url"] = get_people().reset_link(g.restaurant, g.actor, account_id)
     return back_to("account.people_page", slug=slug)
 
 

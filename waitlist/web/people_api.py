@@ -46,6 +46,15 @@ def change_role(slug: str, account_id: str) -> Any:
     return jsonify({"id": account_id, "role": role})
 
 
+@bp.post("/people/<account_id>/reset-link")
+@require_role("manager")
+def reset_link(slug: str, account_id: str) -> Any:
+    """A single-use password reset link for a member, given back to the caller to hand over (an owner for
+    anyone here, a manager for people below them); it expires in an hour and ends their sessions."""
+    url = get_people().reset_link(g.restaurant, g.actor, account_id)
+    return jsonify({"id": account_id, "reset_url": url, "expires_in": get_people().reset_seconds}), 201
+
+
 @bp.delete("/people/<account_id>")
 @require_role("owner")
 def remove_person(slug: str, account_id: str) -> Any:
