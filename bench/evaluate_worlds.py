@@ -75,18 +75,21 @@ def ql_quotes(events: Sequence[Event]) -> dict[str, float]:
     return quotes
 
 
-def run_one(world_name: str, kind_name: str, seed: int, days: int) -> list[Row]:
+def run_one(world_name: str, kind_name: str, seed: int, days: int, unseen: bool = False) -> list[Row]:
+    """``unseen``: bookings are replayed as if never made (their guests walk in at the head of the line
+    unannounced), to show what reading upcoming bookings is worth."""
     kind, world = RESTAURANTS[kind_name], WORLDS[world_name]
     tables = None if world.no_inventory else {str(s): n for s, n in inventory(kind, world).items()}
     joins = "4+4=8" if world.joins and tables else None
     rows: list[Row] = []
     for stream, bookings in simulate_booked_world(kind, world, days, seed):
         events = [Event(t, e, p, s) for t, e, p, s in stream]
-        if world.booked:
+        if world.booked and not unseen:
             quotes = replay_booked(events, bookings, tables, joins=joins)
         else:
             quotes = replay(events, tables, joins=joins)
-        ours = {q.party: q for q in quotes}
+        booked = {pid for pid, _start, _size in bookings}
+        ours = {q.party: q for q in quotes if q.party not in booked}
         ql = ql_quotes(events)
         for party, wait in actual_waits(events).items():
             if wait > 0 and party in ours:  # booked parties are not quoted: only walk-ins are scored
@@ -134,12 +137,14 @@ def main() -> None:
     parser.add_argument("--types", default="cafe,casual,dinner")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--by-type", action="store_true", help="a row per world and restaurant type")
+    parser.add_argument("--bookings-unseen", action="store_true",
+                        help="replay booked worlds without telling the service of the bookings (a comparison)")
     args = parser.parse_args()
     started = time.monotonic()
     worlds = list(WORLDS) if args.worlds == "all" else args.worlds.split(",")
     kinds = args.types.split(",")
     seeds = range(args.first_seed, args.first_seed + args.seeds)
-    jobs = [(w, k, s, args.days) for w in worlds for k in kinds for s in seeds]
+    jobs = [(w, k, s, args.days, args.bookings_unseen) for w in worlds for k in kinds for s in seeds]
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
         outputs = list(pool.map(run_one, *zip(*jobs)))
     fitting = args.first_seed >= 101
@@ -150,7 +155,7 @@ def main() -> None:
     ratios: list[tuple[float, str]] = []
     lates: list[tuple[float, str]] = []
     for world in worlds:
-        rows = [r for (w, _k, _s, _d), out in zip(jobs, outputs) if w == world for r in out]
+        rows = [r for (w, _k, _s, _d, _u), out in zip(jobs, outputs) if w == world for r in out]
         everything.extend(rows)
         held = "fit" if fitting and world in FIT_WORLDS else "yes"
         s = score(rows)
