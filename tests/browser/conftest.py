@@ -84,6 +84,14 @@ def server() -> Iterator[Server]:
     redis.flushdb()
 
 
+@pytest.fixture(autouse=True)
+def fresh_rate_limits(request: pytest.FixtureRequest) -> None:
+    """Browser tests share one server and one address (127.0.0.1): without this, the wrong passwords
+    and keys some tests type on purpose use up the per-address budget of the ones that follow."""
+    if "server" in request.fixturenames:
+        request.getfixturevalue("server").app.extensions["waitlist_limiter"].reset()
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
