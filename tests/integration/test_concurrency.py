@@ -10,6 +10,7 @@ import pytest
 
 from tests.conftest import make_config
 from tests.fakes import RecordingDispatcher
+from tests.integration.races import run_threads
 from waitlist.domain.errors import WaitlistError
 from waitlist.domain.model import Status
 from waitlist.services.waitlist import Waitlist
@@ -24,25 +25,6 @@ def service(real_redis: Any) -> Waitlist:
     waitlist = Waitlist(Store(real_redis), MessageStore(real_redis), RecordingDispatcher(), make_config())
     waitlist.create_restaurant(SLUG, "Race House", "+14155550111")
     return waitlist
-
-
-def run_threads(count: int, work: Any) -> list[BaseException]:
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(count)
-
-    def runner(index: int) -> None:
-        try:
-            barrier.wait()
-            work(index)
-        except BaseException as exc:  # collected and reported by the test
-            errors.append(exc)
-
-    threads = [threading.Thread(target=runner, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return errors
 
 
 def check_invariants(redis: Any, service: Waitlist) -> dict[str, int]:

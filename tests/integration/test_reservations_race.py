@@ -11,6 +11,7 @@ import pytest
 
 from tests.conftest import make_config
 from tests.fakes import RecordingDispatcher
+from tests.integration.races import run_threads
 from waitlist.domain.reservations import SlotFull
 from waitlist.services.reservations import Reservations
 from waitlist.services.waitlist import Waitlist
@@ -30,25 +31,6 @@ def service(real_redis: Any) -> Reservations:
     reservations = Reservations(waitlist, ReservationStore(real_redis))
     reservations.update_rules(waitlist.restaurant(SLUG), {"enabled": True, "hours": EVERY_DAY})
     return reservations
-
-
-def run_threads(count: int, work: Callable[[int], None]) -> list[BaseException]:
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(count)
-
-    def runner(index: int) -> None:
-        try:
-            barrier.wait()
-            work(index)
-        except BaseException as exc:  # collected and reported by the test
-            errors.append(exc)
-
-    threads = [threading.Thread(target=runner, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return errors
 
 
 def tomorrow_at(hhmm: str) -> str:

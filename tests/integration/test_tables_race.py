@@ -11,6 +11,7 @@ import pytest
 
 from tests.conftest import make_config
 from tests.fakes import RecordingDispatcher
+from tests.integration.races import run_threads
 from waitlist.domain.errors import TableTaken, WaitlistError
 from waitlist.services.waitlist import Waitlist
 from waitlist.store import MessageStore, Store, events_key, party_key, table_states_key
@@ -37,25 +38,6 @@ def service(real_redis: Any) -> Waitlist:
     waitlist.update_settings(restaurant, {"clearing_minutes": 1})
     waitlist.set_tables(waitlist.restaurant(SLUG), FLOOR)
     return waitlist
-
-
-def run_threads(count: int, work: Callable[[int], None]) -> list[BaseException]:
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(count)
-
-    def runner(index: int) -> None:
-        try:
-            barrier.wait()
-            work(index)
-        except BaseException as exc:  # collected and reported by the test
-            errors.append(exc)
-
-    threads = [threading.Thread(target=runner, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return errors
 
 
 def add(service: Waitlist, n: int, size: int = 2) -> str:
