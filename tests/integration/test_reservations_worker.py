@@ -2,7 +2,7 @@
 server, the worker SIGKILLed between scheduling and firing, a new worker started: the guest gets the
 booked text and exactly one reminder, end to end (issue 23).
 
-As in test_faults_worker.py, the dead worker's scheduler lock (61 s) is waited out, not deleted."""
+With test_faults_worker.py's fixtures; as there, the dead worker's scheduler lock (61 s) is waited out, not deleted."""
 from __future__ import annotations
 
 import math
@@ -18,7 +18,17 @@ from rq import Queue
 
 from config import Config
 from tests.conftest import auth, create_restaurant, make_config
-from tests.integration.test_faults_worker import LOCK_TTL, MAINTENANCE_INTERVAL, RQWorker
+from tests.integration.test_faults_worker import (  # noqa: F401  (the fixtures: a Redis, Twilio, app, workers)
+    LOCK_TTL,
+    MAINTENANCE_INTERVAL,
+    RQWorker,
+    app,
+    config,
+    rq,
+    server,
+    start_worker,
+    twilio,
+)
 from tests.integration.test_texts_e2e import eventually, worker_env
 from tests.redis_servers import RedisServer
 from tests.twilio_server import TwilioServer
@@ -32,57 +42,6 @@ SLUG = "noodle-bar"
 GUEST = "+14155552681"
 REMINDER_IN_SECONDS = 8
 EVERY_DAY = {day: [["00:00", "23:55"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[RedisServer]:
-    with RedisServer(tmp_path) as server:
-        yield server
-
-
-@pytest.fixture
-def twilio() -> Iterator[TwilioServer]:
-    with TwilioServer() as server:
-        yield server
-
-
-@pytest.fixture
-def config(server: RedisServer, twilio: TwilioServer) -> Config:
-    return make_config(redis_url=server.url, public_base_url="https://wait.example.com",
-                       twilio_account_sid=twilio.account_sid, twilio_auth_token=twilio.auth_token,
-                       twilio_api_url=twilio.url, text_retry_intervals=(1, 1, 1), text_job_timeout_seconds=3)
-
-
-@pytest.fixture
-def rq(server: RedisServer) -> Iterator[Any]:
-    client = rq_redis(server.url)
-    yield client
-    client.close()
-
-
-@pytest.fixture
-def app(server: RedisServer, rq: Any, config: Config) -> Iterator[Flask]:
-    redis = waitlist_redis(server.url)
-    app = create_app(config, redis=redis, rq_connection=rq, dispatcher=RQDispatcher(rq, config))
-    app.testing = True
-    yield app
-    redis.close()
-
-
-@pytest.fixture
-def start_worker(server: RedisServer, config: Config, twilio: TwilioServer,
-                 tmp_path: Path) -> Iterator[Callable[[], RQWorker]]:
-    started: list[RQWorker] = []
-
-    def start() -> RQWorker:
-        env = {**worker_env(config, twilio), "REDIS_URL": server.url}
-        worker = RQWorker(env, tmp_path / f"worker-{len(started)}.log", server.url).start()
-        started.append(worker)
-        return worker
-
-    yield start
-    for worker in started:
-        worker.stop()
 
 
 def test_a_reminder_fires_once_after_the_worker_is_killed_between_scheduling_and_firing(
