@@ -113,6 +113,10 @@ class Estimate:
     joining party, so that once it is seated its actual wait calibrates later quotes. -1: none."""
     same_ahead: int = 0
     """Parties of the same table class ahead (stored with ``raw``)."""
+    stretch: float = calibration.STRETCH_START
+    lean: float = 0.0
+    """The range's stretch and the lean towards the queue-length rule this quote was told with (stored
+    with ``raw``: the calibration judges later how the told quotes and ranges held)."""
 
 
 def _draws(seed: int, rows: int, cols: int) -> list[list[float]]:
@@ -319,12 +323,13 @@ def _calibrated(snapshot: Snapshot, raw: dict[int, Estimate], ahead: list[int], 
     out = {}
     for size, model in raw.items():
         seats = table_class(size, table_sizes)
-        fix = _correction(snapshot.quoted, table_sizes, seats, now) if snapshot.quoted else _PRIOR
+        fix = _correction(snapshot, table_sizes, seats, now) if snapshot.quoted or snapshot.head else _PRIOR
         same = sum(n for s, n in ahead_sizes.items() if table_class(s, table_sizes) == seats)
         busy = (same > 0 or full.get(seats, False) or any(table_class(s, table_sizes) == seats for s in called)
                 or not _free_table_fits(snapshot, size))
         minutes, low, high = calibration.corrected(model.raw, model.parties_ahead, same, fix, busy, MAX_MINUTES)
-        out[size] = Estimate(minutes, low, high, model.parties_ahead, raw=round(model.raw, 1), same_ahead=same)
+        out[size] = Estimate(minutes, low, high, model.parties_ahead, raw=round(model.raw, 1), same_ahead=same,
+                             stretch=fix.stretch, lean=fix.lean)
     return out
 
 
@@ -392,17 +397,19 @@ _PRIOR = calibration.Correction()
 CORRECTIONS_KEPT = 512
 
 
-def _correction(quoted: list[tuple[float, int, float, float, int, int]], table_sizes: list[int], seats: int,
-                now: float) -> calibration.Correction:
-    """The class's correction, remembered until the next seating changes the records: every estimate and
-    every add asks for it, and it is the same for all of them between two seatings (it depends on ``now``
-    only through its hour band). Keyed by the newest and oldest record and their count, which a seating
-    always changes; bounded to CORRECTIONS_KEPT entries per process."""
+def _correction(snapshot: Snapshot, table_sizes: list[int], seats: int, now: float) -> calibration.Correction:
+    """The class's correction, remembered until the records change: every estimate and every add asks for
+    it, and it is the same for all of them between two seatings (it depends on ``now`` only through its
+    hour band and the parties at the head of the line already waiting past their quote). Keyed by the
+    newest and oldest record and their count, which a seating always changes, and by those overdue
+    parties' whole minutes waited; bounded to CORRECTIONS_KEPT entries per process."""
+    quoted = snapshot.quoted
+    overdue = calibration.overdue(snapshot.head, now)
     key = (quoted[0] if quoted else None, quoted[-1] if quoted else None, len(quoted), tuple(table_sizes),
-           seats, calibration.band(now))
+           seats, calibration.band(now), tuple((r.joined_at, int(r.waited)) for r in overdue))
     fix = _CORRECTIONS.get(key)
     if fix is None:
-        history = calibration.records(quoted)
+        history = calibration.records(quoted, overdue)
         fix = calibration.correction(history, [table_class(r.size, table_sizes) == seats for r in history], now)
         if len(_CORRECTIONS) >= CORRECTIONS_KEPT:
             _CORRECTIONS.pop(next(iter(_CORRECTIONS)))

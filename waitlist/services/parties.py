@@ -36,7 +36,7 @@ from waitlist.domain.tables import table_counts
 from waitlist.estimate.estimator import Estimate, Snapshot, estimate_wait, settled
 from waitlist.services.access import log, new_id, new_token
 from waitlist.services.texts_out import TextsOut
-from waitlist.store import OutboundText, listing
+from waitlist.store import OutboundText, codec, listing
 from waitlist.store.join_codes import JoinCodeClaim
 from waitlist.texting import templates, texts
 
@@ -93,7 +93,7 @@ class Parties(TextsOut):
         else:
             quote = estimate_wait(snapshot, party_size, tables=table_counts(restaurant), now=now)
             minutes, low, high = quote.minutes, quote.low, quote.high
-            raw = f"{quote.raw:.1f}/{quote.parties_ahead}/{quote.same_ahead}" if quote.raw >= 0 else None
+            raw = codec.quote_record(quote) if quote.raw >= 0 else None
         party = Party(id=new_id(), restaurant=restaurant.slug, name=name, phone=phone, party_size=party_size,
                       notes=notes, seating=seating, language=language, token=new_token(self._ensure_code(restaurant)),
                       quote_minutes=minutes, quote_low=low, quote_high=high, quote_raw=raw, joined_at=now,

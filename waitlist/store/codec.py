@@ -13,7 +13,9 @@ from typing import Any
 import orjson
 
 from waitlist.domain.model import QUOTE_BY_ESTIMATE, Party, Restaurant, Settings, Status
+from waitlist.estimate.calibration import STRETCH_START
 from waitlist.estimate.dining import DEFAULT_TABLE_CLASSES, MIN_TURN_MINUTES
+from waitlist.estimate.estimator import Estimate
 from waitlist.estimate.snapshot import HourHistory, Snapshot, SnapshotTable
 
 # --- the estimator's hour-of-week history ------------------------------------------------------------
@@ -222,13 +224,16 @@ def snapshot_from_reply(reply: Sequence[Any]) -> Snapshot:
     and the parties ahead then, all and of its class, "12.5/7/3"; missing in old entries and for a host's quote), a turn
     "seated_at:completed_at:size",
     a drop "left_at:size:joined_at:from:to" (the last two missing in old entries). Then the floor's
-    JSON and the table states (lua/includes/tables.lua)."""
+    JSON and the table states (lua/includes/tables.lua), the bookings due, and (joined_at, quote_raw) of the
+    first parties in line."""
     sizes, seatings, turns, drops, notified, history = reply[:6]
     floor, states = (reply[6], reply[7]) if len(reply) > 7 else ("", [])
     due = reply[8] if len(reply) > 8 else []
+    head = reply[9] if len(reply) > 9 else []
     quoted = [_seating(s) for s in seatings]
+    waiting_sizes = [int(s) for s in sizes.split()]
     return Snapshot(
-        waiting_sizes=[int(s) for s in sizes.split()],
+        waiting_sizes=waiting_sizes,
         notified_sizes=[int(s) for s in notified.split()],
         seatings=[q[:3] for q in quoted],
         quoted=quoted,
@@ -238,6 +243,8 @@ def snapshot_from_reply(reply: Sequence[Any]) -> Snapshot:
         tables=snapshot_tables(floor, dict(zip(states[0::2], states[1::2]))),
         reservations=tuple((float(start), int(member.rsplit("|", 1)[1]))
                            for member, start in zip(due[0::2], due[1::2])),
+        head=tuple((float(joined_at), size, *_head_quote(raw))
+                   for joined_at, raw, size in zip(head[0::2], head[1::2], waiting_sizes) if joined_at),
     )
 
 
@@ -250,9 +257,15 @@ RECENT_CACHE = 8192
 
 
 @lru_cache(maxsize=RECENT_CACHE)
-def _seating(entry: str) -> tuple[float, int, float, float, int, int]:
+def _seating(entry: str) -> tuple[float, int, float, float, int, int, float, float, float, float, float]:
     a, b, c, d = (entry.split(":") + [""])[:4]
     return (float(a), int(b), float(c), *quote_raw(d))
+
+
+def _head_quote(text: str) -> tuple[float, int, int, float]:
+    """(raw, ahead, same, told minutes) of a waiting party's quote_raw."""
+    raw, ahead, same, told, *_rest = quote_raw(text)
+    return raw, ahead, same, told
 
 
 @lru_cache(maxsize=RECENT_CACHE)
@@ -267,11 +280,26 @@ def _drop(entry: str) -> tuple[float, int, float, str, str]:
     return float(a), int(b), float(c), d, e
 
 
-def quote_raw(text: str) -> tuple[float, int, int]:
-    """A party's quote_raw field, "minutes/parties ahead/of its class" (the model's quote at the join),
-    as numbers; (-1, 0, 0) when none was recorded."""
-    minutes, ahead, same = (text.split("/") + ["", ""])[:3]
-    return (float(minutes), int(ahead or 0), int(same or 0)) if minutes else (-1.0, 0, 0)
+QUOTE_FIELDS = 8
+
+
+def quote_record(estimate: Estimate) -> str:
+    """The quote_raw field a joining party keeps (parsed back by ``quote_raw``): what the calibration will
+    judge once the party is seated."""
+    return (f"{estimate.raw:.1f}/{estimate.parties_ahead}/{estimate.same_ahead}/{estimate.minutes}/"
+            f"{estimate.low}/{estimate.high}/{estimate.stretch:.3f}/{estimate.lean:.3f}")
+
+
+def quote_raw(text: str) -> tuple[float, int, int, float, float, float, float, float]:
+    """A party's quote_raw field, "raw/parties ahead/of its class/told minutes/low/high/stretch/lean" (the
+    model's quote at the join, what the party was told, and the calibration's stretch and lean then), as
+    numbers; raw -1 when none was recorded, told -1 where older entries lack them (the first 3 fields)."""
+    parts = (text.split("/") + [""] * QUOTE_FIELDS)[:QUOTE_FIELDS]
+    if not parts[0]:
+        return (-1.0, 0, 0, -1.0, -1.0, -1.0, STRETCH_START, 0.0)
+    raw, ahead, same, told, low, high, stretch, lean = parts
+    return (float(raw), int(ahead or 0), int(same or 0), float(told or -1), float(low or -1), float(high or -1),
+            float(stretch or STRETCH_START), float(lean or 0))
 
 
 def table_state(raw: str | None) -> tuple[str, str, float | None]:

@@ -44,6 +44,7 @@ from waitlist.domain.errors import (
     UndoTooLate,
     WaitlistError,
 )
+from waitlist.estimate.calibration import OVERDUE_HEAD
 from waitlist.store import codec
 from waitlist.store.keys import OUTBOX_CHANNEL
 
@@ -54,6 +55,7 @@ CONSTANTS: dict[str, str] = {
     "EVENTS_MAXLEN": str(EVENTS_MAXLEN),
     "LINE_TTL": str(LINE_TTL_SECONDS),
     "OUTBOX_CHANNEL": OUTBOX_CHANNEL,
+    "OVERDUE_HEAD": str(OVERDUE_HEAD),
     **codec.history_lua_constants(),
 }
 

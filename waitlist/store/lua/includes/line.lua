@@ -158,8 +158,8 @@ end
 -- caller reads it in slices and writes the key (waitlist.store.listing.build_line).
 local function line_sizes(waiting_key, notified_key, prefix)
   local p = line_read()
-  if p then return p[1], p[2] end
-  if redis.call('ZCARD', waiting_key) + redis.call('ZCARD', notified_key) > BUILD_MAX then return '?', '' end
+  if p then return p[1], p[2], p[3] end
+  if redis.call('ZCARD', waiting_key) + redis.call('ZCARD', notified_key) > BUILD_MAX then return '?', '', '' end
   local known, parts, whole = size_table(), {}, true
   for section, key in ipairs({waiting_key, notified_key}) do
     local sizes, ids = {}, {}
@@ -175,5 +175,5 @@ local function line_sizes(waiting_key, notified_key, prefix)
     parts[section], parts[section + 2] = table.concat(sizes), table.concat(ids)
   end
   if whole then line_write(parts) end
-  return parts[1], parts[2]
+  return parts[1], parts[2], parts[3]
 end
