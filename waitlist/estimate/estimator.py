@@ -320,10 +320,12 @@ def _calibrated(snapshot: Snapshot, raw: dict[int, Estimate], ahead: list[int], 
     # restaurant) the prior needs no key.
     ahead_sizes = Counter(ahead)
     called = set(snapshot.notified_sizes)
+    late_now = calibration.overdue(snapshot.head, now)
     out = {}
     for size, model in raw.items():
         seats = table_class(size, table_sizes)
-        fix = _correction(snapshot, table_sizes, seats, now) if snapshot.quoted or snapshot.head else _PRIOR
+        fix = _correction(snapshot.quoted, late_now, table_sizes, seats, now) if snapshot.quoted or late_now \
+            else _PRIOR
         same = sum(n for s, n in ahead_sizes.items() if table_class(s, table_sizes) == seats)
         busy = (same > 0 or full.get(seats, False) or any(table_class(s, table_sizes) == seats for s in called)
                 or not _free_table_fits(snapshot, size))
@@ -397,19 +399,19 @@ _PRIOR = calibration.Correction()
 CORRECTIONS_KEPT = 512
 
 
-def _correction(snapshot: Snapshot, table_sizes: list[int], seats: int, now: float) -> calibration.Correction:
+def _correction(quoted: list[calibration.Quoted], late_now: list[calibration.Record], table_sizes: list[int],
+                seats: int, now: float) -> calibration.Correction:
     """The class's correction, remembered until the records change: every estimate and every add asks for
     it, and it is the same for all of them between two seatings (it depends on ``now`` only through its
-    hour band and the parties at the head of the line already waiting past their quote). Keyed by the
-    newest and oldest record and their count, which a seating always changes, and by those overdue
-    parties' whole minutes waited; bounded to CORRECTIONS_KEPT entries per process."""
-    quoted = snapshot.quoted
-    overdue = calibration.overdue(snapshot.head, now)
+    hour band and the parties at the head of the line already waiting past their quote, ``late_now``).
+    Keyed by the newest and oldest record and their count, which a seating always changes, and by those
+    parties' waits so far (in steps of calibration.OVERDUE_STEP minutes); bounded to CORRECTIONS_KEPT
+    entries per process."""
     key = (quoted[0] if quoted else None, quoted[-1] if quoted else None, len(quoted), tuple(table_sizes),
-           seats, calibration.band(now), tuple((r.joined_at, int(r.waited)) for r in overdue))
+           seats, calibration.band(now), tuple((r.joined_at, r.waited) for r in late_now))
     fix = _CORRECTIONS.get(key)
     if fix is None:
-        history = calibration.records(quoted, overdue)
+        history = calibration.records(quoted, late_now)
         fix = calibration.correction(history, [table_class(r.size, table_sizes) == seats for r in history], now)
         if len(_CORRECTIONS) >= CORRECTIONS_KEPT:
             _CORRECTIONS.pop(next(iter(_CORRECTIONS)))

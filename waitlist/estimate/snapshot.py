@@ -71,3 +71,13 @@ class Snapshot:
     reservations: tuple[tuple[float, int], ...] = ()
     """(start, size) of bookings still to arrive, from a quarter hour ago to two hours on: each will take
     a table of its class when it comes (waitlist.services.reservations checks them in at the head of it)."""
+
+    def state(self) -> tuple[object, ...]:
+        """What identifies this state of the restaurant for an estimate: the line, the newest entry and
+        length of each recent list (every seating, turn and drop-out appends one, and the hour-of-week
+        history changes only with them), the tables, the bookings due and the head of the line."""
+        return (tuple(self.waiting_sizes), tuple(self.notified_sizes),
+                self.quoted[0] if self.quoted else None, len(self.quoted),
+                self.turns[0] if self.turns else None, len(self.turns),
+                self.drops[0] if self.drops else None, len(self.drops),
+                self.tables, self.reservations, self.head)

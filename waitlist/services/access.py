@@ -31,13 +31,17 @@ from waitlist.domain.errors import (
 from waitlist.domain.model import CODE_LENGTH, Party, Restaurant, Settings, open_now, validate_settings_patch
 from waitlist.domain.phones import mask_phone, normalize_phone, phone_digest
 from waitlist.domain.tables import table_counts
-from waitlist.estimate.estimator import Estimate, Snapshot, estimate_wait, estimate_waits
+from waitlist.estimate.estimator import Estimate, Snapshot, estimate_waits
 from waitlist.store import MessageStore, Store
 from waitlist.texting.dispatch import Dispatcher
 
 log = logging.getLogger("waitlist.services.waitlist")  # the facade's one logger, as before the split
 
 CODE_ALPHABET = string.ascii_letters + string.digits
+ESTIMATE_MEMO_SECONDS = 30
+"""How long an estimate worked out for one state of the line answers for it (see ``Access._estimates``)."""
+ESTIMATE_MEMO_KEPT = 1024
+"""Estimates remembered per process: a few per restaurant."""
 
 
 def hash_api_key(api_key: str) -> str:
@@ -88,6 +92,7 @@ class Access:
         self.dispatcher = dispatcher
         self.config = config
         self.clock = clock
+        self._memo: dict[tuple[object, ...], dict[int, Estimate]] = {}
 
     def ping(self) -> bool:
         """Whether the store answers (a Redis error raises, and the error handler says 503)."""
@@ -256,14 +261,35 @@ class Access:
         return phone_digest(self.config.secret_key, phone)
 
     def estimate(self, restaurant: Restaurant, party_size: int, position: int | None = None) -> Estimate:
-        snapshot = self.store.snapshot(restaurant.slug)
-        return estimate_wait(snapshot, party_size, tables=table_counts(restaurant), now=self.clock(),
-                             position=position)
+        """The current wait for a new party of ``party_size`` (or, with ``position``, the party there)."""
+        return self._estimates(restaurant, (party_size,), position)[party_size]
 
     def estimates_by_size(self, restaurant: Restaurant, sizes: Iterable[int]) -> dict[int, Estimate]:
         """The current wait for several party sizes from one snapshot (join page, lobby screen)."""
-        return estimate_waits(self.store.snapshot(restaurant.slug), sizes, tables=table_counts(restaurant),
-                              now=self.clock())
+        return self._estimates(restaurant, tuple(sizes), None)
+
+    def _estimates(self, restaurant: Restaurant, sizes: tuple[int, ...], position: int | None) -> dict[int, Estimate]:
+        """Estimates read fresh from the store, worked out once per state of the line and half-minute.
+
+        The public estimate, the lobby board and the join page ask the same question many times a second
+        while nothing changes; the estimator's replay of the line is most of such a request's CPU. Any
+        change the estimate depends on (the line, a seating, a turn, a drop-out, a table, a booking)
+        changes the snapshot's ``state``, so a memo never answers for a line that moved; within
+        ESTIMATE_MEMO_SECONDS only the passing of time is left out, which moves a quote by well under a
+        minute. Measured on the public estimate with 100 waiting and an inventory, in process and
+        interleaved: 0.53 ms of CPU a request against 1.25 ms without the memo (docs/performance.md)."""
+        snapshot = self.store.snapshot(restaurant.slug)
+        now = self.clock()
+        tables = table_counts(restaurant)
+        key = (restaurant.slug, sizes, position, tuple(sorted((tables or {}).items())), snapshot.state(),
+               int(now // ESTIMATE_MEMO_SECONDS))
+        found = self._memo.get(key)
+        if found is None:
+            found = estimate_waits(snapshot, sizes, tables=tables, now=now, position=position)
+            if len(self._memo) >= ESTIMATE_MEMO_KEPT:
+                self._memo.pop(next(iter(self._memo)))
+            self._memo[key] = found
+        return found
 
     def start_of_today(self, restaurant: Restaurant) -> float:
         zone = ZoneInfo(restaurant.timezone)

@@ -229,11 +229,9 @@ def snapshot_from_reply(reply: Sequence[Any]) -> Snapshot:
     sizes, seatings, turns, drops, notified, history = reply[:6]
     floor, states = (reply[6], reply[7]) if len(reply) > 7 else ("", [])
     due = reply[8] if len(reply) > 8 else []
-    head = reply[9] if len(reply) > 9 else []
     quoted = [_seating(s) for s in seatings]
-    waiting_sizes = [int(s) for s in sizes.split()]
     return Snapshot(
-        waiting_sizes=waiting_sizes,
+        waiting_sizes=[int(s) for s in sizes.split()],
         notified_sizes=[int(s) for s in notified.split()],
         seatings=[q[:3] for q in quoted],
         quoted=quoted,
@@ -243,8 +241,7 @@ def snapshot_from_reply(reply: Sequence[Any]) -> Snapshot:
         tables=snapshot_tables(floor, dict(zip(states[0::2], states[1::2]))),
         reservations=tuple((float(start), int(member.rsplit("|", 1)[1]))
                            for member, start in zip(due[0::2], due[1::2])),
-        head=tuple((float(joined_at), size, *_head_quote(raw))
-                   for joined_at, raw, size in zip(head[0::2], head[1::2], waiting_sizes) if joined_at),
+        head=_head(reply[9]) if len(reply) > 9 else (),
     )
 
 
@@ -262,10 +259,20 @@ def _seating(entry: str) -> tuple[float, int, float, float, int, int, float, flo
     return (float(a), int(b), float(c), *quote_raw(d))
 
 
-def _head_quote(text: str) -> tuple[float, int, int, float]:
-    """(raw, ahead, same, told minutes) of a waiting party's quote_raw."""
-    raw, ahead, same, told, *_rest = quote_raw(text)
-    return raw, ahead, same, told
+@lru_cache(maxsize=RECENT_CACHE)
+def _head(text: str) -> tuple[tuple[float, int, float, int, int, float], ...]:
+    """The snapshot's head of the line, "joined_at|size|quote_raw ..." (lua/includes/snapshot.lua), as
+    (joined_at, size, raw, ahead, same, told minutes) each. An add changes the end of the line, not its
+    head, so the same text comes back snapshot after snapshot and is parsed once. Read as 20 strings
+    parsed on every snapshot, the head cost 105,000 instructions an add (4.7%); as one string parsed
+    once, 38,000 (bench/add_instructions.py, docs/performance.md)."""
+    head = []
+    for entry in text.split():
+        joined_at, size, raw = entry.split("|")
+        if joined_at and size:
+            model, ahead, same, told, *_rest = quote_raw(raw)
+            head.append((float(joined_at), int(size), model, ahead, same, told))
+    return tuple(head)
 
 
 @lru_cache(maxsize=RECENT_CACHE)
