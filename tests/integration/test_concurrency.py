@@ -13,6 +13,7 @@ from tests.fakes import RecordingDispatcher
 from tests.integration.races import run_threads
 from waitlist.domain.errors import WaitlistError
 from waitlist.domain.model import Status
+from waitlist.estimate.calibration import OVERDUE_HEAD
 from waitlist.services.waitlist import Waitlist
 from waitlist.store import MessageStore, Store, finished_key, line_key, notified_key, phones_key, sizes_key, waiting_key
 
@@ -60,6 +61,9 @@ def check_invariants(redis: Any, service: Waitlist) -> dict[str, int]:
     fresh = service.store.snapshot(SLUG)
     assert (kept.waiting_sizes, kept.notified_sizes) == (fresh.waiting_sizes, fresh.notified_sizes)
     assert fresh.waiting_sizes == [int(sizes[party_id]) for party_id in waiting]
+    # The head of the line the calibration reads: the first waiting parties, in line order, kept and fresh.
+    head = [float(redis.hget(f"wl:{{{SLUG}}}:party:{pid}", "joined_at")) for pid in waiting[:OVERDUE_HEAD]]
+    assert [entry[0] for entry in kept.head] == [entry[0] for entry in fresh.head] == head
     return Counter(redis.hget(f"wl:{{{SLUG}}}:party:{pid}", "status") for pid in active | set(finished))
 
 
