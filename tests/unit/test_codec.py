@@ -1,12 +1,14 @@
-"""The estimator's hour-of-week history has one format (waitlist.store.codec): the Lua writer and
-the readers must agree on where each number sits and on the party-size buckets."""
+"""The estimator's stored formats (waitlist.store.codec): the hour-of-week history, whose Lua writer and
+readers must agree on where each number sits and on the party-size buckets, and the quotes parties keep."""
 from __future__ import annotations
 
 import fakeredis
 import pytest
 
 from waitlist.domain.model import Party, Status
+from waitlist.estimate.calibration import STRETCH_START
 from waitlist.estimate.dining import DEFAULT_TABLE_CLASSES, hour_of_week, size_bucket
+from waitlist.estimate.estimator import Estimate
 from waitlist.estimate.snapshot import HourHistory
 from waitlist.store import Store, codec, keys
 
@@ -42,3 +44,18 @@ def test_a_missing_unreadable_or_short_field_reads_as_no_history() -> None:
     assert codec.hour_history(None) is None and codec.hour_history("1 2 3") is None
     assert codec.history_from_hash({"h:3": "1 x", "h:x": "0 " * codec.HISTORY_LENGTH, "h:4": ""}) == {}
     assert HourHistory().dining(0) == (0.0, 0.0)
+
+
+def test_quote_raw_reads_both_formats_and_writes_what_it_reads() -> None:
+    """Entries written before a party kept what it was told have three fields: judged on none of the rest."""
+    assert codec.quote_raw("12.5/7/3") == (12.5, 7, 3, -1.0, -1.0, -1.0, STRETCH_START, 0.0)
+    assert codec.quote_raw("") == (-1.0, 0, 0, -1.0, -1.0, -1.0, STRETCH_START, 0.0)
+    told = Estimate(15, 10, 25, 7, raw=12.5, same_ahead=3, stretch=1.25, lean=0.5)
+    assert codec.quote_raw(codec.quote_record(told)) == (12.5, 7, 3, 15.0, 10.0, 25.0, 1.25, 0.5)
+
+
+def test_the_head_of_the_line_skips_parties_it_cannot_read() -> None:
+    """A party hash missing its join time or size (gone between the line and the read) is left out; a
+    host's quote (no quote_raw) is kept with raw -1, which the calibration does not read."""
+    text = "1790000000.5|2|12.5/7/3/15/10/25/1.300/0.000 |4| 1790000060|3|"
+    assert codec._head(text) == ((1790000000.5, 2, 12.5, 7, 3, 15.0), (1790000060.0, 3, -1.0, 0, 0, -1.0))

@@ -40,8 +40,9 @@ log = logging.getLogger("waitlist.services.waitlist")  # the facade's one logger
 CODE_ALPHABET = string.ascii_letters + string.digits
 ESTIMATE_MEMO_SECONDS = 30
 """How long an estimate worked out for one state of the line answers for it (see ``Access._estimates``)."""
-ESTIMATE_MEMO_KEPT = 1024
-"""Estimates remembered per process: a few per restaurant."""
+ESTIMATE_MEMO_KEPT = 256
+"""Estimates remembered per process, the oldest forgotten first: a few per restaurant. A key holds the
+line's sizes, so even at 3,000 parties a line the memo stays within a few MB."""
 
 
 def hash_api_key(api_key: str) -> str:
