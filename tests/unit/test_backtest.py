@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import math
 
 import click
 import pytest
@@ -106,6 +107,12 @@ def test_only_parties_that_waited_are_scored_overall_and_by_size() -> None:
     assert rows[0].mae == pytest.approx(6.0)
 
 
+def test_the_range_covered_is_the_share_of_waits_inside_the_range_told() -> None:
+    pairs = [(10.0, 12.0), (10.0, 30.0), (10.0, 5.0), (10.0, 10.0)]
+    assert score("all", pairs, [(5, 15), (5, 15), (5, 15), (10, 10)]).covered == 0.75
+    assert math.isnan(score("all", pairs).covered)
+
+
 def test_the_cli_writes_one_quote_per_join_and_prints_the_accuracy(app: Flask, tmp_path: object) -> None:
     from pathlib import Path
 
@@ -119,4 +126,13 @@ def test_the_cli_writes_one_quote_per_join_and_prints_the_accuracy(app: Flask, t
     assert lines[0] == "party,quote_minutes"
     assert [line.split(",")[0] for line in lines[1:]] == ["a", "b", "c", "d"]
     assert "| all | 1 |" in result.output
-    assert "under-quoted" in result.output
+    assert "under-quoted" in result.output and "range covered" in result.output
+    with_range = folder / "ranges.csv"
+    result = app.test_cli_runner().invoke(args=[
+        "estimate", "backtest", str(folder / "events.csv"), "--out", str(with_range), "--tables", "2:1,4:1",
+        "--with-range"])
+    assert result.exit_code == 0, result.output
+    rows = with_range.read_text().splitlines()
+    assert rows[0] == "party,quote_minutes,low,high"
+    assert [row.split(",")[:2] for row in rows[1:]] == [line.split(",") for line in lines[1:]]
+    assert all(int(low) <= int(quote) <= int(high) for _p, quote, low, high in (r.split(",") for r in rows[1:]))

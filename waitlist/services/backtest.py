@@ -62,6 +62,8 @@ class Accuracy:
     mae: float
     within_five: float
     under_quoted: float
+    covered: float
+    """Share whose wait fell inside the range they were told (low to high)."""
 
 
 class _NoDispatch:
@@ -192,10 +194,12 @@ def actual_waits(events: Iterable[Event]) -> dict[str, float]:
     return waits
 
 
-def score(label: str, pairs: Sequence[tuple[float, float]]) -> Accuracy:
-    """Accuracy of (quote, actual wait) pairs: MAE, share within 5 minutes, share waiting > quote + 5."""
+def score(label: str, pairs: Sequence[tuple[float, float]],
+          ranges: Sequence[tuple[float, float]] | None = None) -> Accuracy:
+    """Accuracy of (quote, actual wait) pairs: MAE, share within 5 minutes, share waiting > quote + 5,
+    and with ``ranges`` (low, high told, one per pair) the share whose wait fell inside."""
     if not pairs:
-        return Accuracy(label, 0, float("nan"), float("nan"), float("nan"))
+        return Accuracy(label, 0, float("nan"), float("nan"), float("nan"), float("nan"))
     errors = [abs(q - w) for q, w in pairs]
     return Accuracy(
         label=label,
@@ -203,6 +207,8 @@ def score(label: str, pairs: Sequence[tuple[float, float]]) -> Accuracy:
         mae=statistics.fmean(errors),
         within_five=sum(e <= 5 for e in errors) / len(pairs),
         under_quoted=sum(w > q + 5 for q, w in pairs) / len(pairs),
+        covered=(sum(low <= w <= high for (low, high), (_q, w) in zip(ranges, pairs)) / len(pairs)
+                 if ranges is not None else float("nan")),
     )
 
 
@@ -210,23 +216,30 @@ def accuracy(events: Sequence[Event], quotes: Sequence[Quote]) -> list[Accuracy]
     """Overall, then by party size; only parties that were seated after actually waiting are scored."""
     waits = actual_waits(events)
     scored = [(q, waits[q.party]) for q in quotes if waits.get(q.party, 0) > 0]
-    rows = [score("all", [(q.quote_minutes, w) for q, w in scored])]
+    def scored_as(label: str, group: list[tuple[Quote, float]]) -> Accuracy:
+        return score(label, [(q.quote_minutes, w) for q, w in group], [(q.low, q.high) for q, _w in group])
+
+    rows = [scored_as("all", scored)]
     for size in sorted({q.size for q, _w in scored}):
-        rows.append(score(f"size {size}", [(q.quote_minutes, w) for q, w in scored if q.size == size]))
+        rows.append(scored_as(f"size {size}", [(q, w) for q, w in scored if q.size == size]))
     return rows
 
 
-def write_quotes(out: TextIO, quotes: Iterable[Quote]) -> None:
+def write_quotes(out: TextIO, quotes: Iterable[Quote], with_range: bool = False) -> None:
+    """QUOTES.csv: party and quote_minutes; with ``with_range``, the low and high the party was told too
+    (columns after those two, so a reader of the two-column file reads this one as well)."""
     writer = csv.writer(out)
-    writer.writerow(["party", "quote_minutes"])
+    writer.writerow(["party", "quote_minutes", *(["low", "high"] if with_range else [])])
     for quote in quotes:
-        writer.writerow([quote.party, quote.quote_minutes])
+        writer.writerow([quote.party, quote.quote_minutes, *([quote.low, quote.high] if with_range else [])])
 
 
 def accuracy_table(rows: Iterable[Accuracy]) -> str:
-    lines = ["| parties | scored | MAE (min) | within ±5 min | under-quoted |", "|---|---:|---:|---:|---:|"]
+    lines = ["| parties | scored | MAE (min) | within ±5 min | under-quoted | range covered |",
+             "|---|---:|---:|---:|---:|---:|"]
     for row in rows:
-        lines.append(f"| {row.label} | {row.scored} | {row.mae:.1f} | {row.within_five:.0%} | {row.under_quoted:.0%} |")
+        lines.append(f"| {row.label} | {row.scored} | {row.mae:.1f} | {row.within_five:.0%} | {row.under_quoted:.0%} "
+                     f"| {row.covered:.0%} |")
     return "\n".join(lines)
 
 
@@ -238,10 +251,11 @@ estimate_cli = AppGroup("estimate", help="Check wait quotes against a restaurant
 @click.option("--out", "out", type=click.File("w"), required=True, help="QUOTES.csv to write")
 @click.option("--tables", default=None, help="table inventory, e.g. 2:6,4:8,6:2")
 @click.option("--joins", default=None, help="tables pushed together for big parties, e.g. 4+4=8")
-def backtest(events_csv: TextIO, out: TextIO, tables: str | None, joins: str | None) -> None:
+@click.option("--with-range", is_flag=True, help="also write the low and high of the range each party was told")
+def backtest(events_csv: TextIO, out: TextIO, tables: str | None, joins: str | None, with_range: bool) -> None:
     """Replay EVENTS_CSV (t,event,party,size) and write the quote given at each join."""
     events = read_events(events_csv)
     quotes = replay(events, parse_tables(tables), joins)
-    write_quotes(out, quotes)
+    write_quotes(out, quotes, with_range)
     click.echo(f"{len(quotes)} quotes written. Scored: parties seated after waiting more than 0 minutes.")
     click.echo(accuracy_table(accuracy(events, quotes)))
