@@ -1,6 +1,7 @@
 """People in a real browser (issue 24): an owner's invitation goes to the development outbox, Mei
 accepts it, signs out and in again, switches to her restaurant in one click, seats a party at the host
-stand, and the list says she did. Screenshots in test-artifacts/."""
+stand, and the list says she did; where she is a viewer the stand shows the list, live, without buttons.
+Screenshots in test-artifacts/."""
 from __future__ import annotations
 
 import re
@@ -80,6 +81,13 @@ def test_invite_accept_sign_in_act_as_host_and_the_actor_shows_on_the_list(serve
     mei.click("header a.switch:has-text('Second Place')")
     mei.wait_for_url(re.compile(r"/host/people-two$"))
     expect(mei.locator("#list")).to_be_visible()
+    expect(mei.locator("section.add")).to_contain_text("View only")  # no add form, no buttons to be refused
+    expect(mei.locator("#add-form")).to_have_count(0)
+    server.add_party("people-two", "Grace Hopper", "+14155557002")
+    row = mei.locator(".party", has_text="Grace Hopper")
+    expect(row).to_be_visible()  # live, without a reload
+    expect(row.locator(".main-action, .menu")).to_have_count(0)
+    shoot(mei, "people-viewer-stand")
     assert mei.request.get(f"{server.url}/people/people-place").status == 403
     mei.click("button:has-text('Sign out')")  # the host stand's sign-out ends the person's session
     mei.goto(f"{server.url}/host/people-place")

@@ -152,6 +152,15 @@ def current_actor() -> Actor | None:
     return g.get("actor")
 
 
+def read_only_page() -> dict[str, bool]:
+    """A template context for the host stand's pages: ``read_only`` when the one signed in may look but
+    not act (a viewer), so the stand shows the list and the floor without the buttons the server would
+    refuse. Undefined elsewhere, which reads as false: a page that forgets it keeps its buttons."""
+    slug = (request.view_args or {}).get("slug")
+    found = page_actor(slug) if isinstance(slug, str) else None
+    return {"read_only": found is not None and not found[1].may("host")}
+
+
 def actor_label() -> str:
     """What the request's events record as their actor: "person:<id>:<name>", "key:<id>:<name>", or
     "host" for the restaurant's own key, as before people had accounts."""

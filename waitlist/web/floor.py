@@ -39,6 +39,7 @@ from waitlist.web.host import signed_in, staff
 from waitlist.web.http import get_waitlist
 
 bp = Blueprint("floor", __name__, url_prefix="/host/<slug>")
+bp.context_processor(auth.read_only_page)
 
 STATE_WORDS = {FREE: "free", HELD: "held", OCCUPIED: "occupied", CLEARING: "clearing", BLOCKED: "blocked"}
 STATE_MARKS = {FREE: "○", HELD: "◔", OCCUPIED: "●", CLEARING: "↻", BLOCKED: "⊘"}

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from waitlist.store.listing import Rows
 
 bp = Blueprint("host", __name__, url_prefix="/host/<slug>")
+bp.context_processor(auth.read_only_page)
 
 PARTY_FIELDS = ("name", "phone", "party_size", "notes", "seating", "language", "quote_minutes")
 ACTIONS = {("remove" if action == "cancel" else action.replace("_", "-")): action

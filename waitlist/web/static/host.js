@@ -280,55 +280,58 @@
   setInterval(age, 15000);
   setInterval(refresh, 300000);
 
-  /* --- adding a party --- */
-  var quoteTimer = null;
-  function showQuote() {
-    var size = parseInt(sizeInput.value, 10);
-    document.querySelectorAll(".size").forEach(function (b) {
-      b.setAttribute("aria-pressed", String(parseInt(b.dataset.size, 10) === size));
-    });
-    if (!size || size < 1 || size > parseInt(sizeInput.max, 10)) { quote.textContent = ""; return; }  /* refused */
-    fetch(body.dataset.quote + "?party_size=" + size, {credentials: "same-origin"})
-      .then(function (r) { return r.ok ? r.json() : null; })
-      .then(function (data) {
-        if (parseInt(sizeInput.value, 10) !== size) { return; }  /* the form moved on meanwhile */
-        quote.textContent = data ? "Quote for " + size + ": " + data.range + " min" : "";
+  /* --- adding a party (a viewer's stand has no add form) --- */
+  if (addForm) { wireAddForm(); }
+  function wireAddForm() {
+    var quoteTimer = null;
+    function showQuote() {
+      var size = parseInt(sizeInput.value, 10);
+      document.querySelectorAll(".size").forEach(function (b) {
+        b.setAttribute("aria-pressed", String(parseInt(b.dataset.size, 10) === size));
       });
-  }
-  document.querySelectorAll(".size").forEach(function (button) {
-    button.addEventListener("click", function () {
-      sizeInput.value = button.dataset.size;
-      showQuote();
-    });
-  });
-  sizeInput.addEventListener("input", function () { clearTimeout(quoteTimer); quoteTimer = setTimeout(showQuote, 150); });
-
-  /* The note's count against the server's limit (the same number is the field's maxlength). */
-  var notes = addForm.elements.notes, count = document.getElementById("notes-count");
-  function countNotes() {
-    var max = parseInt(count.dataset.max, 10);
-    count.textContent = notes.value.length + " / " + max;
-    count.classList.toggle("full", notes.value.length >= max);
-  }
-  notes.addEventListener("input", countNotes);
-
-  addForm.addEventListener("submit", function (event) {
-    event.preventDefault();
-    clearErrors(addForm);
-    var name = addForm.elements.name.value;
-    post(addForm.action, addForm).then(function (result) {
-      if (result.ok) {
-        addForm.reset();
+      if (!size || size < 1 || size > parseInt(sizeInput.max, 10)) { quote.textContent = ""; return; }  /* refused */
+      fetch(body.dataset.quote + "?party_size=" + size, {credentials: "same-origin"})
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (data) {
+          if (parseInt(sizeInput.value, 10) !== size) { return; }  /* the form moved on meanwhile */
+          quote.textContent = data ? "Quote for " + size + ": " + data.range + " min" : "";
+        });
+    }
+    document.querySelectorAll(".size").forEach(function (button) {
+      button.addEventListener("click", function () {
+        sizeInput.value = button.dataset.size;
         showQuote();
-        countNotes();
-        addForm.elements.name.focus();
-        say("Added " + name + ".");
-        result.response.json().then(function (added) { patch([added.id]); }, refresh);
-      } else if (result.status !== 401) {
-        showErrors(addForm, result.data);
-      }
+      });
     });
-  });
+    sizeInput.addEventListener("input", function () { clearTimeout(quoteTimer); quoteTimer = setTimeout(showQuote, 150); });
+
+    /* The note's count against the server's limit (the same number is the field's maxlength). */
+    var notes = addForm.elements.notes, count = document.getElementById("notes-count");
+    function countNotes() {
+      var max = parseInt(count.dataset.max, 10);
+      count.textContent = notes.value.length + " / " + max;
+      count.classList.toggle("full", notes.value.length >= max);
+    }
+    notes.addEventListener("input", countNotes);
+
+    addForm.addEventListener("submit", function (event) {
+      event.preventDefault();
+      clearErrors(addForm);
+      var name = addForm.elements.name.value;
+      post(addForm.action, addForm).then(function (result) {
+        if (result.ok) {
+          addForm.reset();
+          showQuote();
+          countNotes();
+          addForm.elements.name.focus();
+          say("Added " + name + ".");
+          result.response.json().then(function (added) { patch([added.id]); }, refresh);
+        } else if (result.status !== 401) {
+          showErrors(addForm, result.data);
+        }
+      });
+    });
+  }
 
   /* --- one-tap actions in the list (and undo in the toast) --- */
   document.addEventListener("submit", function (event) {
