@@ -14,21 +14,27 @@ would ever be due in a replayed evening.
 """
 from __future__ import annotations
 
-import logging
 import sys
 from collections.abc import Sequence
 
-import fakeredis
 import fakeredis.commands_mixins.server_mixin as fake_server
 
 from bench.worlds import BOOKED_GRACE_MINUTES, Booking
-from config import Config
 from waitlist.domain.errors import WaitlistError
 from waitlist.domain.reservations import CHANGEABLE
-from waitlist.services.backtest import EPOCH, SLUG, Event, Quote, _Clock, _NoDispatch, _phone, parse_joins
+from waitlist.services.backtest import (
+    EPOCH,
+    SLUG,
+    Event,
+    Quote,
+    _Clock,
+    apply_event,
+    join_quoted,
+    parse_joins,
+    replay_service,
+)
 from waitlist.services.reservations import Reservations
 from waitlist.services.waitlist import Waitlist
-from waitlist.store import MessageStore, Store
 from waitlist.store.reservations import ReservationStore
 
 BOOKED_AHEAD_HOURS = 3.0
@@ -61,14 +67,9 @@ def replay_booked(events: Sequence[Event], bookings: Sequence[Booking], tables: 
 
 def _replay(events: Sequence[Event], bookings: Sequence[Booking], tables: dict[str, int] | None,
             clock: _Clock) -> list[Quote]:
-    logging.getLogger("waitlist").setLevel(logging.WARNING)
-    redis = fakeredis.FakeRedis(decode_responses=True)
-    config = Config(secret_key="backtest", public_base_url="http://backtest.invalid")
-    waitlist = Waitlist(Store(redis), MessageStore(redis), _NoDispatch(), config, clock=clock)
+    waitlist, restaurant, redis = replay_service(tables, clock)
     booking_store = ReservationStore(redis)
     reservations = Reservations(waitlist, booking_store, clock=clock)
-    restaurant, _key = waitlist.create_restaurant(SLUG, "Backtest", "+14155550100")
-    restaurant.settings = waitlist.update_settings(restaurant, {"tables": tables, "max_party_size": 100})
     booked = {pid: (start, size) for pid, start, size in bookings}
     # (t, order, kind, payload): bookings are made ahead, grace ends after; same-second events keep order
     steps: list[tuple[float, int, str, object]] = [(e.t, 1, "event", e) for e in events]
@@ -78,7 +79,6 @@ def _replay(events: Sequence[Event], bookings: Sequence[Booking], tables: dict[s
     ids: dict[str, str] = {}
     arrived: set[str] = set()
     quotes: list[Quote] = []
-    actions = {"seat": waitlist.seat, "complete": waitlist.complete, "no_show": waitlist.no_show}
     for n, (t, _order, kind, payload) in enumerate(steps):
         clock.now = max(clock.now, EPOCH + t)
         try:
@@ -94,19 +94,10 @@ def _replay(events: Sequence[Event], bookings: Sequence[Booking], tables: dict[s
                     arrived.add(event.party)
                     ids[event.party] = str(reservations.check_in(restaurant, event.party, actor="backtest")["party_id"])
                 elif event.event == "join":
-                    party = waitlist.join(restaurant, name=f"Party {event.party}"[:60], phone=_phone(n),
-                                          party_size=event.size, actor="backtest")
-                    ids[event.party] = party.id
-                    minutes = party.quote_minutes or 0
-                    quotes.append(Quote(event.party, event.size, event.t, minutes,
-                                        minutes if party.quote_low is None else party.quote_low,
-                                        minutes if party.quote_high is None else party.quote_high,
-                                        party.quote_raw or ""))
+                    ids[event.party], quote = join_quoted(waitlist, restaurant, event, n)
+                    quotes.append(quote)
                 elif event.party in ids:
-                    if event.event == "cancel":
-                        waitlist.cancel(restaurant, ids[event.party], actor="backtest", confirm=False)
-                    else:
-                        actions[event.event](restaurant, ids[event.party], actor="backtest")
+                    apply_event(waitlist, restaurant, ids[event.party], event)
         except WaitlistError as exc:
             print(f"t={t:g} {kind} {payload}: skipped ({exc.message})", file=sys.stderr)
     return quotes

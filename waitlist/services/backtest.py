@@ -20,10 +20,12 @@ from typing import TextIO
 
 import click
 import fakeredis
+from fakeredis import FakeRedis
 from flask.cli import AppGroup
 
 from config import Config
 from waitlist.domain.errors import WaitlistError
+from waitlist.domain.model import Restaurant
 from waitlist.services.waitlist import Waitlist
 from waitlist.store import MessageStore, Store
 
@@ -145,36 +147,52 @@ def replay(events: Sequence[Event], tables: dict[str, int] | None = None, joins:
     """The quote the live service would have given at each join, in join order. ``joins``: see
     ``parse_joins``."""
     tables = parse_joins(joins, tables)
-    logging.getLogger("waitlist").setLevel(logging.WARNING)  # one log line per event would drown the table
-    redis = fakeredis.FakeRedis(decode_responses=True)
     clock = _Clock()
-    config = Config(secret_key="backtest", public_base_url="http://backtest.invalid")
-    waitlist = Waitlist(Store(redis), MessageStore(redis), _NoDispatch(), config, clock=clock)
-    restaurant, _key = waitlist.create_restaurant(SLUG, "Backtest", "+14155550100")
-    restaurant.settings = waitlist.update_settings(restaurant, {"tables": tables, "max_party_size": 100})
+    waitlist, restaurant, _redis = replay_service(tables, clock)
     ids: dict[str, str] = {}
     quotes: list[Quote] = []
-    actions = {"seat": waitlist.seat, "complete": waitlist.complete, "no_show": waitlist.no_show}
     for n, event in enumerate(events):
         clock.now = EPOCH + event.t
         try:
             if event.event == "join":
-                party = waitlist.join(restaurant, name=f"Party {event.party}"[:60], phone=_phone(n),
-                                      party_size=event.size, actor="backtest")
-                ids[event.party] = party.id
-                minutes = party.quote_minutes or 0
-                quotes.append(Quote(event.party, event.size, event.t, minutes,
-                                    minutes if party.quote_low is None else party.quote_low,
-                                    minutes if party.quote_high is None else party.quote_high,
-                                    party.quote_raw or ""))
+                ids[event.party], quote = join_quoted(waitlist, restaurant, event, n)
+                quotes.append(quote)
             elif event.party in ids:
-                if event.event == "cancel":
-                    waitlist.cancel(restaurant, ids[event.party], actor="backtest", confirm=False)
-                else:
-                    actions[event.event](restaurant, ids[event.party], actor="backtest")
+                apply_event(waitlist, restaurant, ids[event.party], event)
         except WaitlistError as exc:
             print(f"t={event.t:g} {event.event} {event.party}: skipped ({exc.message})", file=sys.stderr)
     return quotes
+
+
+def replay_service(tables: dict[str, int] | None, clock: _Clock) -> tuple[Waitlist, Restaurant, FakeRedis]:
+    """The live service over a fresh in-process fakeredis, on ``clock``, with the one restaurant a replay
+    quotes for (``tables`` its inventory)."""
+    logging.getLogger("waitlist").setLevel(logging.WARNING)  # one log line per event would drown the table
+    redis = fakeredis.FakeRedis(decode_responses=True)
+    config = Config(secret_key="backtest", public_base_url="http://backtest.invalid")
+    waitlist = Waitlist(Store(redis), MessageStore(redis), _NoDispatch(), config, clock=clock)
+    restaurant, _key = waitlist.create_restaurant(SLUG, "Backtest", "+14155550100")
+    restaurant.settings = waitlist.update_settings(restaurant, {"tables": tables, "max_party_size": 100})
+    return waitlist, restaurant, redis
+
+
+def join_quoted(waitlist: Waitlist, restaurant: Restaurant, event: Event, n: int) -> tuple[str, Quote]:
+    """The event's party joins through the live service: its id, and the quote it was given."""
+    party = waitlist.join(restaurant, name=f"Party {event.party}"[:60], phone=_phone(n), party_size=event.size,
+                          actor="backtest")
+    minutes = party.quote_minutes or 0
+    return party.id, Quote(event.party, event.size, event.t, minutes,
+                           minutes if party.quote_low is None else party.quote_low,
+                           minutes if party.quote_high is None else party.quote_high, party.quote_raw or "")
+
+
+def apply_event(waitlist: Waitlist, restaurant: Restaurant, party_id: str, event: Event) -> None:
+    """A later event of a party on the list (seat, complete, no_show, cancel), through the live service."""
+    if event.event == "cancel":
+        waitlist.cancel(restaurant, party_id, actor="backtest", confirm=False)
+    else:
+        {"seat": waitlist.seat, "complete": waitlist.complete, "no_show": waitlist.no_show}[event.event](
+            restaurant, party_id, actor="backtest")
 
 
 def _phone(n: int) -> str:
