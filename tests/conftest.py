@@ -1,9 +1,14 @@
 """Shared fixtures: an app over fakeredis with a recording dispatcher and a hand-moved clock."""
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import fakeredis
@@ -76,6 +81,39 @@ def wait_until(check: Any, timeout: float = 5.0) -> None:
     while not check():
         assert time.monotonic() < deadline, f"timed out after {timeout} s"
         time.sleep(0.01)
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def served_by(command: Callable[[int], list[str]], env: dict[str, str] | None = None,
+              stop_within: float = 10.0) -> Iterator[str]:
+    """Run ``command(port)`` (a server: gunicorn, mostly) from the repository on a free loopback port,
+    with the test Redis and the usual test settings plus ``env``; yield its URL once /healthz answers;
+    stop it at the end (SIGTERM, then SIGKILL after ``stop_within`` seconds)."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    settings = {**os.environ, "REDIS_URL": redis_test_url(), "SECRET_KEY": "gunicorn-test", "ADMIN_TOKEN": ADMIN_TOKEN,
+                "PUBLIC_BASE_URL": url, "RATE_LIMITS_DISABLED": "1", **(env or {})}
+    process = subprocess.Popen(command(port), cwd=REPO, env=settings, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    try:
+        wait_until_serving(url, process)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=stop_within)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def wait_until_serving(url: str, process: Any, timeout: float = 20.0) -> None:

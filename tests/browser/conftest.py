@@ -17,7 +17,7 @@ import pytest
 from redis import Redis
 from werkzeug.serving import make_server
 
-from tests.conftest import make_config, redis_test_url
+from tests.conftest import free_port, make_config, redis_test_url
 from waitlist.web.app import create_app
 
 CHROMIUM = "/usr/bin/chromium"
@@ -61,18 +61,12 @@ class Server:
         return party
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def server() -> Iterator[Server]:
     """The app on a threaded werkzeug server (one thread per request, as SSE needs)."""
     redis = Redis.from_url(redis_test_url(), decode_responses=True)
     redis.flushdb()
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     config = make_config(public_base_url=url, redis_url=redis_test_url(), development=True)
     app = create_app(config, redis=redis, rq_connection=Redis.from_url(redis_test_url()))

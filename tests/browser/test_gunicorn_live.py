@@ -20,19 +20,13 @@ from typing import Any
 import pytest
 import requests
 
-from tests.conftest import ADMIN_TOKEN, redis_test_url, wait_until_serving
+from tests.conftest import ADMIN_TOKEN, served_by
 from tests.integration.test_live_gunicorn import procfile_web_command
 
 REPO = Path(__file__).resolve().parents[2]
 STREAMS = 6
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
@@ -46,18 +40,9 @@ def streams() -> Iterator[list[requests.Response]]:
 
 @pytest.fixture
 def gunicorn(real_redis: Any, streams: list[requests.Response]) -> Iterator[str]:
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "REDIS_URL": redis_test_url(), "SECRET_KEY": "gunicorn-test", "ADMIN_TOKEN": ADMIN_TOKEN,
-           "PUBLIC_BASE_URL": url, "RATE_LIMITS_DISABLED": "1", "LOG_LEVEL": "WARNING"}
-    process = subprocess.Popen([*procfile_web_command(port), "--graceful-timeout", "1"], cwd=REPO, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_until_serving(url, process)
+    with served_by(lambda port: [*procfile_web_command(port), "--graceful-timeout", "1"], {"LOG_LEVEL": "WARNING"},
+                   stop_within=15) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
 
 
 def _read_events(response: requests.Response, events: queue.Queue[str]) -> None:

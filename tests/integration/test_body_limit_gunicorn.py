@@ -12,8 +12,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.conftest import ADMIN_TOKEN, redis_test_url, wait_until_serving
-from tests.integration.test_gunicorn_logs import REPO, _free_port
+from tests.conftest import ADMIN_TOKEN, served_by
 from waitlist.web.http import MAX_BODY_BYTES
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -21,23 +20,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 @pytest.fixture
 def served(real_redis: Any) -> Iterator[str]:
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "REDIS_URL": redis_test_url(), "SECRET_KEY": "gunicorn-test", "ADMIN_TOKEN": ADMIN_TOKEN,
-           "PUBLIC_BASE_URL": url, "RATE_LIMITS_DISABLED": "1"}
-    process = subprocess.Popen([sys.executable, "-m", "gunicorn", "wsgi:app", "--bind", f"127.0.0.1:{port}",
-                                "--worker-class", "gthread", "--workers", "1", "--threads", "2"],
-                               cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_until_serving(url, process)
+    with served_by(lambda port: [sys.executable, "-m", "gunicorn", "wsgi:app", "--bind", f"127.0.0.1:{port}",
+                                 "--worker-class", "gthread", "--workers", "1", "--threads", "2"]) as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def in_chunks(body: bytes, size: int = 4096) -> Iterator[bytes]:

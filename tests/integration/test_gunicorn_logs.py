@@ -14,22 +14,14 @@ from typing import Any
 import pytest
 import requests
 
-from tests.conftest import ADMIN_TOKEN, redis_test_url, wait_until_serving
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.conftest import ADMIN_TOKEN, REPO, free_port, redis_test_url, wait_until_serving
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def run_gunicorn(*flags: str) -> str:
     """Start gunicorn on the app, wait for /healthz, stop it as a process manager would; its stderr."""
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "REDIS_URL": redis_test_url(), "SECRET_KEY": "gunicorn-test", "ADMIN_TOKEN": ADMIN_TOKEN,
            "PUBLIC_BASE_URL": url, "RATE_LIMITS_DISABLED": "1", "LOG_LEVEL": "INFO"}

@@ -21,9 +21,8 @@ from typing import Any
 import pytest
 import requests
 
-from tests.conftest import ADMIN_TOKEN, redis_test_url, wait_until_serving
+from tests.conftest import ADMIN_TOKEN, REPO, served_by
 
-REPO = Path(__file__).resolve().parents[2]
 PER_ADDRESS_CAP = 5
 PROMPT_SECONDS = 1.0
 """A staff add must answer within this, whatever the pages do (its goal is a p99 of 50 ms; the machine is
@@ -40,31 +39,11 @@ def procfile_web_command(port: int) -> list[str]:
     return [str(Path(sys.executable).parent / "gunicorn"), *command[1:]]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def served(real_redis: Any) -> Iterator[str]:
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "REDIS_URL": redis_test_url(), "SECRET_KEY": "live-test", "ADMIN_TOKEN": ADMIN_TOKEN,
-           "PUBLIC_BASE_URL": url, "RATE_LIMITS_DISABLED": "1", "LOG_LEVEL": "WARNING",
-           "LIVE_MAX_STREAMS_PER_ADDRESS": str(PER_ADDRESS_CAP)}
-    process = subprocess.Popen(procfile_web_command(port), cwd=REPO, env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-    try:
-        wait_until_serving(url, process)
+    with served_by(procfile_web_command, {"SECRET_KEY": "live-test", "LOG_LEVEL": "WARNING",
+                                          "LIVE_MAX_STREAMS_PER_ADDRESS": str(PER_ADDRESS_CAP)}, stop_within=30) as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture
