@@ -40,6 +40,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from waitlist.estimate.snapshot import HeadEntry, Quoted
+
 SCALE_OFFSET = 30.0
 """Minutes added to the raw quote before scaling a residual: errors at a table about to free are minutes
 (a table being cleared, a guest walking up), errors on long waits grow with the wait."""
@@ -174,14 +176,7 @@ def band(ts: float) -> int:
     return int(ts // 3600) % 24 // BAND_HOURS
 
 
-Quoted = tuple[float, int, float, float, int, int, float, float, float, float, float]
-"""A seating as the snapshot holds it: (seated_at, size, joined_at, raw, ahead, same-class ahead, told
-minutes, told low, told high, stretch, lean); raw < 0 where none was recorded, told -1 where not."""
-Waiting = tuple[float, int, float, int, int, float]
-"""A party at the head of the line: (joined_at, size, raw, ahead, same-class ahead, told minutes)."""
-
-
-def overdue(head: Sequence[Waiting], now: float) -> list[Record]:
+def overdue(head: Sequence[HeadEntry], now: float) -> list[Record]:
     """Parties of ``head`` (the first in line) already waiting longer than they were told at ``now``, as
     records of the wait so far, which they will at least have had. A party waiting more than twice its
     quote and half an hour is left out: more likely seated and never marked so than still waiting."""

@@ -55,7 +55,7 @@ from waitlist.estimate.dining import (
     table_class,
     turnover_gap,
 )
-from waitlist.estimate.snapshot import Snapshot
+from waitlist.estimate.snapshot import Quoted, Snapshot
 
 DEFAULT_TABLES_PER_CLASS = 4
 RATE_WINDOW_SECONDS = 90 * 60
@@ -399,7 +399,7 @@ _PRIOR = calibration.Correction()
 CORRECTIONS_KEPT = 512
 
 
-def _correction(quoted: list[calibration.Quoted], late_now: list[calibration.Record], table_sizes: list[int],
+def _correction(quoted: list[Quoted], late_now: list[calibration.Record], table_sizes: list[int],
                 seats: int, now: float) -> calibration.Correction:
     """The class's correction, remembered until the records change: every estimate and every add asks for
     it, and it is the same for all of them between two seatings (it depends on ``now`` only through its

@@ -4,6 +4,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+Quoted = tuple[float, int, float, float, int, int, float, float, float, float, float]
+"""A recent seating with the quote its party kept: (seated_at, size, joined_at, raw quote, parties ahead,
+of its class, told minutes, told low, told high, stretch, lean); raw -1 where none was recorded, told -1
+where not (entries written before parties kept what they were told)."""
+HeadEntry = tuple[float, int, float, int, int, float]
+"""A party at the head of the line: (joined_at, size, raw quote, parties ahead, of its class, told
+minutes)."""
+
 
 @dataclass(frozen=True)
 class HourHistory:
@@ -55,16 +63,12 @@ class Snapshot:
     history: Mapping[int, HourHistory] = field(default_factory=dict)
     """The restaurant's hours of the week (0-167, from Thursday 00:00 UTC: epoch hours mod 168) that
     hold any history."""
-    quoted: list[tuple[float, int, float, float, int, int, float, float, float, float, float]] = field(
-        default_factory=list)
-    """(seated_at, size, joined_at, raw quote, parties ahead, of its class, told minutes, told low, told
-    high, stretch, lean) of the same recent seatings, newest first: the model's figure each was given at
-    its join (-1 where none was recorded), the parties ahead of it then, and what it was told (-1 where
-    not recorded), for the estimator's self-calibration (waitlist.estimate.calibration)."""
-    head: tuple[tuple[float, int, float, int, int, float], ...] = ()
-    """(joined_at, size, raw quote, parties ahead, of its class, told minutes) of the first parties in
-    line (calibration.OVERDUE_HEAD): those already waiting past their quote tell the calibration that
-    the evening has turned before any of them is seated."""
+    quoted: list[Quoted] = field(default_factory=list)
+    """The same recent seatings, newest first, each with what its party was quoted and told, for the
+    estimator's self-calibration (waitlist.estimate.calibration)."""
+    head: tuple[HeadEntry, ...] = ()
+    """The first parties in line (calibration.OVERDUE_HEAD): those already waiting past their quote tell
+    the calibration that the evening has turned before any of them is seated."""
     tables: tuple[SnapshotTable, ...] = ()
     """The named tables with their live states, in the floor's order; () while the restaurant describes
     its tables by count (settings.tables), in which case the estimator works as before."""

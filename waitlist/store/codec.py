@@ -16,7 +16,7 @@ from waitlist.domain.model import QUOTE_BY_ESTIMATE, Party, Restaurant, Settings
 from waitlist.estimate.calibration import STRETCH_START
 from waitlist.estimate.dining import DEFAULT_TABLE_CLASSES, MIN_TURN_MINUTES
 from waitlist.estimate.estimator import Estimate
-from waitlist.estimate.snapshot import HourHistory, Snapshot, SnapshotTable
+from waitlist.estimate.snapshot import HeadEntry, HourHistory, Quoted, Snapshot, SnapshotTable
 
 # --- the estimator's hour-of-week history ------------------------------------------------------------
 # One hash per restaurant (keys.history_key), field "h:<(epoch hour) mod 168>", each holding
@@ -254,13 +254,13 @@ RECENT_CACHE = 8192
 
 
 @lru_cache(maxsize=RECENT_CACHE)
-def _seating(entry: str) -> tuple[float, int, float, float, int, int, float, float, float, float, float]:
+def _seating(entry: str) -> Quoted:
     a, b, c, d = (entry.split(":") + [""])[:4]
     return (float(a), int(b), float(c), *quote_raw(d))
 
 
 @lru_cache(maxsize=RECENT_CACHE)
-def _head(text: str) -> tuple[tuple[float, int, float, int, int, float], ...]:
+def _head(text: str) -> tuple[HeadEntry, ...]:
     """The snapshot's head of the line, "joined_at|size|quote_raw ..." (lua/includes/snapshot.lua), as
     (joined_at, size, raw, ahead, same, told minutes) each. An add changes the end of the line, not its
     head, so the same text comes back snapshot after snapshot and is parsed once. Read as 20 strings
