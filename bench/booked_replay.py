@@ -28,9 +28,8 @@ from waitlist.services.backtest import (
     Event,
     Quote,
     _Clock,
-    apply_event,
-    join_quoted,
     parse_joins,
+    replay_event,
     replay_service,
 )
 from waitlist.services.reservations import Reservations
@@ -93,11 +92,10 @@ def _replay(events: Sequence[Event], bookings: Sequence[Booking], tables: dict[s
                 if event.event == "join" and event.party in booked:
                     arrived.add(event.party)
                     ids[event.party] = str(reservations.check_in(restaurant, event.party, actor="backtest")["party_id"])
-                elif event.event == "join":
-                    ids[event.party], quote = join_quoted(waitlist, restaurant, event, n)
-                    quotes.append(quote)
-                elif event.party in ids:
-                    apply_event(waitlist, restaurant, ids[event.party], event)
+                else:
+                    quote = replay_event(waitlist, restaurant, event, n, ids)
+                    if quote is not None:
+                        quotes.append(quote)
         except WaitlistError as exc:
             print(f"t={t:g} {kind} {payload}: skipped ({exc.message})", file=sys.stderr)
     return quotes

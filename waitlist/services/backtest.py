@@ -154,11 +154,9 @@ def replay(events: Sequence[Event], tables: dict[str, int] | None = None, joins:
     for n, event in enumerate(events):
         clock.now = EPOCH + event.t
         try:
-            if event.event == "join":
-                ids[event.party], quote = join_quoted(waitlist, restaurant, event, n)
+            quote = replay_event(waitlist, restaurant, event, n, ids)
+            if quote is not None:
                 quotes.append(quote)
-            elif event.party in ids:
-                apply_event(waitlist, restaurant, ids[event.party], event)
         except WaitlistError as exc:
             print(f"t={event.t:g} {event.event} {event.party}: skipped ({exc.message})", file=sys.stderr)
     return quotes
@@ -176,23 +174,28 @@ def replay_service(tables: dict[str, int] | None, clock: _Clock) -> tuple[Waitli
     return waitlist, restaurant, redis
 
 
-def join_quoted(waitlist: Waitlist, restaurant: Restaurant, event: Event, n: int) -> tuple[str, Quote]:
-    """The event's party joins through the live service: its id, and the quote it was given."""
-    party = waitlist.join(restaurant, name=f"Party {event.party}"[:60], phone=_phone(n), party_size=event.size,
-                          actor="backtest")
-    minutes = party.quote_minutes or 0
-    return party.id, Quote(event.party, event.size, event.t, minutes,
-                           minutes if party.quote_low is None else party.quote_low,
-                           minutes if party.quote_high is None else party.quote_high, party.quote_raw or "")
-
-
-def apply_event(waitlist: Waitlist, restaurant: Restaurant, party_id: str, event: Event) -> None:
-    """A later event of a party on the list (seat, complete, no_show, cancel), through the live service."""
+def replay_event(waitlist: Waitlist, restaurant: Restaurant, event: Event, n: int,
+                 ids: dict[str, str]) -> Quote | None:
+    """One event through the live service: a join (the ``n``-th event) adds the party, notes its id in
+    ``ids`` and answers the quote it was given; a later event of a party in ``ids`` (seat, complete,
+    no_show, cancel) is applied to it; any other is ignored."""
+    if event.event == "join":
+        party = waitlist.join(restaurant, name=f"Party {event.party}"[:60], phone=_phone(n),
+                              party_size=event.size, actor="backtest")
+        ids[event.party] = party.id
+        minutes = party.quote_minutes or 0
+        return Quote(event.party, event.size, event.t, minutes,
+                     minutes if party.quote_low is None else party.quote_low,
+                     minutes if party.quote_high is None else party.quote_high, party.quote_raw or "")
+    party_id = ids.get(event.party)
+    if party_id is None:
+        return None
     if event.event == "cancel":
         waitlist.cancel(restaurant, party_id, actor="backtest", confirm=False)
     else:
         {"seat": waitlist.seat, "complete": waitlist.complete, "no_show": waitlist.no_show}[event.event](
             restaurant, party_id, actor="backtest")
+    return None
 
 
 def _phone(n: int) -> str:
