@@ -54,19 +54,18 @@ def replay_booked(events: Sequence[Event], bookings: Sequence[Booking], tables: 
                   joins: str | None = None) -> list[Quote]:
     """The quote the live service would have given each walk-in, in join order (booked parties' own
     check-ins are not quotes and are left out)."""
-    tables = parse_joins(joins, tables)
     clock = _Clock()
     wall = fake_server.time
     fake_server.time = _ReplayTime(clock)  # type: ignore[assignment]
     try:
-        return _replay(events, bookings, tables, clock)
+        return _replay(events, bookings, tables, clock, parse_joins(joins, tables))
     finally:
         fake_server.time = wall
 
 
 def _replay(events: Sequence[Event], bookings: Sequence[Booking], tables: dict[str, int] | None,
-            clock: _Clock) -> list[Quote]:
-    waitlist, restaurant, redis = replay_service(tables, clock)
+            clock: _Clock, joins: list[str] | None) -> list[Quote]:
+    waitlist, restaurant, redis = replay_service(tables, clock, joins)
     booking_store = ReservationStore(redis)
     reservations = Reservations(waitlist, booking_store, clock=clock)
     booked = {pid: (start, size) for pid, start, size in bookings}

@@ -118,6 +118,36 @@ def test_bad_settings_are_refused_with_a_field_error(client: FlaskClient, header
     assert field in response.get_json()["error"]["fields"]
 
 
+@pytest.mark.parametrize(("joins", "words"), [
+    (["4+4=4"], "more than the biggest table (4)"), (["2+4=6"], "tables of one size"),
+    (["6+6=12"], "fewer than 2 tables of 6"), (["4+4+4=12"], "fewer than 3 tables of 4"),
+    (["four and four"], "like 4+4=8"), ("4+4=8", "Not a valid list."),
+])
+def test_joins_must_push_together_tables_the_inventory_has(client: FlaskClient, headers: dict[str, str],
+                                                           joins: Any, words: str) -> None:
+    url = "/api/v1/restaurants/noodle-bar/settings"
+    response = client.patch(url, json={"tables": {"2": 4, "4": 2}, "joins": joins}, headers=headers)
+    assert response.status_code == 400
+    assert any(words in message for message in response.get_json()["error"]["fields"]["joins"])
+    assert client.get(url, headers=headers).get_json()["joins"] is None  # nothing saved
+
+
+def test_a_party_at_joined_tables_is_quoted_for_both(client: FlaskClient, headers: dict[str, str]) -> None:
+    """Two 4-tops and joins 4+4=8: with one 4-top taken, a party of 8 waits for the other to free too."""
+    base = "/api/v1/restaurants/noodle-bar"
+    client.patch(f"{base}/settings", json={"tables": {"2": 2, "4": 2}}, headers=headers)
+    seated = add_party(client, headers, party_size=4)
+    assert client.post(f"{base}/parties/{seated['id']}/seat", headers=headers).status_code == 200
+
+    def wait_for_eight() -> int:
+        return int(client.get(f"{base}/estimate?party_size=8").get_json()["minutes"])
+
+    assert wait_for_eight() == 0  # one 4-top is free, and an 8 was taken to fit at one
+    assert client.patch(f"{base}/settings", json={"joins": ["4+4=8"]}, headers=headers).status_code == 200
+    assert client.get(f"{base}/settings", headers=headers).get_json()["joins"] == ["4+4=8"]
+    assert wait_for_eight() > 5
+
+
 def test_max_party_size_applies_to_new_parties(client: FlaskClient, headers: dict[str, str]) -> None:
     client.patch("/api/v1/restaurants/noodle-bar/settings", json={"max_party_size": 6}, headers=headers)
     response = client.post("/api/v1/restaurants/noodle-bar/parties",

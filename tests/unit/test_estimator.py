@@ -15,8 +15,10 @@ from waitlist.estimate.dining import (
     drop_outs,
     hour_of_week,
     remaining_fraction,
+    same_class_count,
     seated_tables,
     table_class,
+    table_need,
 )
 from waitlist.estimate.estimator import (
     MAX_MINUTES,
@@ -343,3 +345,46 @@ def test_drop_outs_count_in_the_history_by_the_hour_they_left() -> None:
                          almost_ready_position=2)
     hour = store.snapshot("r").history[hour_of_week(joined + 1200)]
     assert (hour.seatings, hour.drops, hour.waited_minutes) == (0, 2, 40)  # two drop-outs, 20 minutes waited each
+
+
+# --- tables pushed together (joins) ------------------------------------------------------------------------
+
+JOINED = {8: (4, 2)}
+"""Two 4-tops pushed together seat up to 8; no table seats more than 4."""
+
+
+def test_a_party_bigger_than_every_table_needs_the_tables_of_its_join() -> None:
+    assert table_need(8, [2, 4], JOINED) == (4, 2)
+    assert table_need(5, [2, 4], JOINED) == (4, 2)
+    assert table_need(4, [2, 4], JOINED) == (4, 1)
+    assert table_need(8, [2, 4]) == (4, 1)  # no joins: the biggest table, as before
+    assert table_need(7, [2, 4, 6], {8: (4, 2), 12: (6, 2)}) == (4, 2)  # the smallest join that seats it
+    assert same_class_count([8, 4, 2, 7], 4, [2, 4], JOINED) == 5
+
+
+def test_a_seated_party_at_joined_tables_keeps_both_busy() -> None:
+    seatings = [(minutes_ago(20), 8, minutes_ago(30)), (minutes_ago(10), 4, minutes_ago(15))]
+    state = snapshot(seatings=seatings, turns=[(minutes_ago(300), minutes_ago(240), 4)])
+    busy = seated_tables(state, [2, 4], {2: 2, 4: 3}, DiningModel(state), NOW, JOINED)
+    assert sorted(round(elapsed) for _mean, elapsed in busy[4]) == [10, 20, 20]
+    # Without the join the 8 takes one 4-top, and a third 4-top looks free to a party of 4.
+    assert len(seated_tables(state, [2, 4], {2: 2, 4: 3}, DiningModel(state), NOW)[4]) == 2
+    tables = {"2": 2, "4": 3}
+    assert estimate_wait(state, 4, tables=tables, now=NOW).minutes == 0
+    assert estimate_wait(state, 4, tables=tables, now=NOW, joins=JOINED).minutes > 5
+
+
+def test_a_party_at_joined_tables_waits_for_two_and_so_does_the_line_behind_it() -> None:
+    # Four 4-tops, all seated at once an hour ago, so they free at about the same time.
+    tables = {"2": 2, "4": 4}
+    seatings = [(minutes_ago(40 + i), 4, minutes_ago(50 + i)) for i in range(4)]
+    turns = [(minutes_ago(300 + i), minutes_ago(240 + i), 4) for i in range(6)]
+    base = {"seatings": seatings + [(s, z, s - 300) for s, _c, z in turns], "turns": turns}
+    one_free = {**base, "seatings": base["seatings"][1:]}
+    # One 4-top is free: a party of 4 sits now, a party of 8 waits for a second one.
+    assert estimate_wait(snapshot(**one_free), 4, tables=tables, now=NOW, joins=JOINED).minutes == 0
+    assert estimate_wait(snapshot(**one_free), 8, tables=tables, now=NOW, joins=JOINED).minutes > 5
+    # A 4 behind a waiting 8 waits for the third 4-top to free; behind a waiting 4, for the second.
+    behind_eight = estimate_wait(snapshot(waiting_sizes=[8], **base), 4, tables=tables, now=NOW, joins=JOINED)
+    behind_four = estimate_wait(snapshot(waiting_sizes=[4], **base), 4, tables=tables, now=NOW, joins=JOINED)
+    assert behind_eight.minutes > behind_four.minutes

@@ -57,7 +57,7 @@ def test_every_setting_is_on_the_screen_without_script(manager: FlaskClient) -> 
     html = manager.get(PAGE).get_data(as_text=True)
     for name in ("hold_minutes", "almost_ready_position", "max_party_size", "remote_join", "remote_max_active",
                  "daily_join_cap", "require_checkin", "hours_mon", "paused", "pause_message", "language", "feedback",
-                 "feedback_delay_minutes", "retention_days", "tables", "clearing_minutes"):
+                 "feedback_delay_minutes", "retention_days", "tables", "joins", "clearing_minutes"):
         assert f'name="{name}"' in html, name
     assert 'id="texts"' in html and 'id="webhooks"' in html and "no-store" in manager.get(PAGE).headers["Cache-Control"]
 
@@ -68,6 +68,8 @@ def test_every_setting_is_on_the_screen_without_script(manager: FlaskClient) -> 
     ("max_party_size", "2.5", "enter a whole number"),
     ("retention_days", "0", "enter a number from 1 to 3650"),
     ("hours_mon", "11-14", "HH:MM, 24-hour"),
+    ("joins", "2+4=6", "tables of one size"),
+    ("joins", "2 and 2", "like 4+4=8"),
 ])
 def test_a_refused_value_is_shown_beside_its_field_in_plain_words_and_nothing_is_saved(
         manager: FlaskClient, headers: dict[str, str], field: str, typed: str, words: str) -> None:
@@ -78,6 +80,17 @@ def test_a_refused_value_is_shown_beside_its_field_in_plain_words_and_nothing_is
     assert words in error_beside(html, name)
     assert f'value="{typed}"' in html  # what was typed stays in the field
     assert settings(manager, headers)["hold_minutes"] == 10
+
+
+def test_tables_and_their_joins_are_saved_from_the_screen_and_shown_again(manager: FlaskClient,
+                                                                          headers: dict[str, str]) -> None:
+    response = post(manager, PAGE, {**FORM, "tables": "2:4, 4:6", "joins": "4+4=8, 4+4+4=12"})
+    assert response.status_code == 303
+    saved = settings(manager, headers)
+    assert saved["tables"] == {"2": 4, "4": 6} and saved["joins"] == ["4+4=8", "4+4+4=12"]
+    assert 'value="4+4=8, 4+4+4=12"' in manager.get(PAGE).get_data(as_text=True)
+    assert post(manager, PAGE, {**FORM, "tables": "2:4, 4:6", "joins": ""}).status_code == 303
+    assert settings(manager, headers)["joins"] is None
 
 
 def test_saved_settings_are_used_by_the_next_text(manager: FlaskClient, headers: dict[str, str]) -> None:

@@ -18,6 +18,7 @@ from waitlist.domain.tables import (
     live_state,
     next_for_table,
     table_counts,
+    table_joins,
     validate_floor,
 )
 
@@ -172,3 +173,18 @@ def test_named_tables_replace_the_count_by_size_setting_for_the_estimate() -> No
     assert table_counts(legacy) == {"2": 6, "4": 8}
     named = Restaurant(slug="r", name="R", sms_from="", settings=Settings(tables={"2": 6}), floor=floor_to_json(FLOOR))
     assert table_counts(named) == {"4": 1, "2": 3, "8": 1}
+
+
+def test_joins_come_from_the_setting_else_from_same_size_tables_that_join_on_the_floor() -> None:
+    by_count = Restaurant(slug="r", name="R", sms_from="", settings=Settings(tables={"2": 6, "4": 8},
+                                                                            joins=["4+4=8", "4+4+4=12"]))
+    assert table_joins(by_count) == {8: (4, 2), 12: (4, 3)}
+    assert table_joins(Restaurant(slug="r", name="R", sms_from="", settings=Settings(tables={"2": 6}))) is None
+    # 13 and 14, two 2-tops, join: but together they seat no more than the 4-top 12, so nobody needs them.
+    floor = Restaurant(slug="r", name="R", sms_from="", settings=Settings(), floor=floor_to_json(FLOOR[:4]))
+    assert table_joins(floor) is None
+    pairs = (Table("1", 4, joins_with=("2",)), Table("2", 4, joins_with=("1", "3")), Table("3", 2, joins_with=("2",)))
+    floor = Restaurant(slug="r", name="R", sms_from="", settings=Settings(), floor=floor_to_json(pairs))
+    assert table_joins(floor) == {8: (4, 2)}
+    floor.settings = Settings(joins=["4+4+4=12"])  # the setting, when given, is what the host does
+    assert table_joins(floor) == {12: (4, 3)}

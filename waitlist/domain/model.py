@@ -145,6 +145,9 @@ class Settings:
     pause_message: str = ""
     clearing_minutes: float = 0.0
     """How long a cleared table stays ``clearing`` before it is free (named tables only)."""
+    joins: list[str] | None = None
+    """Tables pushed together for parties bigger than every table, as "4+4=8" (two 4-tops seat up to 8):
+    the estimator replays such a party as needing both (waitlist.domain.tables.table_joins)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -164,6 +167,7 @@ class Settings:
             "paused": self.paused,
             "pause_message": self.pause_message,
             "clearing_minutes": self.clearing_minutes,
+            "joins": self.joins,
         }
 
     @classmethod
@@ -367,4 +371,34 @@ def validate_settings_patch(current: Settings, patch: Mapping[str, Any]) -> Sett
     if merged.tables is not None and not merged.table_sizes():
         raise InvalidInput("a table inventory needs at least one table (or null for none)",
                            fields={"tables": ["no table in the inventory"]})
+    problems = [problem for text in merged.joins or () if (problem := join_problem(text, merged))]
+    if problems:
+        raise InvalidInput("a join of tables is not valid", fields={"joins": problems})
     return merged
+
+
+def parse_join(text: str) -> tuple[int, int, int]:
+    """"4+4=8" as (seats of each table, how many tables, seats of the join); ValueError if not so written."""
+    tables, _, seats = text.replace(" ", "").partition("=")
+    pieces = tables.split("+")
+    if not seats.isdigit() or len(pieces) < 2 or not all(p.isdigit() for p in pieces):
+        raise ValueError(f"write a join like 4+4=8, not {text!r}")
+    return int(pieces[0]), len(pieces), int(seats) if len(set(pieces)) == 1 else -1
+
+
+def join_problem(text: str, settings: Settings) -> str | None:
+    """What is wrong with one join of ``settings.joins``, in the host's words; None when it is fine.
+    A join must push together tables of one size, seat more than every table (smaller parties have a
+    table of their own) and, with tables by count, use tables the inventory has."""
+    try:
+        each, count, seats = parse_join(text)
+    except ValueError as exc:
+        return str(exc)
+    if seats < 0:
+        return f"{text}: push together tables of one size (like 4+4=8)"
+    sizes = settings.table_sizes()
+    if sizes and seats <= sizes[-1]:
+        return f"{text}: a join must seat more than the biggest table ({sizes[-1]})"
+    if settings.tables is not None and (settings.tables or {}).get(str(each), 0) < count:
+        return f"{text}: the inventory has fewer than {count} tables of {each}"
+    return None

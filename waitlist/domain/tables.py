@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 from waitlist.domain.errors import InvalidInput
-from waitlist.domain.model import SEATING_CHOICES, Party, Restaurant, Status, iso
+from waitlist.domain.model import SEATING_CHOICES, Party, Restaurant, Status, iso, parse_join
 
 NAME_MAX = 12
 MOST_TABLES = 200
@@ -148,6 +148,32 @@ def floor_from_json(raw: str) -> tuple[Table, ...]:
     return tuple(Table(name=t["name"], seats=int(t["seats"]), min_seats=int(t.get("min_seats", 1)),
                        section=t.get("section", "any"), joins_with=tuple(t.get("joins_with", ())))
                  for t in json.loads(raw))
+
+
+def table_joins(restaurant: Restaurant) -> dict[int, tuple[int, int]] | None:
+    """The tables pushed together for parties bigger than every table, as the estimator takes them
+    (waitlist.estimate.dining.Joins: seats of the join -> (seats of each table, how many)): the
+    ``joins`` setting, else, with named tables, each pair of same-size tables that join with each other."""
+    return _joins(restaurant.floor, tuple(restaurant.settings.joins or ())) or None
+
+
+@lru_cache(maxsize=1024)
+def _joins(raw_floor: str, texts: tuple[str, ...]) -> dict[int, tuple[int, int]]:
+    """Worked out once per floor and setting, not on every add and quote."""
+    found: dict[int, tuple[int, int]] = {}
+    for text in texts:
+        each, count, seats = parse_join(text)
+        found[seats] = (each, count)
+    if texts:
+        return found
+    floor = floor_from_json(raw_floor)
+    biggest = max((t.seats for t in floor), default=0)
+    seats_of = {t.name: t.seats for t in floor}
+    for table in floor:
+        for other in table.joins_with:
+            if seats_of.get(other) == table.seats and 2 * table.seats > biggest:
+                found.setdefault(2 * table.seats, (table.seats, 2))
+    return found
 
 
 def floor_of(restaurant: Restaurant) -> tuple[Table, ...]:

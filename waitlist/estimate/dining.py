@@ -10,7 +10,7 @@ import bisect
 import heapq
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from waitlist.estimate.snapshot import Snapshot
@@ -44,10 +44,33 @@ def table_class(party_size: int, table_sizes: list[int]) -> int:
     return sizes[-1]
 
 
-def same_class_count(sizes: list[int], seats: int, table_sizes: list[int]) -> int:
-    """How many of ``sizes`` need tables of ``seats``. A line holds a few distinct sizes many times
-    over, and every add reads the whole line, so each distinct size is classed once."""
-    return sum(count for size, count in Counter(sizes).items() if table_class(size, table_sizes) == seats)
+Joins = Mapping[int, tuple[int, int]]
+"""Tables pushed together for parties bigger than every table: seats of the join -> (seats of each of
+its tables, how many), e.g. {8: (4, 2)} for two 4-tops seating up to 8."""
+
+
+def table_need(party_size: int, table_sizes: list[int], joins: Joins | None = None) -> tuple[int, int]:
+    """(table class, tables of it) a party needs: one table, the smallest that seats it, or, when the
+    party is bigger than every table and the restaurant pushes tables together, the smallest join that
+    seats it (so a party of 8 at two 4-tops waits for 4-tops, and keeps two of them busy)."""
+    if joins and table_sizes and party_size > table_sizes[-1]:
+        for seats in sorted(joins):
+            if party_size <= seats:
+                return joins[seats]
+        return joins[max(joins)]
+    return table_class(party_size, table_sizes), 1
+
+
+def same_class_count(sizes: list[int], seats: int, table_sizes: list[int], joins: Joins | None = None) -> int:
+    """How many tables of ``seats`` the parties of ``sizes`` need (a party at joined tables needs each).
+    A line holds a few distinct sizes many times over, and every add reads the whole line, so each
+    distinct size is classed once."""
+    total = 0
+    for size, count in Counter(sizes).items():
+        own, tables = table_need(size, table_sizes, joins)
+        if own == seats:
+            total += count * tables
+    return total
 
 
 def size_bucket(party_size: int) -> int:
@@ -235,31 +258,34 @@ def still_dining(snapshot: Snapshot, now: float) -> list[tuple[float, int]] | No
 
 
 def busy_tables(snapshot: Snapshot, table_sizes: list[int], counts: dict[int, int], dining: DiningModel,
-                dining_now: list[tuple[float, int]] | None, now: float) -> dict[int, list[tuple[float, float]]]:
+                dining_now: list[tuple[float, int]] | None, now: float,
+                joins: Joins | None = None) -> dict[int, list[tuple[float, float]]]:
     """(mean dining minutes, minutes seated so far) of each busy table, as a best guess of who sits where.
 
     When hosts record completions (``dining_now`` given), ``seated_tables`` knows who sits where. When
     they do not, nothing tells a finished table from a busy one: the most recent seatings of each class
     that are younger than two mean dining times are taken to be at its tables."""
     if dining_now is not None:
-        return seated_tables(snapshot, table_sizes, counts, dining, now)
+        return seated_tables(snapshot, table_sizes, counts, dining, now, joins)
     by_class: dict[int, list[tuple[float, int]]] = {seats: [] for seats in table_sizes}
     for seated_at, size, _joined in snapshot.seatings:
         if seated_at <= now and now - seated_at <= 2.0 * 60 * dining.mean(size, seated_at):
-            by_class[table_class(size, table_sizes)].append((seated_at, size))
+            seats, tables = table_need(size, table_sizes, joins)
+            by_class[seats] += [(seated_at, size)] * tables
     return {seats: [(dining.mean(size, seated_at), (now - seated_at) / 60.0)
                     for seated_at, size in sorted(by_class[seats], reverse=True)[: counts[seats]]]
             for seats in table_sizes}
 
 
 def seated_tables(snapshot: Snapshot, table_sizes: list[int], counts: dict[int, int], dining: DiningModel,
-                  now: float) -> dict[int, list[tuple[float, float]]]:
+                  now: float, joins: Joins | None = None) -> dict[int, list[tuple[float, float]]]:
     """Who sits at which class of table, when hosts record completions: the recent seatings and turns are
     replayed in time order with the host's rule, each party taking the smallest free table that seats it.
 
     A party of 2 seated while every 2-top was taken sits at a 4-top and frees a 4-top when it leaves; which
     parties those are follows from when each was seated and when the others left, so no guess is needed.
-    A seating older than STALE_FACTOR mean dining times with no completion counts as finished then."""
+    A party at joined tables (``joins``) keeps each of them busy. A seating older than STALE_FACTOR mean
+    dining times with no completion counts as finished then."""
     ends: dict[tuple[float, int], list[float]] = {}
     for seated_at, completed_at, size in snapshot.turns:
         ends.setdefault((seated_at, size), []).append(completed_at)
@@ -269,17 +295,20 @@ def seated_tables(snapshot: Snapshot, table_sizes: list[int], counts: dict[int, 
     for seated_at, size in sorted((s, z) for s, z, _j in snapshot.seatings if s <= now):
         while leaving and leaving[0][0] <= seated_at:
             in_use[heapq.heappop(leaving)[1]] -= 1
-        own = table_class(size, table_sizes)
-        seats = next((t for t in table_sizes if t >= own and in_use[t] < counts[t]), own)
-        in_use[seats] += 1
+        own, tables = table_need(size, table_sizes, joins)
+        seats = next((t for t in table_sizes if t >= own and in_use[t] + tables <= counts[t]), own)
+        in_use[seats] += tables
         done = ends.get((seated_at, size))
         if done:
-            heapq.heappush(leaving, (done.pop(), seats))
+            for _ in range(tables):
+                heapq.heappush(leaving, (done[-1], seats))
+            done.pop()
             continue
         mean = dining.mean(size, seated_at)
         if now - seated_at > STALE_FACTOR * 60 * mean:
-            heapq.heappush(leaving, (seated_at + STALE_FACTOR * 60 * mean, seats))
+            for _ in range(tables):
+                heapq.heappush(leaving, (seated_at + STALE_FACTOR * 60 * mean, seats))
         else:
-            busy[seats].append((mean, (now - seated_at) / 60.0))
+            busy[seats] += [(mean, (now - seated_at) / 60.0)] * tables
     # Seatings from before the window can make the replay put too many parties at one class: keep the newest.
     return {seats: sorted(tables, key=lambda t: t[1])[: counts[seats]] for seats, tables in busy.items()}

@@ -47,12 +47,14 @@ from waitlist.estimate.dining import (
     SHRINK_TURNS,
     DiningModel,
     DropOuts,
+    Joins,
     busy_tables,
     drop_outs,
     normal_cdf,
     same_class_count,
     still_dining,
     table_class,
+    table_need,
     turnover_gap,
 )
 from waitlist.estimate.snapshot import Quoted, Snapshot
@@ -145,7 +147,7 @@ _UPPER_F = _dining_factors(6)
 
 def replay_line(line: list[int], target: int, table_sizes: list[int], counts: dict[int, int],
                 busy: dict[int, list[tuple[float, float]]], dining: DiningModel, drops: DropOuts,
-                now: float, upper_arrivals: float = 0.0, gap: float = 0.0) -> list[float]:
+                now: float, upper_arrivals: float = 0.0, gap: float = 0.0, joins: Joins | None = None) -> list[float]:
     """Minutes until ``line[target]`` is seated, in SAMPLES replays of hosts' seating rule.
 
     Hosts give a freed table to the first waiting party of its class, else to the first of the class
@@ -156,13 +158,20 @@ def replay_line(line: list[int], target: int, table_sizes: list[int], counts: di
     to the quoted party's class. Only the quoted party's class and those tables are replayed, which
     makes the replay exact and cheap. ``gap``: minutes from a table freeing to the next party sitting at
     it (clearing and the called party's walk up), learned from the restaurant's log (``turnover_gap``).
+    A party at joined tables (``joins``) is of the class of the tables pushed together: the host holds
+    the tables that free for it until it has enough, and it frees them all when it leaves.
     """
-    own = table_class(line[target], table_sizes)
+    own, _tables = table_need(line[target], table_sizes, joins)
     position = table_sizes.index(own)
     upper = table_sizes[position + 1] if position + 1 < len(table_sizes) else None
-    rivals = [i for i in range(target + 1) if table_class(line[i], table_sizes) == own]
+    rivals, needs = [], []
+    for i in range(target + 1):
+        seats, tables_needed = table_need(line[i], table_sizes, joins)
+        if seats == own:
+            rivals.append(i)
+            needs.append(tables_needed)
     classes = [own] if upper is None else [own, upper]
-    upper_waiting = sum(1 for size in line[:target] if table_class(size, table_sizes) == upper)
+    upper_waiting = same_class_count(line[:target], upper, table_sizes, joins) if upper is not None else 0
     upper_mean = dining.mean(upper, now) if upper is not None else 0.0
     # Each busy table's remaining time is drawn from its dining time conditioned on having lasted so far.
     tables: list[tuple[float, float, float, bool]] = []  # (log-mean, P(done by now), elapsed, upper)
@@ -194,6 +203,7 @@ def replay_line(line: list[int], target: int, table_sizes: list[int], counts: di
         n = len(heap)
         seated_at = MAX_MINUTES
         head = 0
+        held: list[bool] = []  # tables the host holds for the party at the head (is each of the class above)
         while heap:
             at, _order, is_upper = heappop(heap)
             if at >= MAX_MINUTES:
@@ -206,10 +216,13 @@ def replay_line(line: list[int], target: int, table_sizes: list[int], counts: di
                     served += 1
                     n += 1
                     continue
+            held.append(is_upper)
             if head < last:
                 gone = 1.0 - exp(-hazard * at)
                 while head < last and drop_u[columns[head]] < gone:
-                    head += 1  # gave up before this table freed
+                    head += 1  # gave up before this table freed (what was held for them goes to the next)
+            if len(held) < needs[head]:
+                continue  # held until enough tables to push together have freed
             if head == last:
                 seated_at = at + gap
                 break
@@ -218,8 +231,14 @@ def replay_line(line: list[int], target: int, table_sizes: list[int], counts: di
                 release = at + NO_SHOW_HOLD_MINUTES  # held for them in vain
             else:
                 release = at + gap + means[head] * dine_f[column]
-            heappush(heap, (release, n, is_upper))
-            n += 1
+            for was_upper in held[:needs[head]]:
+                heappush(heap, (release, n, was_upper))
+                n += 1
+            del held[:needs[head]]
+            for was_upper in held:  # more than the party needed (the one it was held for gave up): free
+                heappush(heap, (at, n, was_upper))
+                n += 1
+            held.clear()
             head += 1
         results.append(seated_at)
     return results
@@ -257,9 +276,9 @@ def _queue_length_minutes(snapshot: Snapshot, ahead: list[int], party_size: int,
 
 
 def estimate_wait(snapshot: Snapshot, party_size: int, *, tables: dict[str, int] | None, now: float,
-                  position: int | None = None) -> Estimate:
+                  position: int | None = None, joins: Joins | None = None) -> Estimate:
     """Estimate for a new party of ``party_size`` (or, with ``position``, for the party already there)."""
-    return estimate_waits(snapshot, [party_size], tables=tables, now=now, position=position)[party_size]
+    return estimate_waits(snapshot, [party_size], tables=tables, now=now, position=position, joins=joins)[party_size]
 
 
 BOOKING_HELD_MINUTES = 15
@@ -268,28 +287,29 @@ hold a table for a guest about to arrive); later ones count only if due before t
 
 
 def estimate_waits(snapshot: Snapshot, sizes: Iterable[int], *, tables: dict[str, int] | None, now: float,
-                   position: int | None = None) -> dict[int, Estimate]:
+                   position: int | None = None, joins: Joins | None = None) -> dict[int, Estimate]:
     """Estimates for several party sizes from one snapshot (the join page shows 8, the lobby screen 4).
 
     What does not depend on the party's size (drop-out rates, the dining model, who sits at which table)
-    is worked out once; only the replay of the line is per size.
+    is worked out once; only the replay of the line is per size. ``joins``: the tables the restaurant
+    pushes together for parties bigger than every table (``dining.Joins``).
 
     Bookings still to arrive (``snapshot.reservations``) are checked in at the head of the line, so those
     due before a party would be seated are put ahead of it, and its estimate worked out again."""
     ahead = snapshot.waiting_sizes if position is None else snapshot.waiting_sizes[: max(0, position - 1)]
-    first = _estimates_behind(snapshot, sizes, ahead, tables, now)
+    first = _estimates_behind(snapshot, sizes, ahead, tables, now, joins)
     if not snapshot.reservations:
         return first
     found = {}
     for size, estimate in first.items():
         horizon = now + max(estimate.high, BOOKING_HELD_MINUTES) * 60
         due = [booked for start, booked in sorted(snapshot.reservations) if start <= horizon]
-        found[size] = _estimates_behind(snapshot, [size], [*due, *ahead], tables, now)[size] if due else estimate
+        found[size] = _estimates_behind(snapshot, [size], [*due, *ahead], tables, now, joins)[size] if due else estimate
     return found
 
 
 def _estimates_behind(snapshot: Snapshot, sizes: Iterable[int], ahead: list[int], tables: dict[str, int] | None,
-                      now: float) -> dict[int, Estimate]:
+                      now: float, joins: Joins | None) -> dict[int, Estimate]:
     """Estimates for parties of ``sizes`` behind the parties of ``ahead``."""
     table_sizes = sorted(int(s) for s, n in (tables or {}).items() if n > 0)
     drops = drop_outs(snapshot)
@@ -301,21 +321,22 @@ def _estimates_behind(snapshot: Snapshot, sizes: Iterable[int], ahead: list[int]
     else:
         dining_now = still_dining(snapshot, now)
         dining = DiningModel(snapshot, dining_now or [], now)
-        busy = busy_tables(snapshot, table_sizes, counts, dining, dining_now, now)
+        busy = busy_tables(snapshot, table_sizes, counts, dining, dining_now, now, joins)
         in_use = {seats: len(busy.get(seats, ())) >= counts[seats] for seats in table_sizes}
         # Every table that could seat the class (its own and the larger ones) is in use.
         full = {seats: all(in_use[t] for t in table_sizes if t >= seats) for seats in table_sizes}
         gap = turnover_gap(snapshot)
-        raw = {size: _replayed_estimate(snapshot, ahead, size, table_sizes, counts, busy, dining, drops, now, gap)
-               for size in sizes}
-    return _calibrated(snapshot, raw, ahead, table_sizes, full, now)
+        raw = {size: _replayed_estimate(snapshot, ahead, size, table_sizes, counts, busy, dining, drops, now, gap,
+                                        joins) for size in sizes}
+    return _calibrated(snapshot, raw, ahead, table_sizes, full, now, joins)
 
 
 def _calibrated(snapshot: Snapshot, raw: dict[int, Estimate], ahead: list[int], table_sizes: list[int],
-                full: dict[int, bool], now: float) -> dict[int, Estimate]:
+                full: dict[int, bool], now: float, joins: Joins | None = None) -> dict[int, Estimate]:
     """Each model estimate corrected by how the restaurant's recent quotes of its class turned out
     (waitlist.estimate.calibration); never below a few minutes while a party of the class waits ahead
-    (or was called) or every table that fits is in use."""
+    (or was called) or every table that fits is in use. A party at joined tables is judged with the
+    other joined parties (their waits are longer than those of one table of the same size)."""
     # Every add pays this: each distinct size in line is classed once, and with no records yet (a new
     # restaurant) the prior needs no key.
     ahead_sizes = Counter(ahead)
@@ -323,11 +344,12 @@ def _calibrated(snapshot: Snapshot, raw: dict[int, Estimate], ahead: list[int], 
     late_now = calibration.overdue(snapshot.head, now)
     out = {}
     for size, model in raw.items():
-        seats = table_class(size, table_sizes)
-        fix = _correction(snapshot.quoted, late_now, table_sizes, seats, now) if snapshot.quoted or late_now \
-            else _PRIOR
-        same = sum(n for s, n in ahead_sizes.items() if table_class(s, table_sizes) == seats)
-        busy = (same > 0 or full.get(seats, False) or any(table_class(s, table_sizes) == seats for s in called)
+        need = table_need(size, table_sizes, joins)
+        seats = need[0]
+        fix = _correction(snapshot.quoted, late_now, table_sizes, need, now, joins) \
+            if snapshot.quoted or late_now else _PRIOR
+        same = sum(n for s, n in ahead_sizes.items() if table_need(s, table_sizes, joins)[0] == seats)
+        busy = (same > 0 or full.get(seats, False) or any(table_need(s, table_sizes, joins)[0] == seats for s in called)
                 or not _free_table_fits(snapshot, size))
         minutes, low, high = calibration.corrected(model.raw, model.parties_ahead, same, fix, busy, MAX_MINUTES)
         out[size] = Estimate(minutes, low, high, model.parties_ahead, raw=round(model.raw, 1), same_ahead=same,
@@ -337,32 +359,35 @@ def _calibrated(snapshot: Snapshot, raw: dict[int, Estimate], ahead: list[int], 
 
 def _replayed_estimate(snapshot: Snapshot, ahead: list[int], party_size: int, table_sizes: list[int],
                        counts: dict[int, int], busy: dict[int, list[tuple[float, float]]], dining: DiningModel,
-                       drops: DropOuts, now: float, gap: float = 0.0) -> Estimate:
+                       drops: DropOuts, now: float, gap: float = 0.0, joins: Joins | None = None) -> Estimate:
     line = [*snapshot.notified_sizes, *ahead, party_size]
     samples = sorted(replay_line(line, len(line) - 1, table_sizes, counts, busy, dining, drops, now,
-                                 arrivals_per_minute(snapshot, table_sizes, party_size, now), gap))
-    rule = queue_rule_minutes(snapshot, ahead, party_size, table_sizes, counts, dining, now)
-    weight = QUEUE_WEIGHT if counts[table_class(party_size, table_sizes)] > FEW_TABLES else QUEUE_WEIGHT_FEW_TABLES
+                                 arrivals_per_minute(snapshot, table_sizes, party_size, now, joins), gap, joins))
+    rule = queue_rule_minutes(snapshot, ahead, party_size, table_sizes, counts, dining, now, joins)
+    seats = table_need(party_size, table_sizes, joins)[0]
+    weight = QUEUE_WEIGHT if counts[seats] > FEW_TABLES else QUEUE_WEIGHT_FEW_TABLES
     low, high = (calibrated_quote(_quantile(samples, q), rule, weight) for q in RANGE_QUANTILES)
     return _estimate(calibrated_quote(_quantile(samples, QUOTE_QUANTILE), rule, weight), low, high, len(ahead))
 
 
 def queue_rule_minutes(snapshot: Snapshot, ahead: list[int], party_size: int, table_sizes: list[int],
-                        counts: dict[int, int], dining: DiningModel, now: float) -> float:
+                        counts: dict[int, int], dining: DiningModel, now: float, joins: Joins | None = None) -> float:
     """Ibrahim & Whitt's queue-length predictor per table class: (parties of the class ahead x the share
     that stays + 1) x the class's mean dining time / its tables. The share that stays is measured over
-    the span of the recent seatings, like the drop-out rates."""
-    seats = table_class(party_size, table_sizes)
-    same = same_class_count(ahead, seats, table_sizes)
+    the span of the recent seatings, like the drop-out rates. A party at joined tables counts as the
+    tables it needs."""
+    seats, own_tables = table_need(party_size, table_sizes, joins)
+    same = same_class_count(ahead, seats, table_sizes, joins)
     since = min((seated_at for seated_at, _s, _j in snapshot.seatings), default=-math.inf)
     waited = sum(1 for seated_at, _s, joined_at in snapshot.seatings if seated_at > joined_at)
     dropped = sum(1 for left_at, *_rest in snapshot.drops if left_at >= since)
     stays = 1.0 - (dropped + 1.0) / (dropped + waited + 10.0)
     # The class's own recent turns (parties of 5-8 share one 8-top in a cafe), shrunk towards the model.
     turns = [(completed_at - seated_at) / 60.0 for seated_at, completed_at, size in snapshot.turns
-             if table_class(size, table_sizes) == seats and 60 * MIN_TURN_MINUTES <= completed_at - seated_at < 36000]
+             if table_need(size, table_sizes, joins)[0] == seats
+             and 60 * MIN_TURN_MINUTES <= completed_at - seated_at < 36000]
     mean = (sum(turns) + SHRINK_TURNS * dining.mean(seats, now)) / (len(turns) + SHRINK_TURNS)
-    return (same * stays + 1.0) * mean / counts[seats]
+    return (same * stays + own_tables) * mean / counts[seats]
 
 
 def calibrated_quote(replayed: float, rule: float, weight: float = QUEUE_WEIGHT) -> float:
@@ -375,14 +400,15 @@ def calibrated_quote(replayed: float, rule: float, weight: float = QUEUE_WEIGHT)
     return QUOTE_OFFSET_MINUTES + QUOTE_SCALE * blend ** QUOTE_POWER
 
 
-def arrivals_per_minute(snapshot: Snapshot, table_sizes: list[int], party_size: int, now: float) -> float:
+def arrivals_per_minute(snapshot: Snapshot, table_sizes: list[int], party_size: int, now: float,
+                        joins: Joins | None = None) -> float:
     """Parties per minute that joined in the last hour needing the class just above this party's."""
-    own = table_sizes.index(table_class(party_size, table_sizes))
+    own = table_sizes.index(table_need(party_size, table_sizes, joins)[0])
     if own + 1 >= len(table_sizes):
         return 0.0
     upper = table_sizes[own + 1]
-    joined = [j for _s, size, j in snapshot.seatings if table_class(size, table_sizes) == upper]
-    joined += [j for _l, size, j, _f, _t in snapshot.drops if table_class(size, table_sizes) == upper]
+    joined = [j for _s, size, j in snapshot.seatings if table_need(size, table_sizes, joins)[0] == upper]
+    joined += [j for _l, size, j, _f, _t in snapshot.drops if table_need(size, table_sizes, joins)[0] == upper]
     return sum(1 for j in joined if 0 <= now - j <= ARRIVAL_WINDOW_SECONDS) / (ARRIVAL_WINDOW_SECONDS / 60)
 
 
@@ -400,7 +426,7 @@ CORRECTIONS_KEPT = 512
 
 
 def _correction(quoted: list[Quoted], late_now: list[calibration.Record], table_sizes: list[int],
-                seats: int, now: float) -> calibration.Correction:
+                need: tuple[int, int], now: float, joins: Joins | None = None) -> calibration.Correction:
     """The class's correction, remembered until the records change: every estimate and every add asks for
     it, and it is the same for all of them between two seatings (it depends on ``now`` only through its
     hour band and the parties at the head of the line already waiting past their quote, ``late_now``).
@@ -408,11 +434,12 @@ def _correction(quoted: list[Quoted], late_now: list[calibration.Record], table_
     parties' waits so far (in steps of calibration.OVERDUE_STEP minutes); bounded to CORRECTIONS_KEPT
     entries per process."""
     key = (quoted[0] if quoted else None, quoted[-1] if quoted else None, len(quoted), tuple(table_sizes),
-           seats, calibration.band(now), tuple((r.joined_at, r.waited) for r in late_now))
+           tuple(sorted((joins or {}).items())), need, calibration.band(now),
+           tuple((r.joined_at, r.waited) for r in late_now))
     fix = _CORRECTIONS.get(key)
     if fix is None:
         history = calibration.records(quoted, late_now)
-        fix = calibration.correction(history, [table_class(r.size, table_sizes) == seats for r in history], now)
+        fix = calibration.correction(history, [table_need(r.size, table_sizes, joins) == need for r in history], now)
         if len(_CORRECTIONS) >= CORRECTIONS_KEPT:
             _CORRECTIONS.pop(next(iter(_CORRECTIONS)))
         _CORRECTIONS[key] = fix

@@ -30,7 +30,7 @@ from waitlist.domain.errors import (
 )
 from waitlist.domain.model import CODE_LENGTH, Party, Restaurant, Settings, open_now, validate_settings_patch
 from waitlist.domain.phones import mask_phone, normalize_phone, phone_digest
-from waitlist.domain.tables import table_counts
+from waitlist.domain.tables import table_counts, table_joins
 from waitlist.estimate.estimator import Estimate, Snapshot, estimate_waits
 from waitlist.store import MessageStore, Store
 from waitlist.texting.dispatch import Dispatcher
@@ -281,12 +281,12 @@ class Access:
         interleaved: 0.53 ms of CPU a request against 1.25 ms without the memo (docs/performance.md)."""
         snapshot = self.store.snapshot(restaurant.slug)
         now = self.clock()
-        tables = table_counts(restaurant)
-        key = (restaurant.slug, sizes, position, tuple(sorted((tables or {}).items())), snapshot.state(),
-               int(now // ESTIMATE_MEMO_SECONDS))
+        tables, joins = table_counts(restaurant), table_joins(restaurant)
+        key = (restaurant.slug, sizes, position, tuple(sorted((tables or {}).items())),
+               tuple(sorted((joins or {}).items())), snapshot.state(), int(now // ESTIMATE_MEMO_SECONDS))
         found = self._memo.get(key)
         if found is None:
-            found = estimate_waits(snapshot, sizes, tables=tables, now=now, position=position)
+            found = estimate_waits(snapshot, sizes, tables=tables, now=now, position=position, joins=joins)
             if len(self._memo) >= ESTIMATE_MEMO_KEPT:
                 self._memo.pop(next(iter(self._memo)))
             self._memo[key] = found

@@ -25,7 +25,7 @@ from flask.cli import AppGroup
 
 from config import Config
 from waitlist.domain.errors import WaitlistError
-from waitlist.domain.model import Restaurant
+from waitlist.domain.model import Restaurant, Settings, join_problem
 from waitlist.services.waitlist import Waitlist
 from waitlist.store import MessageStore, Store
 
@@ -108,25 +108,21 @@ def parse_tables(text: str | None) -> dict[str, int] | None:
     return tables
 
 
-def parse_joins(text: str | None, tables: dict[str, int] | None) -> dict[str, int] | None:
-    """"4+4=8" (comma-separated for more): the host pushes two tables together for parties too big for
-    any one table. The estimator knows tables by count per size, so each join adds one table of the
-    joined size to the inventory: a scarce pair that parties needing it queue for, with its own table
-    class (its own dining times and its own self-calibration). Every part must be in ``--tables``."""
+def parse_joins(text: str | None, tables: dict[str, int] | None) -> list[str] | None:
+    """"4+4=8" (comma-separated for more): the host pushes two 4-tops together for parties bigger than
+    every table, up to 8. It becomes the restaurant's ``joins`` setting, so the estimator replays such a
+    party as one that needs two 4-tops (it waits for both, and keeps both busy while it dines). The
+    setting's rules apply: tables of one size that ``--tables`` has, seating more than its biggest."""
     if not text:
-        return tables
+        return None
     if not tables:
         raise click.BadParameter("--joins needs --tables")
-    joined = dict(tables)
-    for item in text.split(","):
-        parts, _, seats = item.strip().partition("=")
-        pieces = parts.split("+")
-        if not seats.isdigit() or len(pieces) < 2 or not all(p.isdigit() for p in pieces):
-            raise click.BadParameter(f"expected joins like 4+4=8, got {item!r}")
-        if any(tables.get(str(int(p)), 0) < pieces.count(p) for p in pieces):
-            raise click.BadParameter(f"{item.strip()!r} joins tables that --tables does not have")
-        joined[str(int(seats))] = joined.get(str(int(seats)), 0) + 1
-    return joined
+    joins = [item.strip() for item in text.split(",")]
+    settings = Settings(tables=tables)
+    problems = [problem for item in joins if (problem := join_problem(item, settings))]
+    if problems:
+        raise click.BadParameter("; ".join(problems))
+    return joins
 
 
 def read_events(stream: Iterable[str]) -> list[Event]:
@@ -146,9 +142,8 @@ def read_events(stream: Iterable[str]) -> list[Event]:
 def replay(events: Sequence[Event], tables: dict[str, int] | None = None, joins: str | None = None) -> list[Quote]:
     """The quote the live service would have given at each join, in join order. ``joins``: see
     ``parse_joins``."""
-    tables = parse_joins(joins, tables)
     clock = _Clock()
-    waitlist, restaurant, _redis = replay_service(tables, clock)
+    waitlist, restaurant, _redis = replay_service(tables, clock, parse_joins(joins, tables))
     ids: dict[str, str] = {}
     quotes: list[Quote] = []
     for n, event in enumerate(events):
@@ -162,15 +157,17 @@ def replay(events: Sequence[Event], tables: dict[str, int] | None = None, joins:
     return quotes
 
 
-def replay_service(tables: dict[str, int] | None, clock: _Clock) -> tuple[Waitlist, Restaurant, FakeRedis]:
+def replay_service(tables: dict[str, int] | None, clock: _Clock,
+                   joins: list[str] | None = None) -> tuple[Waitlist, Restaurant, FakeRedis]:
     """The live service over a fresh in-process fakeredis, on ``clock``, with the one restaurant a replay
-    quotes for (``tables`` its inventory)."""
+    quotes for (``tables`` its inventory, ``joins`` the tables it pushes together)."""
     logging.getLogger("waitlist").setLevel(logging.WARNING)  # one log line per event would drown the table
     redis = fakeredis.FakeRedis(decode_responses=True)
     config = Config(secret_key="backtest", public_base_url="http://backtest.invalid")
     waitlist = Waitlist(Store(redis), MessageStore(redis), _NoDispatch(), config, clock=clock)
     restaurant, _key = waitlist.create_restaurant(SLUG, "Backtest", "+14155550100")
-    restaurant.settings = waitlist.update_settings(restaurant, {"tables": tables, "max_party_size": 100})
+    restaurant.settings = waitlist.update_settings(restaurant, {"tables": tables, "joins": joins,
+                                                                "max_party_size": 100})
     return waitlist, restaurant, redis
 
 

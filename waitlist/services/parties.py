@@ -32,7 +32,7 @@ from waitlist.domain.model import (
     remaining_host_quote,
 )
 from waitlist.domain.phones import mask_phone, normalize_phone
-from waitlist.domain.tables import table_counts
+from waitlist.domain.tables import table_counts, table_joins
 from waitlist.estimate.estimator import Estimate, Snapshot, estimate_wait, settled
 from waitlist.services.access import log, new_id, new_token
 from waitlist.services.texts_out import TextsOut
@@ -91,7 +91,8 @@ class Parties(TextsOut):
         if override is not None:
             minutes, low, high = override
         else:
-            quote = estimate_wait(snapshot, party_size, tables=table_counts(restaurant), now=now)
+            quote = estimate_wait(snapshot, party_size, tables=table_counts(restaurant), now=now,
+                                  joins=table_joins(restaurant))
             minutes, low, high = quote.minutes, quote.low, quote.high
             raw = codec.quote_record(quote) if quote.raw >= 0 else None
         party = Party(id=new_id(), restaurant=restaurant.slug, name=name, phone=phone, party_size=party_size,

@@ -222,6 +222,9 @@ class SettingsPatchSchema(_Strict):
                                  validate=validate.Length(equal=2)), validate=validate.Length(max=4)),
                              allow_none=True)
     clearing_minutes = FiniteFloat(validate=validate.Range(min=0, max=120))
+    joins = fields.List(fields.String(validate=validate.Regexp(r"^[1-9][0-9]?(\+[1-9][0-9]?)+=[1-9][0-9]?\Z",
+                                                               error="like 4+4=8")),
+                        validate=validate.Length(max=8), allow_none=True)
 
 
 TABLE_NAME = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,11}\Z",

@@ -103,6 +103,7 @@ def form_values(restaurant: Restaurant) -> dict[str, str]:
         "floor": floor_text(restaurant),
         "tables": ", ".join(f"{seats}:{count}" for seats, count in sorted((s.tables or {}).items(),
                                                                          key=lambda kv: int(kv[0]))),
+        "joins": ", ".join(s.joins or ()),
     }
 
 
@@ -155,6 +156,7 @@ def form_patch(form: Any) -> dict[str, Any]:
         m = TABLE.match(part.strip())
         tables[m.group(1) if m else part.strip()] = int(m.group(2)) if m else part
     patch["tables"] = tables or None
+    patch["joins"] = [part for part in re.split(r"[,\s]+", form.get("joins", "").strip()) if part] or None
     return patch
 
 
