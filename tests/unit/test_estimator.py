@@ -14,6 +14,7 @@ from waitlist.estimate.dining import (
     DiningModel,
     drop_outs,
     hour_of_week,
+    inferred_tables,
     remaining_fraction,
     same_class_count,
     seated_tables,
@@ -388,3 +389,44 @@ def test_a_party_at_joined_tables_waits_for_two_and_so_does_the_line_behind_it()
     behind_eight = estimate_wait(snapshot(waiting_sizes=[8], **base), 4, tables=tables, now=NOW, joins=JOINED)
     behind_four = estimate_wait(snapshot(waiting_sizes=[4], **base), 4, tables=tables, now=NOW, joins=JOINED)
     assert behind_eight.minutes > behind_four.minutes
+
+
+# --- a restaurant that gave no inventory --------------------------------------------------------------------
+
+def dined(start_minutes_ago: float, minutes: float,
+          size: int) -> tuple[tuple[float, int, float], tuple[float, float, int]]:
+    seated = minutes_ago(start_minutes_ago)
+    return (seated, size, seated - 600), (seated, seated + 60 * minutes, size)
+
+
+def test_the_inventory_is_read_off_the_most_parties_dining_at_once_biggest_class_first() -> None:
+    # A full house yesterday: three 2s at 2-tops and one more at a 4-top, two 4s, a 7 at the 8-top.
+    full = [dined(1500, 60, 2)] * 4 + [dined(1500, 60, 4)] * 2 + [dined(1500, 60, 7)]
+    # Earlier, at another hour, five 2s dined at once: a peak of 2s that is not five 2-tops.
+    early = [dined(1700, 40, 1)] * 5
+    spare = [dined(1800 + 10 * i, 5, 2) for i in range(20)]  # enough completed turns to go by
+    seatings, turns = zip(*(full + early + spare))
+    state = snapshot(seatings=sorted(seatings, reverse=True), turns=list(turns))
+    assert inferred_tables(state, NOW) is None  # no completion in the last hours: hosts stopped recording
+    recent = dined(30, 20, 2)
+    state = snapshot(seatings=[recent[0], *state.seatings], turns=[*state.turns, recent[1]])
+    # 7 at once in all; 7-8s at most 1 (an 8-top), 3-8s at most 3: one 8-top, two 4-tops, four "2-tops".
+    assert inferred_tables(state, NOW) == {"2": 4, "4": 2, "8": 1}
+    # Too few turns to go by: no guess, and the estimator keeps its queue-length rule.
+    few = snapshot(seatings=[recent[0], *seatings[:8]], turns=[recent[1], *turns[:8]])
+    assert inferred_tables(few, NOW) is None
+
+
+def test_without_an_inventory_the_quote_replays_the_tables_read_off_the_log() -> None:
+    # Ten 4-tops all taken 50 minutes ago, a long record of 60-minute turns: a party of 4 waits ~10 min.
+    history = [dined(200 + i, 60, 4) for i in range(10)] + [dined(400 + i, 60, 4) for i in range(10)]
+    busy = [dined(50 + i * 0.1, 200, 4)[0] for i in range(10)]
+    seatings, turns = zip(*history)
+    recent = dined(130, 60, 4)  # left before the ten sat down
+    state = snapshot(seatings=sorted([*busy, *seatings, recent[0]], reverse=True), turns=[*turns, recent[1]])
+    assert inferred_tables(state, NOW) == {"4": 10}
+    first = estimate_wait(state, 4, tables=None, now=NOW)
+    assert 3 <= first.minutes <= 30
+    # Five 4s waiting ahead: the first five tables to free go to them.
+    behind = estimate_wait(snapshot(**{**state.__dict__, "waiting_sizes": [4] * 5}), 4, tables=None, now=NOW)
+    assert behind.minutes > first.minutes

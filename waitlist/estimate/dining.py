@@ -312,3 +312,60 @@ def seated_tables(snapshot: Snapshot, table_sizes: list[int], counts: dict[int, 
             busy[seats] += [(mean, (now - seated_at) / 60.0)] * tables
     # Seatings from before the window can make the replay put too many parties at one class: keep the newest.
     return {seats: sorted(tables, key=lambda t: t[1])[: counts[seats]] for seats, tables in busy.items()}
+
+
+MIN_TURNS_TO_INFER = 20
+"""Completed turns in the window before the inventory is read off the log (``inferred_tables``)."""
+
+
+def inferred_tables(snapshot: Snapshot, now: float) -> dict[str, int] | None:
+    """Tables by seats read off the log, for a restaurant that gave no inventory, in the usual classes
+    of 2/4/6/8-tops. A party needs a table of its class or a bigger one, so the most parties of class k
+    or bigger that dined at once is a lower bound on the tables of k seats or more, and it is reached
+    whenever those tables were all taken: the 8-tops are the most 7-8s dining at once, the 6-tops the
+    most 5-8s less the 8-tops, and so on; the 2-tops are the rest of the most parties dining at once.
+    (Counting each class's own peak instead would count a 2 seated at a 4-top as a 2-top, and add up
+    peaks of different hours: the cafe's 12 tables read as 17.) A party seated with no completion
+    recorded dines until now, or until it is surely done. None when hosts record no completions, or
+    too few yet to tell."""
+    if len(snapshot.turns) < MIN_TURNS_TO_INFER or not completes_recorded(snapshot, now):
+        return None
+    # Every add and estimate of such a restaurant asks, and the answer changes only with a seating or a
+    # turn (or a party dining long enough to count as done): worked out once for each.
+    key = (len(snapshot.seatings), tuple(snapshot.seatings[:1]), tuple(snapshot.seatings[-1:]),
+           len(snapshot.turns), tuple(snapshot.turns[:1]), tuple(snapshot.turns[-1:]), int(now // INFERRED_FOR_SECONDS))
+    if key not in _INFERRED:
+        if len(_INFERRED) >= INFERRED_KEPT:
+            _INFERRED.pop(next(iter(_INFERRED)))
+        _INFERRED[key] = _tables_from_log(snapshot, now)
+    return _INFERRED[key]
+
+
+INFERRED_FOR_SECONDS = 600
+INFERRED_KEPT = 512
+_INFERRED: dict[tuple[object, ...], dict[str, int] | None] = {}
+
+
+def _tables_from_log(snapshot: Snapshot, now: float) -> dict[str, int] | None:
+    ends: dict[tuple[float, int], list[float]] = {}
+    for seated_at, completed_at, size in snapshot.turns:
+        ends.setdefault((seated_at, size), []).append(completed_at)
+    classes = DEFAULT_TABLE_CLASSES
+    changes: list[tuple[float, int, int]] = []  # (when, -1 left / +1 seated, index of the class)
+    for seated_at, size, _joined in snapshot.seatings:
+        if seated_at > now:
+            continue
+        done = ends.get((seated_at, size))
+        seats = size_bucket(size)
+        left = done.pop() if done else min(now, seated_at + STALE_FACTOR * 60 * DEFAULT_DINING_MINUTES[seats])
+        changes += [(seated_at, 1, classes.index(seats)), (left, -1, classes.index(seats))]
+    dining = [0] * len(classes)
+    most = [0] * len(classes)  # most[i]: most parties of class i or bigger dining at once
+    for _when, step, i in sorted(changes):  # at a tie, a party leaving frees its table first
+        dining[i] += step
+        at_least = 0
+        for j in range(i, -1, -1):
+            at_least = sum(dining[j:]) if j == i else at_least + dining[j]
+            most[j] = max(most[j], at_least)
+    tables = {str(seats): most[i] - (most[i + 1] if i + 1 < len(classes) else 0) for i, seats in enumerate(classes)}
+    return {seats: count for seats, count in tables.items() if count > 0} or None

@@ -24,9 +24,14 @@ How a quote is made, when the restaurant gave its table inventory (``tables``):
    (see QUOTE_POWER) that lifts short waits by a minute or three. Both are deterministic functions of the
    snapshot, so the live service and the backtest give the same quote from the same history.
 
-Without an inventory the estimator falls back to the queue-length rule per table class, with the class's
-seating cadence and the same drop-out correction. Everything is capped, so no answer is negative or
-absurd, and a party added to the line never shortens the quote of the parties behind it.
+Without an inventory the tables are read off the log (``dining.inferred_tables``: the most parties of
+each class or bigger that dined at once), and until the log shows enough turns the estimator falls back
+to the queue-length rule per table class, with the class's seating cadence and the same drop-out
+correction. Tables the restaurant pushes together for parties bigger than every table (``joins``) are
+replayed as such: the party waits for all of them and keeps them all busy.
+
+Everything is capped, so no answer is negative or absurd, and a party added to the line never shortens
+the quote of the parties behind it.
 """
 from __future__ import annotations
 
@@ -50,6 +55,7 @@ from waitlist.estimate.dining import (
     Joins,
     busy_tables,
     drop_outs,
+    inferred_tables,
     normal_cdf,
     same_class_count,
     still_dining,
@@ -311,6 +317,8 @@ def estimate_waits(snapshot: Snapshot, sizes: Iterable[int], *, tables: dict[str
 def _estimates_behind(snapshot: Snapshot, sizes: Iterable[int], ahead: list[int], tables: dict[str, int] | None,
                       now: float, joins: Joins | None) -> dict[int, Estimate]:
     """Estimates for parties of ``sizes`` behind the parties of ``ahead``."""
+    if not tables:
+        tables = inferred_tables(snapshot, now)
     table_sizes = sorted(int(s) for s, n in (tables or {}).items() if n > 0)
     drops = drop_outs(snapshot)
     counts = {int(s): int(n) for s, n in (tables or {}).items() if n > 0}
