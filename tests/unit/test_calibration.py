@@ -212,15 +212,20 @@ def test_the_snapshot_carries_the_head_of_the_line_with_what_each_was_told() -> 
     assert before + 5 < waitlist.estimate(restaurant, 2).minutes < 240
 
 
-def test_joins_become_the_restaurants_joins_setting() -> None:
+def test_joins_become_the_restaurants_joins_setting(capsys: pytest.CaptureFixture[str]) -> None:
     assert parse_joins("4+4=8", {"2": 6, "4": 5}) == ["4+4=8"]
     assert parse_joins("4+4=8, 4+4+4=12", {"2": 6, "4": 5}) == ["4+4=8", "4+4+4=12"]
     assert parse_joins(None, {"2": 6}) is None
+    # Joins the setting would refuse are left out, said on stderr, and the rest replays.
+    assert parse_joins("2+4=6,4+4=8", {"2": 1, "4": 2}) == ["4+4=8"]
+    assert parse_joins("2+2=4", {"2": 4, "4": 2}) is None
+    err = capsys.readouterr().err
+    assert "--joins 2+4=6: left out (2+4=6: push together tables of one size" in err
+    assert "--joins 2+2=4: left out (2+2=4: a join must seat more than the biggest table (4))" in err
 
 
 @pytest.mark.parametrize(("text", "tables"), [("4+4=8", None), ("4+4=8", {"4": 1}), ("4=8", {"4": 2}),
-                                              ("4+x=8", {"4": 2}), ("6+6=12", {"4": 2}), ("2+4=6", {"2": 1, "4": 1}),
-                                              ("2+2=4", {"2": 4, "4": 2})])
+                                              ("4+x=8", {"4": 2}), ("6+6=12", {"4": 2})])
 def test_joins_of_tables_the_inventory_lacks_are_refused(text: str, tables: dict[str, int] | None) -> None:
     with pytest.raises(click.BadParameter):
         parse_joins(text, tables)

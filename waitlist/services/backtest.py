@@ -25,7 +25,7 @@ from flask.cli import AppGroup
 
 from config import Config
 from waitlist.domain.errors import WaitlistError
-from waitlist.domain.model import Restaurant, Settings, join_problem
+from waitlist.domain.model import Restaurant, Settings, join_problem, parse_join
 from waitlist.services.waitlist import Waitlist
 from waitlist.store import MessageStore, Store
 
@@ -111,18 +111,32 @@ def parse_tables(text: str | None) -> dict[str, int] | None:
 def parse_joins(text: str | None, tables: dict[str, int] | None) -> list[str] | None:
     """"4+4=8" (comma-separated for more): the host pushes two 4-tops together for parties bigger than
     every table, up to 8. It becomes the restaurant's ``joins`` setting, so the estimator replays such a
-    party as one that needs two 4-tops (it waits for both, and keeps both busy while it dines). The
-    setting's rules apply: tables of one size that ``--tables`` has, seating more than its biggest."""
+    party as one that needs two 4-tops (it waits for both, and keeps both busy while it dines).
+
+    A join that is not written so, or uses tables ``--tables`` lacks, is refused. One the setting would
+    refuse otherwise (tables of two sizes, or seating no more than the biggest table, whose parties have
+    a table of their own) is left out with a note on stderr, so a file of joins written for another
+    tool still replays."""
     if not text:
         return None
     if not tables:
         raise click.BadParameter("--joins needs --tables")
-    joins = [item.strip() for item in text.split(",")]
     settings = Settings(tables=tables)
-    problems = [problem for item in joins if (problem := join_problem(item, settings))]
-    if problems:
-        raise click.BadParameter("; ".join(problems))
-    return joins
+    joins = []
+    for item in (part.strip() for part in text.split(",")):
+        try:
+            parse_join(item)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from None
+        pieces = [str(int(p)) for p in item.replace(" ", "").partition("=")[0].split("+")]
+        if any(tables.get(p, 0) < pieces.count(p) for p in pieces):
+            raise click.BadParameter(f"{item!r} joins tables that --tables does not have")
+        problem = join_problem(item, settings)
+        if problem:
+            print(f"--joins {item}: left out ({problem})", file=sys.stderr)
+        else:
+            joins.append(item)
+    return joins or None
 
 
 def read_events(stream: Iterable[str]) -> list[Event]:
