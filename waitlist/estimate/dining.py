@@ -291,11 +291,12 @@ def seated_tables(snapshot: Snapshot, table_sizes: list[int], counts: dict[int, 
         ends.setdefault((seated_at, size), []).append(completed_at)
     in_use = dict.fromkeys(table_sizes, 0)
     leaving: list[tuple[float, int]] = []  # (leaves at, table class), a heap
+    need_of = {size: table_need(size, table_sizes, joins) for _s, size, _j in snapshot.seatings}  # each size once
     busy: dict[int, list[tuple[float, float]]] = {seats: [] for seats in table_sizes}
     for seated_at, size in sorted((s, z) for s, z, _j in snapshot.seatings if s <= now):
         while leaving and leaving[0][0] <= seated_at:
             in_use[heapq.heappop(leaving)[1]] -= 1
-        own, tables = table_need(size, table_sizes, joins)
+        own, tables = need_of[size]
         seats = next((t for t in table_sizes if t >= own and in_use[t] + tables <= counts[t]), own)
         in_use[seats] += tables
         done = ends.get((seated_at, size))
