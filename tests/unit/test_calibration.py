@@ -86,9 +86,21 @@ def test_the_quote_leans_to_the_queue_length_rule_when_it_did_better_lately() ->
     the lean grows; told quotes that beat the rule leave it at 0."""
     worse = [Record(NOW - 60 * n, 2, 40.0, 3, 12.0, 1, 40, 30, 50) for n in range(30)]
     better = [Record(NOW - 60 * n, 2, 12.0, 3, 12.0, 1, 12, 8, 16) for n in range(30)]
-    assert calibration.rule_lean(worse, per_party=3.0) > 0.5
-    assert calibration.rule_lean(better, per_party=5.0) == 0.0
+    assert calibration.rule_lean(worse, calibration.Correction(per_party=3.0)) > 0.5
+    assert calibration.rule_lean(better, calibration.Correction(per_party=5.0)) == 0.0
     assert correction(worse, [True] * 30, NOW).lean > 0.5
+
+
+def test_a_full_lean_comes_back_down_once_the_model_alone_does_better_than_the_rule() -> None:
+    """Quotes told fully leaned (the rule's 20 minutes: 4 ahead and the party itself x 4 minutes) for waits
+    of 10, where the model said 10: told and rule missed alike, so the told error alone would keep the
+    lean at 1 for good. The model alone would have come closer: the lean comes down."""
+    model = calibration.Correction(per_party=4.0)
+    stuck = [Record(NOW - 60 * n, 2, 10.0, 4, 10.0, 1, 20, 15, 25, 1.3, 1.0) for n in range(30)]
+    assert calibration.rule_lean(stuck, model) < 0.75
+    # While the model alone would have missed by more than the rule, a full lean stays.
+    wrong = [Record(NOW - 60 * n, 2, 60.0, 4, 22.0, 1, 20, 15, 25, 1.3, 1.0) for n in range(30)]
+    assert calibration.rule_lean(wrong, model) == 1.0
     model_only = calibration.Correction(per_party=3.0)
     leaned = replace(model_only, lean=0.75)
     unleaned = corrected(40.0, 3, 1, model_only, busy=True, cap=240)[0]

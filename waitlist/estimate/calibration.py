@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from waitlist.estimate.snapshot import HeadEntry, Quoted
 
@@ -243,15 +243,24 @@ def range_stretch(judged: Sequence[Record]) -> float:
     return min(STRETCH_LIMITS[1], max(STRETCH_LIMITS[0], told * (1 + COVER_GAIN * (COVER_TARGET - held))))
 
 
-def rule_lean(judged: Sequence[Record], per_party: float) -> float:
+def rule_lean(judged: Sequence[Record], fix: Correction) -> float:
     """How far to lean the quote towards the all-ahead rule: the lean the judged quotes were told with,
-    moved by LEAN_GAIN x how much more their absolute error was than the rule's on the same parties."""
+    moved by LEAN_GAIN x how much more their absolute error was than the rule's on the same parties, and
+    brought down as much when the model alone (``fix``, unleaned) would have missed by less than the rule.
+
+    Without that second part a lean of 1 was for good: fully leaned, the told quotes were the rule's,
+    the two errors equal, and nothing moved it, so a restaurant whose first evening went badly (no
+    inventory, the rule's defaults) was quoted by the rule alone from then on."""
     if len(judged) < FOLLOW_MIN:
         return 0.0
+    rule_error = sum(abs(r.waited - (r.ahead + 1) * fix.per_party) for r in judged)
     told_error = sum(abs(r.waited - r.told_minutes) for r in judged)
-    rule_error = sum(abs(r.waited - (r.ahead + 1) * per_party) for r in judged)
+    excess = (told_error - rule_error) / max(rule_error, 1e-9)
     told = sum(r.lean for r in judged) / len(judged)
-    return min(1.0, max(0.0, told + LEAN_GAIN * (told_error - rule_error) / max(rule_error, 1e-9)))
+    if told > 0:
+        model_error = sum(abs(r.waited - fix.quote(r.raw, r.ahead, r.same)[0]) for r in judged)
+        excess = min(excess, (model_error - rule_error) / max(rule_error, 1e-9))
+    return min(1.0, max(0.0, told + LEAN_GAIN * excess))
 
 
 def correction(history: Sequence[Record], same_class: Sequence[bool], now: float) -> Correction:
@@ -294,8 +303,8 @@ def correction(history: Sequence[Record], same_class: Sequence[bool], now: float
     q = _shrunk([z(r) for r in mine], q)
     q = _shrunk([z(r) for r in mine if band(r.joined_at) == hour][: NEWEST[0]], q)
     judged = _judged(history)
-    return Correction(q, weights, per_party, per_class, len(recent), range_stretch(judged),
-                      rule_lean(judged, per_party))
+    unleaned = Correction(q, weights, per_party, per_class, len(recent), range_stretch(judged))
+    return replace(unleaned, lean=rule_lean(judged, unleaned))
 
 
 def corrected(raw: float, ahead: int, same: int, fix: Correction, busy: bool, cap: float) -> tuple[int, int, int]:
