@@ -20,8 +20,8 @@ seated, is the estimator's own figure at the join (the *raw* quote) and the actu
   too many, narrower), so about 4 in 5 actual waits fall inside it in any restaurant;
 - where the restaurant's own records show the quotes told lately missed by more than the plain
   queue-length rule (all parties ahead x minutes per party) would have, the quote leans towards that
-  rule, by a share that follows the comparison the same way: the service is never for long worse than the
-  simplest rule a host could apply;
+  rule, by a share that follows the comparison the same way, and comes back down when the model alone
+  would have done better: the service is never for long worse than the simplest rule a host could apply;
 - parties at the head of the line already waiting past the quote they were told are read as records of
   at least that wait: the earliest sign that an evening has turned (a kitchen slowing down), long before
   they are seated.
