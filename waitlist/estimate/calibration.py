@@ -269,7 +269,7 @@ def correction(history: Sequence[Record], same_class: Sequence[bool], now: float
 
     The blend is the one of WEIGHTS whose recent error is least (the class's records, shrunk towards
     everyone's): where the model knows the restaurant it keeps the quote, where it does not (no
-    inventory, tables pushed together that it cannot see) the plain rules take over."""
+    inventory read yet, tables pushed together it was not told of) the plain rules take over."""
     recent = list(history[: NEWEST[2]])
     mine = [r for r, same in zip(history, same_class) if same][: NEWEST[1]]
     if not recent:
