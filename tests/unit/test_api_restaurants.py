@@ -121,7 +121,7 @@ def test_bad_settings_are_refused_with_a_field_error(client: FlaskClient, header
 @pytest.mark.parametrize(("joins", "words"), [
     (["4+4=4"], "more than the biggest table (4)"), (["2+4=6"], "tables of one size"),
     (["6+6=12"], "fewer than 2 tables of 6"), (["4+4+4=12"], "fewer than 3 tables of 4"),
-    (["four and four"], "like 4+4=8"), ("4+4=8", "Not a valid list."),
+    (["four and four"], "like 4+4=8"), ("4+4=8", "Not a valid list."), (["+".join(["4"] * 30) + "=99"], "at most 26"),
 ])
 def test_joins_must_push_together_tables_the_inventory_has(client: FlaskClient, headers: dict[str, str],
                                                            joins: Any, words: str) -> None:
@@ -146,6 +146,19 @@ def test_a_party_at_joined_tables_is_quoted_for_both(client: FlaskClient, header
     assert client.patch(f"{base}/settings", json={"joins": ["4+4=8"]}, headers=headers).status_code == 200
     assert client.get(f"{base}/settings", headers=headers).get_json()["joins"] == ["4+4=8"]
     assert wait_for_eight() > 5
+
+
+def test_joins_of_tables_the_named_floor_lacks_are_left_out_of_the_quote(client: FlaskClient,
+                                                                         headers: dict[str, str]) -> None:
+    """Joins are checked against tables by count; a named floor may lack their tables (no 4-tops here)."""
+    base = "/api/v1/restaurants/noodle-bar"
+    floor = {"tables": [{"name": "1", "seats": 2}, {"name": "2", "seats": 2}, {"name": "3", "seats": 6}]}
+    assert client.put(f"{base}/tables", json=floor, headers=headers).status_code == 200
+    assert client.patch(f"{base}/settings", json={"joins": ["4+4=8"]}, headers=headers).status_code == 200
+    add_party(client, headers, party_size=6)
+    response = client.get(f"{base}/estimate?party_size=8")
+    assert response.status_code == 200 and response.get_json()["minutes"] > 0  # behind the 6, for the 6-top
+    assert add_party(client, headers, party_size=7)["quote_minutes"] > 0
 
 
 def test_max_party_size_applies_to_new_parties(client: FlaskClient, headers: dict[str, str]) -> None:

@@ -361,6 +361,9 @@ def test_a_party_bigger_than_every_table_needs_the_tables_of_its_join() -> None:
     assert table_need(8, [2, 4]) == (4, 1)  # no joins: the biggest table, as before
     assert table_need(7, [2, 4, 6], {8: (4, 2), 12: (6, 2)}) == (4, 2)  # the smallest join that seats it
     assert same_class_count([8, 4, 2, 7], 4, [2, 4], JOINED) == 5
+    # A join of tables the inventory lacks (no 4-tops here) is left out: the biggest table, as without.
+    assert table_need(8, [2, 6], JOINED) == (6, 1)
+    assert estimate_wait(snapshot(waiting_sizes=[8, 2]), 8, tables={"2": 2, "6": 1}, now=NOW, joins=JOINED).minutes >= 0
 
 
 def test_a_seated_party_at_joined_tables_keeps_both_busy() -> None:

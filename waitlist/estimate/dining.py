@@ -52,12 +52,16 @@ its tables, how many), e.g. {8: (4, 2)} for two 4-tops seating up to 8."""
 def table_need(party_size: int, table_sizes: list[int], joins: Joins | None = None) -> tuple[int, int]:
     """(table class, tables of it) a party needs: one table, the smallest that seats it, or, when the
     party is bigger than every table and the restaurant pushes tables together, the smallest join that
-    seats it (so a party of 8 at two 4-tops waits for 4-tops, and keeps two of them busy)."""
+    seats it (so a party of 8 at two 4-tops waits for 4-tops, and keeps two of them busy). A join of
+    tables the inventory lacks (the setting names 4-tops, the named floor or the log has none) is left
+    out."""
     if joins and table_sizes and party_size > table_sizes[-1]:
-        for seats in sorted(joins):
+        usable = sorted(seats for seats, (each, _count) in joins.items() if each in table_sizes)
+        for seats in usable:
             if party_size <= seats:
                 return joins[seats]
-        return joins[max(joins)]
+        if usable:
+            return joins[usable[-1]]
     return table_class(party_size, table_sizes), 1
 
 

@@ -202,6 +202,10 @@ class RestaurantCreateSchema(_Strict):
     language = fields.String(load_default="en", validate=validate.OneOf(LANGUAGES))
 
 
+JOIN_MAX = 26
+"""Characters of one join: up to 8 tables of 2 digits (the most a party may sit at), "=" and the seats."""
+
+
 class SettingsPatchSchema(_Strict):
     hold_minutes = FiniteFloat(validate=validate.Range(min=0.05, max=240))
     almost_ready_position = StrictInteger(validate=validate.Range(min=0, max=50))
@@ -222,9 +226,10 @@ class SettingsPatchSchema(_Strict):
                                  validate=validate.Length(equal=2)), validate=validate.Length(max=4)),
                              allow_none=True)
     clearing_minutes = FiniteFloat(validate=validate.Range(min=0, max=120))
-    joins = fields.List(fields.String(validate=validate.Regexp(r"^[1-9][0-9]?(\+[1-9][0-9]?)+=[1-9][0-9]?\Z",
-                                                               error="like 4+4=8")),
-                        validate=validate.Length(max=8), allow_none=True)
+    joins = fields.List(fields.String(validate=[
+        validate.Length(max=JOIN_MAX, error=f"at most {JOIN_MAX} characters"),
+        validate.Regexp(r"^[1-9][0-9]?(\+[1-9][0-9]?)+=[1-9][0-9]?\Z", error="like 4+4=8")]),
+        validate=validate.Length(max=8), allow_none=True)
 
 
 TABLE_NAME = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,11}\Z",
