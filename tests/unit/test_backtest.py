@@ -136,3 +136,35 @@ def test_the_cli_writes_one_quote_per_join_and_prints_the_accuracy(app: Flask, t
     assert rows[0] == "party,quote_minutes,low,high"
     assert [row.split(",")[:2] for row in rows[1:]] == [line.split(",") for line in lines[1:]]
     assert all(int(low) <= int(quote) <= int(high) for _p, quote, low, high in (r.split(",") for r in rows[1:]))
+
+
+JOINED_CSV = """t,event,party,size
+0,join,a,4
+0,seat,a,4
+60,join,b,8
+120,join,c,4
+"""
+
+
+def test_the_cli_takes_joins_and_quotes_a_big_party_for_two_tables(app: Flask, tmp_path: object) -> None:
+    """Two 4-tops, one taken: with --joins 4+4=8 the 8 waits for the other to free too; without it the
+    8 fits at the free 4-top at once. A join written wrong is refused with the CLI's usage error."""
+    from pathlib import Path
+
+    folder = Path(str(tmp_path))
+    (folder / "events.csv").write_text(JOINED_CSV)
+
+    def quotes(*extra: str) -> dict[str, int]:
+        out = folder / "quotes.csv"
+        result = app.test_cli_runner().invoke(args=[
+            "estimate", "backtest", str(folder / "events.csv"), "--out", str(out), "--tables", "2:2,4:2", *extra])
+        assert result.exit_code == 0, result.output
+        return {party: int(minutes) for party, minutes in (line.split(",") for line in out.read_text().splitlines()[1:])}
+
+    assert quotes()["b"] == 0
+    joined = quotes("--joins", "4+4=8")
+    assert joined["b"] > 5 and joined["c"] > joined["b"]  # the 4 behind the 8 waits until the 8 has dined
+    result = app.test_cli_runner().invoke(args=[
+        "estimate", "backtest", str(folder / "events.csv"), "--out", str(folder / "x.csv"), "--tables", "2:2,4:2",
+        "--joins", "4+4"])
+    assert result.exit_code == 2 and "like 4+4=8" in result.output
