@@ -159,7 +159,8 @@ def test_the_cli_takes_joins_and_quotes_a_big_party_for_two_tables(app: Flask, t
         result = app.test_cli_runner().invoke(args=[
             "estimate", "backtest", str(folder / "events.csv"), "--out", str(out), "--tables", "2:2,4:2", *extra])
         assert result.exit_code == 0, result.output
-        return {party: int(minutes) for party, minutes in (line.split(",") for line in out.read_text().splitlines()[1:])}
+        rows = (line.split(",") for line in out.read_text().splitlines()[1:])
+        return {party: int(minutes) for party, minutes in rows}
 
     assert quotes()["b"] == 0
     joined = quotes("--joins", "4+4=8")
