@@ -321,6 +321,10 @@ def seated_tables(snapshot: Snapshot, table_sizes: list[int], counts: dict[int, 
 
 MIN_TURNS_TO_INFER = 20
 """Completed turns in the window before the inventory is read off the log (``inferred_tables``)."""
+INFERRED_FOR_SECONDS = 600
+"""A reading is kept this long at most (a party dining long enough counts as done meanwhile)."""
+INFERRED_KEPT = 512
+_INFERRED: dict[tuple[object, ...], dict[str, int] | None] = {}
 
 
 def inferred_tables(snapshot: Snapshot, now: float) -> dict[str, int] | None:
@@ -346,11 +350,6 @@ def inferred_tables(snapshot: Snapshot, now: float) -> dict[str, int] | None:
     return _INFERRED[key]
 
 
-INFERRED_FOR_SECONDS = 600
-INFERRED_KEPT = 512
-_INFERRED: dict[tuple[object, ...], dict[str, int] | None] = {}
-
-
 def _tables_from_log(snapshot: Snapshot, now: float) -> dict[str, int] | None:
     ends: dict[tuple[float, int], list[float]] = {}
     for seated_at, completed_at, size in snapshot.turns:
@@ -368,9 +367,9 @@ def _tables_from_log(snapshot: Snapshot, now: float) -> dict[str, int] | None:
     most = [0] * len(classes)  # most[i]: most parties of class i or bigger dining at once
     for _when, step, i in sorted(changes):  # at a tie, a party leaving frees its table first
         dining[i] += step
-        at_least = 0
-        for j in range(i, -1, -1):
-            at_least = sum(dining[j:]) if j == i else at_least + dining[j]
+        at_least = sum(dining[i + 1:])
+        for j in range(i, -1, -1):  # the count of class j or bigger moved for every class j up to i
+            at_least += dining[j]
             most[j] = max(most[j], at_least)
     tables = {str(seats): most[i] - (most[i + 1] if i + 1 < len(classes) else 0) for i, seats in enumerate(classes)}
     return {seats: count for seats, count in tables.items() if count > 0} or None
