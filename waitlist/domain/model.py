@@ -377,13 +377,14 @@ def validate_settings_patch(current: Settings, patch: Mapping[str, Any]) -> Sett
     return merged
 
 
-def parse_join(text: str) -> tuple[int, int, int]:
-    """"4+4=8" as (seats of each table, how many tables, seats of the join); ValueError if not so written."""
+def parse_join(text: str) -> tuple[tuple[int, ...], int]:
+    """"4+4=8" as (the seats of each table pushed together, the seats of the join); ValueError if not
+    so written."""
     tables, _, seats = text.replace(" ", "").partition("=")
     pieces = tables.split("+")
     if not seats.isdigit() or len(pieces) < 2 or not all(p.isdigit() for p in pieces):
         raise ValueError(f"write a join like 4+4=8, not {text!r}")
-    return int(pieces[0]), len(pieces), int(seats) if len(set(pieces)) == 1 else -1
+    return tuple(int(p) for p in pieces), int(seats)
 
 
 def join_problem(text: str, settings: Settings) -> str | None:
@@ -391,10 +392,11 @@ def join_problem(text: str, settings: Settings) -> str | None:
     A join must push together tables of one size, seat more than every table (smaller parties have a
     table of their own) and, with tables by count, use tables the inventory has."""
     try:
-        each, count, seats = parse_join(text)
+        pieces, seats = parse_join(text)
     except ValueError as exc:
         return str(exc)
-    if seats < 0:
+    each, count = pieces[0], len(pieces)
+    if len(set(pieces)) > 1:
         return f"{text}: push together tables of one size (like 4+4=8)"
     sizes = settings.table_sizes()
     if sizes and seats <= sizes[-1]:

@@ -162,8 +162,8 @@ def _joins(raw_floor: str, texts: tuple[str, ...]) -> dict[int, tuple[int, int]]
     """Worked out once per floor and setting, not on every add and quote."""
     found: dict[int, tuple[int, int]] = {}
     for text in texts:
-        each, count, seats = parse_join(text)
-        found[seats] = (each, count)
+        pieces, seats = parse_join(text)
+        found[seats] = (pieces[0], len(pieces))  # the setting holds tables of one size only
     if texts:
         return found
     floor = floor_from_json(raw_floor)

@@ -125,11 +125,10 @@ def parse_joins(text: str | None, tables: dict[str, int] | None) -> list[str] | 
     joins = []
     for item in (part.strip() for part in text.split(",")):
         try:
-            parse_join(item)
+            pieces, _seats = parse_join(item)
         except ValueError as exc:
             raise click.BadParameter(str(exc)) from None
-        pieces = [str(int(p)) for p in item.replace(" ", "").partition("=")[0].split("+")]
-        if any(tables.get(p, 0) < pieces.count(p) for p in pieces):
+        if any(tables.get(str(p), 0) < pieces.count(p) for p in pieces):
             raise click.BadParameter(f"{item!r} joins tables that --tables does not have")
         problem = join_problem(item, settings)
         if problem:
