@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from types import MappingProxyType
 from typing import Any
 
 from waitlist.domain.errors import InvalidInput
@@ -150,7 +151,7 @@ def floor_from_json(raw: str) -> tuple[Table, ...]:
                  for t in json.loads(raw))
 
 
-def table_joins(restaurant: Restaurant) -> dict[int, tuple[int, int]] | None:
+def table_joins(restaurant: Restaurant) -> Mapping[int, tuple[int, int]] | None:
     """The tables pushed together for parties bigger than every table, as the estimator takes them
     (waitlist.estimate.dining.Joins: seats of the join -> (seats of each table, how many)): the
     ``joins`` setting, else, with named tables, each pair of same-size tables that join with each other."""
@@ -158,14 +159,15 @@ def table_joins(restaurant: Restaurant) -> dict[int, tuple[int, int]] | None:
 
 
 @lru_cache(maxsize=1024)
-def _joins(raw_floor: str, texts: tuple[str, ...]) -> dict[int, tuple[int, int]]:
-    """Worked out once per floor and setting, not on every add and quote."""
+def _joins(raw_floor: str, texts: tuple[str, ...]) -> Mapping[int, tuple[int, int]]:
+    """Worked out once per floor and setting, not on every add and quote; read-only, as every caller
+    shares the one cached answer."""
     found: dict[int, tuple[int, int]] = {}
     for text in texts:
         pieces, seats = parse_join(text)
         found[seats] = (pieces[0], len(pieces))  # the setting holds tables of one size only
     if texts:
-        return found
+        return MappingProxyType(found)
     floor = floor_from_json(raw_floor)
     biggest = max((t.seats for t in floor), default=0)
     seats_of = {t.name: t.seats for t in floor}
@@ -173,7 +175,7 @@ def _joins(raw_floor: str, texts: tuple[str, ...]) -> dict[int, tuple[int, int]]
         for other in table.joins_with:
             if seats_of.get(other) == table.seats and 2 * table.seats > biggest:
                 found.setdefault(2 * table.seats, (table.seats, 2))
-    return found
+    return MappingProxyType(found)
 
 
 def floor_of(restaurant: Restaurant) -> tuple[Table, ...]:
