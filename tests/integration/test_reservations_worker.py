@@ -41,7 +41,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 SLUG = "noodle-bar"
 GUEST = "+14155552681"
 REMINDER_IN_SECONDS = 8
-EVERY_DAY = {day: [["00:00", "23:55"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+EVERY_DAY = {day: [["00:00", "12:00"], ["12:00", "00:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+"""The whole day (noon to midnight is a span past midnight): a span ending at 23:55 has no 23:55 slot."""
 
 
 def test_a_reminder_fires_once_after_the_worker_is_killed_between_scheduling_and_firing(
