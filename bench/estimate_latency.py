@@ -58,6 +58,9 @@ class _Quiet:
     def reservation_timer_at(self, *args: object) -> None:
         pass
 
+    def send_mail(self, *args: object) -> None:
+        pass
+
 
 def paced_endpoint(redis: fakeredis.FakeRedis, now: float, rate: float, seconds: float) -> tuple[float, float, int]:
     """(median ms, p99 ms, requests late to start) for the public estimate endpoint called at ``rate``/s."""

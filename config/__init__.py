@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from urllib.parse import urlsplit
 
 DEFAULT_TWILIO_API_URL = "https://api.twilio.com"
 
@@ -36,6 +37,10 @@ class Config:
     twilio_auth_token: str | None = None
     twilio_api_url: str = DEFAULT_TWILIO_API_URL
     twilio_timeout_seconds: float = 10.0
+    smtp_url: str | None = None
+    """Where invitation and password-reset links are mailed from (waitlist.mail); without it they go
+    to the local outbox in development and are handed back to whoever makes them."""
+    mail_from: str | None = None
     text_retry_intervals: tuple[int, ...] = (10, 30, 60, 90, 120)
     text_job_timeout_seconds: int = 30
     webhook_retry_intervals: tuple[int, ...] = (10, 60, 300, 1800, 7200, 21600, 43200)
@@ -70,6 +75,8 @@ class Config:
             twilio_auth_token=env.get("TWILIO_AUTH_TOKEN") or None,
             twilio_api_url=(env.get("TWILIO_API_URL") or DEFAULT_TWILIO_API_URL).rstrip("/"),
             twilio_timeout_seconds=float(env.get("TWILIO_TIMEOUT_SECONDS") or 10.0),
+            smtp_url=env.get("SMTP_URL") or None,
+            mail_from=env.get("MAIL_FROM") or None,
             text_retry_intervals=_seconds_list(env.get("TEXT_RETRY_INTERVALS")) or cls.text_retry_intervals,
             text_job_timeout_seconds=int(env.get("TEXT_JOB_TIMEOUT_SECONDS") or cls.text_job_timeout_seconds),
             webhook_retry_intervals=_seconds_list(env.get("WEBHOOK_RETRY_INTERVALS")) or cls.webhook_retry_intervals,
@@ -90,6 +97,15 @@ class Config:
 
     def with_overrides(self, **overrides: object) -> Config:
         return replace(self, **overrides)  # type: ignore[arg-type]
+
+    @property
+    def mail_configured(self) -> bool:
+        return bool(self.smtp_url)
+
+    @property
+    def mail_sender(self) -> str:
+        """MAIL_FROM, else no-reply at the public host name."""
+        return self.mail_from or f"Waitlist <no-reply@{urlsplit(self.public_base_url).hostname or 'localhost'}>"
 
     @property
     def twilio_configured(self) -> bool:

@@ -23,6 +23,7 @@ class RecordingDispatcher:
         self.feedback: list[tuple[str, str, float]] = []
         self.pending: list[tuple[str, str, float]] = []
         self.reservation_timers: list[tuple[str, str, str, str, float]] = []
+        self.mails: list[tuple[str, str, str]] = []
 
     @property
     def sent(self) -> list[tuple[str, str]]:
@@ -44,6 +45,9 @@ class RecordingDispatcher:
 
     def reservation_timer_at(self, slug: str, reservation_id: str, kind: str, version: str, at: float) -> None:
         self.reservation_timers.append((slug, reservation_id, kind, version, at))
+
+    def send_mail(self, to: str, subject: str, body: str) -> None:
+        self.mails.append((to, subject, body))
 
 
 class FakeSender:

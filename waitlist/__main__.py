@@ -62,11 +62,13 @@ def run_processes(config: Config, port: int) -> int:
     bin_dir = os.path.dirname(sys.executable)
     web = subprocess.Popen([os.path.join(bin_dir, "gunicorn"), "wsgi:app", "--config", "python:config.gunicorn",
                             "-b", f"127.0.0.1:{port}"])  # the Procfile's web command
+    from waitlist.texting.dispatch import QUEUES
+
     worker_command = [os.path.join(bin_dir, "rq"), "worker", "--with-scheduler",
                       "-w", "workers.worker.TextWorker", "--maintenance-interval", "30",
                       "--worker-ttl", "45", "--url",
                       config.rq_redis_url or config.redis_url or "redis://127.0.0.1:6379/0",
-                      "texts", "timers", "webhooks"]
+                      *QUEUES]
     worker = subprocess.Popen(worker_command)
     restart_delay = WORKER_RESTART_FIRST_SECONDS
     try:

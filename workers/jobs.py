@@ -6,6 +6,7 @@ import logging
 import time
 from typing import Any
 
+from waitlist import mail
 from waitlist.domain.phones import mask_phone, phone_digest
 from waitlist.services.reservations import Reservations
 from waitlist.store.reservations import ReservationStore
@@ -161,3 +162,19 @@ def run_periodic(name: str) -> Any:
     if job is not None:
         schedule_periodic(job.connection, names=[name])
     return {"fold_stats": fold_stats, "retention_sweep": retention_sweep}[name]()
+
+
+def send_mail(to: str, subject: str, body: str) -> str:
+    """Mail one link (an invitation, a password reset) through the configured SMTP server. A server
+    away or busy raises, so RQ tries again (``dispatch.MAIL_RETRY_SECONDS``); a refusal is final."""
+    config = current().waitlist.config
+    if not config.smtp_url:
+        log.warning("mail not sent to=%s: SMTP_URL is not set", mail.mask_email(to))
+        return "not_configured"
+    try:
+        mail.send(config.smtp_url, mail.message(config.mail_sender, to, subject, body))
+    except mail.MailError as exc:
+        log.error("mail refused to=%s: %s", mail.mask_email(to), exc)
+        return "failed"
+    log.info("mail sent to=%s subject=%s", mail.mask_email(to), subject)
+    return "sent"

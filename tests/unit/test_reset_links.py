@@ -1,5 +1,5 @@
-"""Reset links an owner or a manager makes for a member (issue 24): in production no mail is sent, so
-this is how a person who forgot their password gets back in. Single use, an hour, ends sessions,
+"""Reset links an owner or a manager makes for a member (issue 24): without a mail server (SMTP_URL) this
+is how a person who forgot their password gets back in. Single use, an hour, ends sessions,
 role-checked and restaurant-isolated; the self-service page stays neutral about who has an account."""
 from __future__ import annotations
 

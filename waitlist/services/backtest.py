@@ -86,6 +86,9 @@ class _NoDispatch:
     def reservation_timer_at(self, slug: str, reservation_id: str, kind: str, version: str, at: float) -> None:
         pass
 
+    def send_mail(self, to: str, subject: str, body: str) -> None:
+        pass
+
 
 class _Clock:
     def __init__(self) -> None:

@@ -40,6 +40,7 @@ from waitlist.domain.people import (
     lock_seconds,
 )
 from waitlist.estimate.estimator import Snapshot
+from waitlist.mail import mask_email
 from waitlist.store import Store
 from waitlist.store.accounts import Account, AccountStore, ApiKey
 
@@ -64,6 +65,12 @@ class LinkOutbox(Protocol):
     def add_sent(self, entry: dict[str, Any]) -> None: ...
 
 
+class MailQueue(Protocol):
+    """Where mail goes when an SMTP server is configured: a worker sends it (waitlist.texting.dispatch)."""
+
+    def send_mail(self, to: str, subject: str, body: str) -> None: ...
+
+
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -77,11 +84,14 @@ class SignedIn:
 
 class People:
     def __init__(self, store: Store, accounts: AccountStore, config: Config, links: LinkOutbox,
-                 clock: Callable[[], float] = time.time, hasher: PasswordHasher | None = None):
+                 clock: Callable[[], float] = time.time, hasher: PasswordHasher | None = None,
+                 mail: MailQueue | None = None):
+        """``mail``: where links are mailed when ``config.mail_configured``."""
         self.store = store
         self.accounts = accounts
         self.config = config
         self.links = links
+        self.mail = mail
         self.clock = clock
         self.hasher = hasher or PasswordHasher()
         self._dummy_hash = self.hasher.hash(secrets.token_hex(8))
@@ -163,7 +173,8 @@ class People:
         self.accounts.save_invite(token_hash(token), {"email": email, "slug": restaurant.slug, "role": role,
                                                      "by": by.name}, self.invite_seconds)
         url = f"{self.config.public_base_url}/account/invite/{token}"
-        self._deliver(email, f"{by.name} invited you to {restaurant.name} as {role}: {url}")
+        self._deliver(email, f"Join {restaurant.name} on the waitlist",
+                      f"{by.name} invited you to {restaurant.name} as {role}: {url}")
         return url
 
     def invitation(self, token: str) -> dict[str, str]:
@@ -270,13 +281,14 @@ class People:
             return
         token = secrets.token_urlsafe(24)
         self.accounts.save_reset(token_hash(token), account.id, self.reset_seconds)
-        self._deliver(account.email, f"Reset your waitlist password: {self.config.public_base_url}"
-                                     f"/account/reset/{token}")
+        self._deliver(account.email, "Reset your waitlist password",
+                      "If you did not ask for this, ignore it. The link works once, for an hour: "
+                      f"{self.config.public_base_url}/account/reset/{token}")
 
     def reset_link(self, restaurant: Restaurant, by: Actor, account_id: str) -> str:
-        """A reset link for a member, given back to whoever asked (no mail sender is configured in
-        production, so this is how a person who forgot their password gets back in: their owner hands
-        it over, as with invitations). The same link as the self-service one: single use, an hour,
+        """A reset link for a member, given back to whoever asked (where no mail server is configured,
+        this is how a person who forgot their password gets back in: their owner hands it over, as with
+        invitations). The same link as the self-service one: single use, an hour,
         ends every session when used. An owner may make one for anyone here; anyone else only for
         people below them (a manager cannot take over another manager's or an owner's account)."""
         role = self._member_role(restaurant, account_id)
@@ -358,10 +370,13 @@ class People:
         """Slug -> role of every restaurant the person belongs to (the switcher, the group view)."""
         return self.accounts.roles_in(account.id, self.accounts.places(account.id))
 
-    def _deliver(self, to: str, body: str) -> None:
-        """Links go to the local outbox and the console in development; in production the caller hands
-        an invitation over (no mail sender is configured)."""
-        if self.config.development:
+    def _deliver(self, to: str, subject: str, body: str) -> None:
+        """Links are mailed by a worker when an SMTP server is configured; otherwise they go to the local
+        outbox and the console in development, and in production the caller hands an invitation over."""
+        if self.config.mail_configured and self.mail is not None:
+            self.mail.send_mail(to, subject, body)
+            log.info("link mailed to=%s subject=%s", mask_email(to), subject)
+        elif self.config.development:
             self.links.add_sent({"sid": "LINK" + secrets.token_hex(8), "to": to, "from": "waitlist",
                                  "body": body, "at": self.clock()})
             log.warning("development link for %s: %s", to, body)

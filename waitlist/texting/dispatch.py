@@ -21,7 +21,14 @@ TEXTS_QUEUE = "texts"
 TIMERS_QUEUE = "timers"
 WEBHOOKS_QUEUE = "webhooks"
 """Outbound webhook deliveries (workers.webhooks): last, so a slow endpoint never delays a text or a timer."""
-QUEUES = (TEXTS_QUEUE, TIMERS_QUEUE, WEBHOOKS_QUEUE)
+MAIL_QUEUE = "mail"
+"""Invitation and password-reset links (workers.jobs.send_mail): an SMTP server is as slow as a webhook."""
+QUEUES = (TEXTS_QUEUE, TIMERS_QUEUE, WEBHOOKS_QUEUE, MAIL_QUEUE)
+
+MAIL_RETRY_SECONDS = (30, 120, 600)
+MAIL_TTL_SECONDS = 3600
+"""A mail job holds a live link (a reset link lives an hour): it is deleted once sent, and one that
+fails or waits in the queue is kept no longer than the link is worth."""
 
 LIVE_STATUSES = frozenset({"scheduled", "started", "deferred"})
 """RQ job statuses of a send that will still run by itself (RQ's own cleanup retries or fails an
@@ -45,6 +52,8 @@ class Dispatcher(Protocol):
 
     def reservation_timer_at(self, slug: str, reservation_id: str, kind: str, version: str, at: float) -> None: ...
 
+    def send_mail(self, to: str, subject: str, body: str) -> None: ...
+
 
 class RQDispatcher:
     """The production dispatcher: RQ queues on their own Redis connection (RQ needs raw bytes).
@@ -60,6 +69,7 @@ class RQDispatcher:
         config = config or Config()
         self.texts = Queue(TEXTS_QUEUE, connection=connection)  # type: ignore[arg-type]
         self.timers = Queue(TIMERS_QUEUE, connection=connection)  # type: ignore[arg-type]
+        self.mail = Queue(MAIL_QUEUE, connection=connection)  # type: ignore[arg-type]
         self.send_retry = Retry(max=len(config.text_retry_intervals), interval=list(config.text_retry_intervals))
         self.send_job_timeout = config.text_job_timeout_seconds
 
@@ -98,6 +108,11 @@ class RQDispatcher:
         in_queue = iter(pipe.execute())
         return [status in LIVE_STATUSES or (status == "queued" and next(in_queue) is not None)
                 for status in statuses]
+
+    def send_mail(self, to: str, subject: str, body: str) -> None:
+        self.mail.enqueue("workers.jobs.send_mail", to, subject, body, retry=Retry(max=len(MAIL_RETRY_SECONDS),
+                          interval=list(MAIL_RETRY_SECONDS)), ttl=MAIL_TTL_SECONDS, result_ttl=0,
+                          failure_ttl=MAIL_TTL_SECONDS)
 
     def expire_hold_at(self, slug: str, party_id: str, hold_version: str, at: float) -> None:
         self.timers.enqueue_at(

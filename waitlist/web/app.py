@@ -52,7 +52,8 @@ def create_app(config: Config | None = None, redis: Any = None, rq_connection: A
     app.extensions["waitlist"] = waitlist  # the services, built once: views call them and nothing else
     app.extensions["inbound"] = inbound = InboundHandler(waitlist)
     app.extensions["owner_stats"] = OwnerStats(waitlist, StatsStore(redis))
-    app.extensions["people"] = People(waitlist.store, AccountStore(redis), config, DevOutbox(redis), **extra)
+    app.extensions["people"] = People(waitlist.store, AccountStore(redis), config, DevOutbox(redis), mail=dispatcher,
+                                      **extra)
     app.extensions["templates"] = MessageTemplates(TemplateStore(redis))  # the settings screen's texts
     app.extensions["webhooks"] = Webhooks(WebhookStore(redis), config, **extra)  # outbound webhooks
     app.extensions["reservations"] = Reservations(waitlist, ReservationStore(redis))  # bookings (issue 23)
