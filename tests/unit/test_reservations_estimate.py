@@ -9,7 +9,7 @@ import fakeredis
 
 from tests.conftest import make_config
 from tests.fakes import RecordingDispatcher
-from waitlist.estimate.estimator import estimate_wait
+from waitlist.estimate.estimator import BOOKING_HELD_MINUTES, estimate_wait
 from waitlist.estimate.snapshot import Snapshot
 from waitlist.services.reservations import Reservations
 from waitlist.services.waitlist import Waitlist
@@ -53,3 +53,28 @@ def test_the_snapshot_reads_bookings_still_to_arrive_and_not_those_arrived_or_ca
     assert sorted(waitlist.store.snapshot("due-bar").reservations) == [(float(start), 4), (float(start), 5)]
     reservations.check_in(restaurant, kept["id"])
     assert waitlist.store.snapshot("due-bar").reservations == ((float(start), 5),)
+
+
+def test_a_booking_due_after_the_quote_and_its_held_minutes_stays_behind_the_walk_in() -> None:
+    """The top of the walk-in's range is far past its quote: a booking due in between used to be put
+    ahead of it (over-quoting a busy booked evening by the booking's whole meal)."""
+    line = Snapshot(waiting_sizes=[2, 2, 2])
+    alone = estimate_wait(line, 2, tables=TWOS, now=NOW)
+    after = NOW + (alone.minutes + BOOKING_HELD_MINUTES + 5) * 60
+    assert alone.high * 60 > after - NOW  # due before the top of the range, after the quote and its hold
+    assert estimate_wait(Snapshot(waiting_sizes=[2, 2, 2], reservations=((after, 2),)), 2, tables=TWOS,
+                         now=NOW) == alone
+    before = NOW + (alone.minutes + BOOKING_HELD_MINUTES - 5) * 60
+    assert estimate_wait(Snapshot(waiting_sizes=[2, 2, 2], reservations=((before, 2),)), 2, tables=TWOS,
+                         now=NOW).minutes > alone.minutes
+
+
+def test_a_booking_brought_in_by_another_one_ahead_counts_too() -> None:
+    """One table: the booking due in 10 minutes takes it, which puts the walk-in past the next booking's
+    time, so that one sits down first as well."""
+    soon = estimate_wait(Snapshot(reservations=((NOW + 600, 2),)), 2, tables={"2": 1}, now=NOW)
+    assert soon.parties_ahead == 1
+    next_one = NOW + (soon.minutes + BOOKING_HELD_MINUTES - 5) * 60  # beyond 15 minutes, within the new quote
+    both = estimate_wait(Snapshot(reservations=((NOW + 600, 2), (next_one, 2))), 2, tables={"2": 1}, now=NOW)
+    assert next_one > NOW + BOOKING_HELD_MINUTES * 60
+    assert both.parties_ahead == 2 and both.minutes > soon.minutes
