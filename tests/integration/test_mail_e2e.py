@@ -17,12 +17,10 @@ from flask.testing import FlaskClient
 
 from config import Config
 from tests.conftest import make_config
+from tests.integration import test_webhooks_e2e as hooks_e2e
 from tests.integration.test_texts_e2e import WorkerProcess, eventually, worker_env
-from tests.integration.test_webhooks_e2e import HookWorker
 from tests.people import csrf_of, person, sign_in
 from tests.unit.test_mail import Inbox, serve
-from waitlist.texting.dispatch import QUEUES, RQDispatcher
-from waitlist.web.app import create_app
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -40,20 +38,14 @@ def config(smtp: tuple[Inbox, Controller]) -> Config:
     return make_config(public_base_url="https://wait.example.com", smtp_url=f"smtp://127.0.0.1:{smtp[1].port}")
 
 
-@pytest.fixture
-def app(real_redis: Any, real_rq_redis: Any, config: Config) -> Flask:
-    app = create_app(config, redis=real_redis, rq_connection=real_rq_redis,
-                     dispatcher=RQDispatcher(real_rq_redis, config))
-    app.testing = True
-    return app
+app = hooks_e2e.app
+"""The app on the real Redis with the real RQ dispatcher (with this module's ``config``)."""
 
 
 @pytest.fixture
 def worker(real_rq_redis: Any, config: Config, tmp_path: Path) -> Iterator[WorkerProcess]:
     env = {**worker_env(config, None), "SMTP_URL": config.smtp_url or "", "MAIL_FROM": "Noodle Bar <hi@noodle.example>"}
-    process = HookWorker(env, tmp_path / "worker.log").start()
-    eventually(lambda: all(real_rq_redis.exists(f"rq:scheduler-lock:{q}") for q in QUEUES), 20,
-               "the worker's scheduler on every queue")
+    process = hooks_e2e.every_queue_worker(env, tmp_path / "worker.log", real_rq_redis)
     yield process
     process.stop()
 

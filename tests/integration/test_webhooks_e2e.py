@@ -115,13 +115,19 @@ class HookWorker(WorkerProcess):
         return self
 
 
+def every_queue_worker(env: dict[str, str], log_path: Path, rq_redis: Any) -> HookWorker:
+    """A started ``HookWorker`` whose scheduler holds every queue's lock (so it is taking jobs)."""
+    process = HookWorker(env, log_path).start()
+    eventually(lambda: all(rq_redis.exists(f"rq:scheduler-lock:{q}") for q in QUEUES), 20,
+               "the worker's scheduler on every queue")
+    return process
+
+
 @pytest.fixture
 def worker(real_rq_redis: Any, config: Config, tmp_path: Path) -> Iterator[WorkerProcess]:
     env = {**worker_env(config, None), "WEBHOOKS_ALLOW_PRIVATE": "1", "WEBHOOK_RETRY_INTERVALS": "1,1,1,1",
            "WEBHOOK_TIMEOUT_SECONDS": "3"}
-    process = HookWorker(env, tmp_path / "worker.log").start()
-    eventually(lambda: all(real_rq_redis.exists(f"rq:scheduler-lock:{q}") for q in QUEUES), 20,
-               "the worker's scheduler on every queue")
+    process = every_queue_worker(env, tmp_path / "worker.log", real_rq_redis)
     yield process
     process.stop()
 
