@@ -58,8 +58,10 @@ def mask_email(email: str) -> str:
 
 
 def message(sender: str, to: str, subject: str, body: str) -> EmailMessage:
+    """The subject is put on one line (it holds a restaurant's name, and a header cannot hold a line
+    break: the email library would refuse the message)."""
     mail = EmailMessage()
-    mail["From"], mail["To"], mail["Subject"] = sender, to, subject
+    mail["From"], mail["To"], mail["Subject"] = sender, to, " ".join(subject.split())
     mail.set_content(body)
     return mail
 

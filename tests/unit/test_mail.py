@@ -115,6 +115,11 @@ def test_smtp_urls_are_read_with_their_default_ports_and_escaped_passwords() -> 
             mail.parse_smtp_url(bad)
 
 
+def test_a_subject_is_one_line_whatever_the_restaurant_is_called() -> None:
+    assert mail.message("a@b.example", "c@d.example", "Join Noodle\r\nBcc: x@evil.example Bar", "hi")[
+        "Subject"] == "Join Noodle Bcc: x@evil.example Bar"
+
+
 def test_a_plain_relay_gets_the_exact_message(stopping: list[Controller]) -> None:
     inbox = Inbox()
     stopping.append(server := serve(inbox))
