@@ -120,6 +120,12 @@ def test_a_subject_is_one_line_whatever_the_restaurant_is_called() -> None:
         "Subject"] == "Join Noodle Bcc: x@evil.example Bar"
 
 
+def test_a_mistyped_smtp_url_stops_the_app_from_starting() -> None:
+    with pytest.raises(mail.MailError, match="SMTP_URL"):
+        create_app(make_config(smtp_url="smtp:/mail.example.com"), redis=fakeredis.FakeRedis(decode_responses=True),
+                   dispatcher=RecordingDispatcher())
+
+
 def test_a_plain_relay_gets_the_exact_message(stopping: list[Controller]) -> None:
     inbox = Inbox()
     stopping.append(server := serve(inbox))

@@ -326,12 +326,13 @@ def estimate_waits(snapshot: Snapshot, sizes: Iterable[int], *, tables: dict[str
     first = _estimates_behind(snapshot, sizes, ahead, tables, now, joins)
     if not snapshot.reservations:
         return first
+    bookings = sorted(snapshot.reservations)
     found = {}
     for size, estimate in first.items():
         counted = 0
         for _round in range(BOOKING_ROUNDS):
             horizon = now + (estimate.minutes + BOOKING_HELD_MINUTES) * 60
-            due = [booked for start, booked in sorted(snapshot.reservations) if start <= horizon]
+            due = [booked for start, booked in bookings if start <= horizon]
             if len(due) == counted:
                 break
             counted = len(due)

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Flask, jsonify
 
 from config import Config
+from waitlist.mail import parse_smtp_url
 from waitlist.services.dev_phone import DevPhone
 from waitlist.services.inbound import InboundHandler
 from waitlist.services.owner_stats import OwnerStats
@@ -37,6 +38,8 @@ def create_app(config: Config | None = None, redis: Any = None, rq_connection: A
     app.config.update(SECRET_KEY=config.secret_key, MAX_CONTENT_LENGTH=MAX_BODY_BYTES, JSON_SORT_KEYS=False)
     app.config["WAITLIST"] = config
     logging.basicConfig(level=config.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if config.smtp_url:  # a mistyped SMTP_URL stops the start, not the first password reset hours later
+        parse_smtp_url(config.smtp_url)
 
     redis = redis if redis is not None else waitlist_redis(config.redis_url, config.redis_cluster)
     if dispatcher is None:
