@@ -213,6 +213,20 @@ def test_an_hour_whose_parties_still_dine_is_not_judged_by_its_quick_finishers()
     assert DiningModel(snapshot(history=quick), [(seated, 2)] * 8, now).mean(2, seated) > 45
 
 
+def test_a_party_still_dining_is_expected_to_dine_as_long_as_its_hour_usually_does() -> None:
+    # Dinner: 2s seated at this hour on the two days before dined 100 minutes; the restaurant's recent
+    # turns are lunch's 40-minute meals. Tonight eight 2s seated 40 minutes ago are still at table: each
+    # counts for tonight's hour with the length its hour usually runs (about 83 minutes, shrunk towards
+    # the recent turns), not with lunch's (which read tonight's hour as 60 and under-quoted every party
+    # waiting on those tables).
+    now = NOW // 3600 * 3600 + 50 * 60
+    seated = now - 40 * 60
+    dinners = history({f"h:{hour_of_week(seated - day * 86_400)}": "6 600 0 0 0 0 0 0 0 0 0" for day in (1, 2)})
+    lunch = [(now - (300 + i) * 60, now - (260 + i) * 60, 2) for i in range(40)]
+    model = DiningModel(snapshot(history=dinners, turns=lunch), [(seated, 2)] * 8, now)
+    assert model.mean(2, seated) > 75
+
+
 @pytest.mark.parametrize("elapsed", [0.0, 0.5, 1.0, 2.0, 5.0])
 def test_remaining_dining_time_is_positive_and_shrinks_less_than_time_passes(elapsed: float) -> None:
     assert 0 < remaining_fraction(elapsed) <= 1.0
