@@ -434,6 +434,20 @@ def test_the_inventory_is_read_off_the_most_parties_dining_at_once_biggest_class
     assert inferred_tables(few, NOW) is None
 
 
+def test_the_morning_after_the_inventory_is_still_read_until_a_first_meal_runs_past_hours() -> None:
+    # Yesterday's full house, all recorded; this morning a first party sat down 30 minutes ago. Nothing
+    # completed for 20 hours, but nobody seated since has dined long: hosts still record completions.
+    full = [dined(1500, 60, 2)] * 4 + [dined(1500, 60, 4)] * 2 + [dined(1500, 60, 7)]
+    spare = [dined(1800 + 10 * i, 5, 2) for i in range(20)]
+    seatings, turns = zip(*(full + spare))
+    yesterday = snapshot(seatings=sorted(seatings, reverse=True), turns=list(turns))
+    morning = snapshot(seatings=[(minutes_ago(30), 2, minutes_ago(35)), *yesterday.seatings], turns=yesterday.turns)
+    assert inferred_tables(morning, NOW) == {"2": 4, "4": 2, "8": 1}
+    # Seated five hours ago with no completion recorded since: hosts stopped recording them.
+    stopped = snapshot(seatings=[(minutes_ago(300), 2, minutes_ago(305)), *yesterday.seatings], turns=yesterday.turns)
+    assert inferred_tables(stopped, NOW) is None
+
+
 def test_without_an_inventory_the_quote_replays_the_tables_read_off_the_log() -> None:
     # Ten 4-tops all taken 50 minutes ago, a long record of 60-minute turns: a party of 4 waits ~10 min.
     history = [dined(200 + i, 60, 4) for i in range(10)] + [dined(400 + i, 60, 4) for i in range(10)]

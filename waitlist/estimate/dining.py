@@ -27,7 +27,7 @@ PRIOR_EXPOSURE_MINUTES = 240.0
 PRIOR_NO_SHOW_RATE = 0.05
 PRIOR_CALLED = 20.0
 COMPLETES_RECENT_SECONDS = 4 * 3600
-"""Hosts "record completions" when one was recorded within this window."""
+"""Hosts "record completions" unless a party has been seated this long with none recorded since."""
 MIN_TURN_MINUTES = 5.0
 """A turn shorter than this is a host clearing the list in bulk (seated and completed within seconds),
 not a meal: it frees its table but says nothing about dining times."""
@@ -262,7 +262,16 @@ def turnover_gap(snapshot: Snapshot) -> float:
 
 
 def completes_recorded(snapshot: Snapshot, now: float) -> bool:
-    return any(now - completed_at <= COMPLETES_RECENT_SECONDS for _s, completed_at, _z in snapshot.turns)
+    """Hosts record completions: no party seated since the newest one recorded has been at table longer
+    than COMPLETES_RECENT_SECONDS. Counted from the first seating after it, not from the completion
+    itself: the morning after a busy night, yesterday's last completion is hours old while today's first
+    parties are still at their first meal (read as "not recorded", the first hour of every day of a
+    restaurant without an inventory was quoted by the fallback rule, its tables unread)."""
+    newest = max((completed_at for _s, completed_at, _z in snapshot.turns), default=None)
+    if newest is None:
+        return False
+    since = min((seated_at for seated_at, _z, _j in snapshot.seatings if newest < seated_at <= now), default=newest)
+    return now - since <= COMPLETES_RECENT_SECONDS
 
 
 def still_dining(snapshot: Snapshot, now: float) -> list[tuple[float, int]] | None:
