@@ -424,7 +424,6 @@ def test_the_inventory_is_read_off_the_most_parties_dining_at_once_biggest_class
     spare = [dined(1800 + 10 * i, 5, 2) for i in range(20)]  # enough completed turns to go by
     seatings, turns = zip(*(full + early + spare))
     state = snapshot(seatings=sorted(seatings, reverse=True), turns=list(turns))
-    assert inferred_tables(state, NOW) is None  # no completion in the last hours: hosts stopped recording
     recent = dined(30, 20, 2)
     state = snapshot(seatings=[recent[0], *state.seatings], turns=[*state.turns, recent[1]])
     # 7 at once in all; 7-8s at most 1 (an 8-top), 3-8s at most 3: one 8-top, two 4-tops, four "2-tops".
@@ -441,6 +440,7 @@ def test_the_morning_after_the_inventory_is_still_read_until_a_first_meal_runs_p
     spare = [dined(1800 + 10 * i, 5, 2) for i in range(20)]
     seatings, turns = zip(*(full + spare))
     yesterday = snapshot(seatings=sorted(seatings, reverse=True), turns=list(turns))
+    assert inferred_tables(yesterday, NOW) == {"2": 4, "4": 2, "8": 1}  # nobody at table yet
     morning = snapshot(seatings=[(minutes_ago(30), 2, minutes_ago(35)), *yesterday.seatings], turns=yesterday.turns)
     assert inferred_tables(morning, NOW) == {"2": 4, "4": 2, "8": 1}
     # Seated five hours ago with no completion recorded since: hosts stopped recording them.

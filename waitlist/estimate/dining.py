@@ -270,7 +270,8 @@ def completes_recorded(snapshot: Snapshot, now: float) -> bool:
     newest = max((completed_at for _s, completed_at, _z in snapshot.turns), default=None)
     if newest is None:
         return False
-    since = min((seated_at for seated_at, _z, _j in snapshot.seatings if newest < seated_at <= now), default=newest)
+    # Nobody seated since: nothing is at table unrecorded (a restaurant opening in the morning).
+    since = min((seated_at for seated_at, _z, _j in snapshot.seatings if newest < seated_at <= now), default=now)
     return now - since <= COMPLETES_RECENT_SECONDS
 
 
