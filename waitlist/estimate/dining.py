@@ -160,16 +160,23 @@ class DiningModel:
         self.censored = censored
         self._cache: dict[tuple[int, int], float] = {}
 
+    def _by_day(self, bucket: int, how: int, censored: dict[int, dict[int, list[float]]]) -> list[tuple[float, float]]:
+        """(turns, minutes dined) of the bucket at this hour of the day on each day of the week, this
+        hour of the week first; ``censored`` adds the tables still dining counted by the hour seated."""
+        i = DEFAULT_TABLE_CLASSES.index(bucket)
+        days = []
+        for day in range(7):
+            hour = self.history.get((how + 24 * day) % 168)
+            n, total = hour.dining(i) if hour else (0.0, 0.0)
+            dining = censored.get((how + 24 * day) % 168, {}).get(bucket)
+            days.append((n + dining[0], total + dining[1]) if dining else (n, total))
+        return days
+
     def _hour_of_day_mean(self, bucket: int, how: int, prior: float) -> float:
         """The bucket's mean at this hour of the day on every day of the history, shrunk towards ``prior``
         (finished turns only)."""
-        i = DEFAULT_TABLE_CLASSES.index(bucket)
-        n = total = 0.0
-        for day in range(7):
-            hour = self.history.get((how + 24 * day) % 168)
-            n_day, s_day = hour.dining(i) if hour else (0.0, 0.0)
-            n, total = n + n_day, total + s_day
-        return (total + SHRINK_TURNS * prior) / (n + SHRINK_TURNS)
+        days = self._by_day(bucket, how, {})
+        return (sum(s for _n, s in days) + SHRINK_TURNS * prior) / (sum(n for n, _s in days) + SHRINK_TURNS)
 
     def mean(self, party_size: int, seated_at: float) -> float:
         bucket = size_bucket(party_size)
@@ -180,19 +187,9 @@ class DiningModel:
             return cached
         n, total = self.recent.get(bucket, (0.0, 0.0))
         prior = (total + SHRINK_TURNS * self.defaults[bucket]) / (n + SHRINK_TURNS)
-        i = DEFAULT_TABLE_CLASSES.index(bucket)
-        pooled_n = pooled_s = exact_n = exact_s = 0.0
-        for day in range(7):
-            hour = self.history.get((how + 24 * day) % 168)
-            n_day, s_day = hour.dining(i) if hour else (0.0, 0.0)
-            dining = self.censored.get((how + 24 * day) % 168, {}).get(bucket)
-            if dining:
-                n_day, s_day = n_day + dining[0], s_day + dining[1]
-            pooled_n += n_day
-            pooled_s += s_day
-            if day == 0:
-                exact_n, exact_s = n_day, s_day
-        hour_mean = (pooled_s + SHRINK_TURNS * prior) / (pooled_n + SHRINK_TURNS)
+        days = self._by_day(bucket, how, self.censored)
+        hour_mean = (sum(s for _n, s in days) + SHRINK_TURNS * prior) / (sum(n for n, _s in days) + SHRINK_TURNS)
+        exact_n, exact_s = days[0]
         value = (exact_s + SHRINK_TURNS * hour_mean) / (exact_n + SHRINK_TURNS)
         self._cache[key] = value
         return value
