@@ -59,3 +59,20 @@ def test_the_head_of_the_line_skips_parties_it_cannot_read() -> None:
     host's quote (no quote_raw) is kept with raw -1, which the calibration does not read."""
     text = "1790000000.5|2|12.5/7/3/15/10/25/1.300/0.000 |4| 1790000060|3|"
     assert codec._head(text) == ((1790000000.5, 2, 12.5, 7, 3, 15.0), (1790000060.0, 3, -1.0, 0, 0, -1.0))
+
+
+def test_snapshots_read_from_the_same_lists_share_their_parse_but_never_their_lists() -> None:
+    """The recent lists are parsed once per text (codec._seatings and the rest): a second snapshot of
+    the same reply is equal to the first, a change to one's lists leaves the other as it was, and the
+    next seating reads as a new list."""
+    store = Store(fakeredis.FakeRedis(decode_responses=True))
+    seat_and_complete(store, "a", 2, dined_minutes=45)
+    first, second = store.snapshot("r"), store.snapshot("r")
+    assert first == second and first.seatings is not second.seatings
+    first.seatings.clear()
+    first.turns.clear()
+    assert len(second.seatings) == len(store.snapshot("r").turns) == 1
+    with pytest.raises(TypeError):
+        second.history[0] = HourHistory()  # type: ignore[index]
+    seat_and_complete(store, "b", 4, dined_minutes=60)
+    assert [size for _seated, size, _joined in store.snapshot("r").seatings] == [4, 2]

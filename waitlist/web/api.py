@@ -160,9 +160,9 @@ def resume(slug: str) -> Any:
 def estimate(slug: str) -> Any:
     """Public: the current wait for a party size, for the restaurant's website. No personal data."""
     waitlist = get_waitlist()
-    restaurant = waitlist.restaurant(slug)
+    restaurant, snapshot = waitlist.restaurant_for_estimate(slug)
     query = schemas.load(schemas.EstimateQuerySchema, request.args.to_dict(), restaurant=restaurant)
-    result = waitlist.estimate(restaurant, query["party_size"])
+    result = waitlist.estimate(restaurant, query["party_size"], snapshot=snapshot)
     return jsonify({
         "party_size": query["party_size"], "minutes": result.minutes, "low": result.low, "high": result.high,
         "parties_ahead": result.parties_ahead, "updated_at": iso(waitlist.clock()),
