@@ -2,8 +2,12 @@
 change of the line is seen at once."""
 from __future__ import annotations
 
-import pytest
+from typing import Any
 
+import pytest
+from flask.testing import FlaskClient
+
+from tests.conftest import add_party
 from tests.unit.test_calibration import service
 from waitlist.estimate import estimator
 from waitlist.services import access
@@ -56,3 +60,26 @@ def test_a_change_of_the_line_is_seen_at_once_and_time_after_half_a_minute(count
     clock.now += access.ESTIMATE_MEMO_SECONDS
     waitlist.estimate(restaurant, 2)
     assert counted[0] == calls + 1
+
+
+def test_the_public_estimate_reads_the_restaurant_and_its_line_in_one_round_trip(
+        client: FlaskClient, headers: dict[str, str], redis: Any) -> None:
+    """The endpoint is asked many times a second: the restaurant (to check the request) and the snapshot
+    (to answer it) come from one script, without the API key a host's read of the same script needs."""
+    add_party(client, headers)
+    path = "/api/v1/restaurants/noodle-bar/estimate?party_size=2"
+    assert client.get(path).status_code == 200  # scripts loaded
+    sent: list[str] = []
+    original = redis.execute_command
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        sent.append(" ".join(str(a) for a in args[:3]))
+        return original(*args, **kwargs)
+
+    redis.execute_command = counting
+    answer = client.get(path).get_json()
+    ours = [command for command in sent if "LIMITER" not in command.upper()]
+    assert len(ours) == 1 and ours[0].startswith("EVALSHA"), sent
+    assert answer["parties_ahead"] == 1
+    unknown = client.get("/api/v1/restaurants/nobody-here/estimate?party_size=2")
+    assert unknown.status_code == 404 and unknown.get_json()["error"]["code"] == "restaurant_not_found"

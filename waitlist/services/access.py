@@ -261,15 +261,26 @@ class Access:
     def digest(self, phone: str) -> str:
         return phone_digest(self.config.secret_key, phone)
 
-    def estimate(self, restaurant: Restaurant, party_size: int, position: int | None = None) -> Estimate:
-        """The current wait for a new party of ``party_size`` (or, with ``position``, the party there)."""
-        return self._estimates(restaurant, (party_size,), position)[party_size]
+    def estimate(self, restaurant: Restaurant, party_size: int, position: int | None = None,
+                 snapshot: Snapshot | None = None) -> Estimate:
+        """The current wait for a new party of ``party_size`` (or, with ``position``, the party there),
+        from ``snapshot`` when it was read with the restaurant (``restaurant_for_estimate``)."""
+        return self._estimates(restaurant, (party_size,), position, snapshot)[party_size]
+
+    def restaurant_for_estimate(self, slug: str) -> tuple[Restaurant, Snapshot]:
+        """The restaurant and the snapshot its public estimate answers from, in one round trip: the
+        endpoint is asked many times a second, and each Redis round trip was a fifth of its CPU."""
+        found, snapshot = self.store.restaurant_and_public_snapshot(slug)
+        if found is None:
+            raise RestaurantNotFound(f"no restaurant {slug!r}")
+        return found[0], snapshot
 
     def estimates_by_size(self, restaurant: Restaurant, sizes: Iterable[int]) -> dict[int, Estimate]:
         """The current wait for several party sizes from one snapshot (join page, lobby screen)."""
         return self._estimates(restaurant, tuple(sizes), None)
 
-    def _estimates(self, restaurant: Restaurant, sizes: tuple[int, ...], position: int | None) -> dict[int, Estimate]:
+    def _estimates(self, restaurant: Restaurant, sizes: tuple[int, ...], position: int | None,
+                   snapshot: Snapshot | None = None) -> dict[int, Estimate]:
         """Estimates read fresh from the store, worked out once per state of the line and half-minute.
 
         The public estimate, the lobby board and the join page ask the same question many times a second
@@ -279,7 +290,8 @@ class Access:
         ESTIMATE_MEMO_SECONDS only the passing of time is left out, which moves a quote by well under a
         minute. Measured on the public estimate with 100 waiting and an inventory, in process and
         interleaved: 0.53 ms of CPU a request against 1.25 ms without the memo (docs/performance.md)."""
-        snapshot = self.store.snapshot(restaurant.slug)
+        if snapshot is None:
+            snapshot = self.store.snapshot(restaurant.slug)
         now = self.clock()
         tables, joins = table_counts(restaurant), table_joins(restaurant)
         key = (restaurant.slug, sizes, position, tuple(sorted((tables or {}).items())),

@@ -363,8 +363,18 @@ class Store:
                                                                           Snapshot | None]:
         """``load_restaurant`` and, when ``api_key_hash`` is the restaurant's, ``snapshot``, in one round
         trip (a host adding a party needs both)."""
-        fields, snapshot = self._run("restaurant_and_snapshot", snapshot_keys(slug),
-                                     [_json({"key_hash": api_key_hash})])
+        return self._restaurant_and_snapshot(slug, {"key_hash": api_key_hash})
+
+    def restaurant_and_public_snapshot(self, slug: str) -> tuple[tuple[Restaurant, str] | None, Snapshot]:
+        """``load_restaurant`` and ``snapshot`` in one round trip, no key checked: for a public figure
+        (the public estimate needs the restaurant to check the request and the snapshot to answer it)."""
+        found, snapshot = self._restaurant_and_snapshot(slug, {"public": True})
+        assert snapshot is not None, "a public read always reads the snapshot"
+        return found, snapshot
+
+    def _restaurant_and_snapshot(self, slug: str, check: dict[str, Any]) -> tuple[tuple[Restaurant, str] | None,
+                                                                                Snapshot | None]:
+        fields, snapshot = self._run("restaurant_and_snapshot", snapshot_keys(slug), [_json(check)])
         found = codec.restaurant_from_hash(slug, dict(zip(fields[0::2], fields[1::2])))
         if not snapshot:
             return found, None
