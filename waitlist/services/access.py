@@ -269,7 +269,7 @@ class Access:
 
     def restaurant_for_estimate(self, slug: str) -> tuple[Restaurant, Snapshot]:
         """The restaurant and the snapshot its public estimate answers from, in one round trip: the
-        endpoint is asked many times a second, and each Redis round trip was a fifth of its CPU."""
+        endpoint is asked many times a second, and read them one after the other (docs/performance.md)."""
         found, snapshot = self.store.restaurant_and_public_snapshot(slug)
         if found is None:
             raise RestaurantNotFound(f"no restaurant {slug!r}")

@@ -254,11 +254,13 @@ def snapshot_from_reply(reply: Sequence[Any]) -> Snapshot:
 RECENT_CACHE = 8192
 # The public estimate, the lobby board and the join page read the same snapshot many times between two
 # changes of it: each list, and the history hash, is also remembered whole by its text (one lookup, not
-# 200), RECENT_LISTS of them: the lists and history of about 60 busy restaurants. Measured on the public
+# 200), RECENT_LISTS of each: the lists and history of the 32 restaurants read last, 2 MB a process
+# more than the entry caches alone (tracemalloc, 200 entries a list; 256 of each held 58 MB more, as
+# they keep entries alive that the entry caches let go). Measured on the public
 # estimate (100 waiting, 200 of each list, real Redis, in process, interleaved): the parse from 0.17 to
 # 0.03 ms, and the request from 2.32 to 1.79 ms of CPU (fewer objects made, fewer collections run;
 # docs/performance.md).
-RECENT_LISTS = 256
+RECENT_LISTS = 32
 
 
 @lru_cache(maxsize=RECENT_LISTS)
