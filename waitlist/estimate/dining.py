@@ -175,8 +175,7 @@ class DiningModel:
     def _hour_of_day_mean(self, bucket: int, how: int, prior: float) -> float:
         """The bucket's mean at this hour of the day on every day of the history, shrunk towards ``prior``
         (finished turns only)."""
-        days = self._by_day(bucket, how, {})
-        return (sum(s for _n, s in days) + SHRINK_TURNS * prior) / (sum(n for n, _s in days) + SHRINK_TURNS)
+        return _shrunk_mean(self._by_day(bucket, how, {}), prior)
 
     def mean(self, party_size: int, seated_at: float) -> float:
         bucket = size_bucket(party_size)
@@ -188,15 +187,18 @@ class DiningModel:
         n, total = self.recent.get(bucket, (0.0, 0.0))
         prior = (total + SHRINK_TURNS * self.defaults[bucket]) / (n + SHRINK_TURNS)
         days = self._by_day(bucket, how, self.censored)
-        hour_mean = (sum(s for _n, s in days) + SHRINK_TURNS * prior) / (sum(n for n, _s in days) + SHRINK_TURNS)
-        exact_n, exact_s = days[0]
-        value = (exact_s + SHRINK_TURNS * hour_mean) / (exact_n + SHRINK_TURNS)
+        value = _shrunk_mean(days[:1], _shrunk_mean(days, prior))  # this hour of the week, then of the day
         self._cache[key] = value
         return value
 
     def remaining(self, party_size: int, seated_at: float, now: float) -> float:
         mean = self.mean(party_size, seated_at)
         return mean * remaining_fraction((now - seated_at) / 60.0 / mean)
+
+
+def _shrunk_mean(counts: Sequence[tuple[float, float]], prior: float) -> float:
+    """The mean of (turns, minutes dined) counts, shrunk towards ``prior`` as if it had SHRINK_TURNS turns."""
+    return (sum(s for _n, s in counts) + SHRINK_TURNS * prior) / (sum(n for n, _s in counts) + SHRINK_TURNS)
 
 
 @dataclass(frozen=True)
