@@ -249,5 +249,46 @@ def test_a_named_table_held_clearing_or_blocked_is_not_free(state: str) -> None:
     nobody ahead; once it is free again, it is."""
     busy = Snapshot(tables=(SnapshotTable("T1", 2, state=state, since=NOW - 60),))
     free = Snapshot(tables=(SnapshotTable("T1", 2),))
-    assert estimate_wait(busy, 2, tables={"2": 1}, now=NOW).minutes >= calibration.BUSY_FLOOR_MINUTES
-    assert estimate_wait(free, 2, tables={"2": 1}, now=NOW).minutes == 0
+    floor = calibration.BUSY_FLOOR_MINUTES
+    assert estimate_wait(busy, 2, tables={"2": 1}, now=NOW, clearing_minutes=5).minutes >= floor
+    assert estimate_wait(free, 2, tables={"2": 1}, now=NOW, clearing_minutes=5).minutes == 0
+
+
+def test_a_blocked_table_seats_nobody_in_the_replay() -> None:
+    """Two 2-tops, one occupied for 10 minutes: the other free means a table now; blocked, the party
+    waits for the occupied one's meal to end."""
+    occupied = SnapshotTable("T1", 2, state="occupied", party_id="p", since=NOW - 600)
+    open_floor = Snapshot(tables=(occupied, SnapshotTable("T2", 2)))
+    one_blocked = Snapshot(tables=(occupied, SnapshotTable("T2", 2, state="blocked", since=NOW - 60)))
+    assert estimate_wait(open_floor, 2, tables={"2": 2}, now=NOW).minutes == 0
+    assert estimate_wait(one_blocked, 2, tables={"2": 2}, now=NOW).minutes >= 20
+
+
+def test_an_occupied_table_frees_by_how_long_its_party_has_sat() -> None:
+    """The floor alone (no seating in the log) says the only 4-top is taken, and since when: a party
+    seated 55 minutes ago leaves sooner than one seated 5 minutes ago."""
+    def seated(minutes_ago: float) -> Snapshot:
+        return Snapshot(tables=(SnapshotTable("T4", 4, state="occupied", party_id="p", since=NOW - minutes_ago * 60),))
+
+    late, early = (estimate_wait(seated(m), 4, tables={"4": 1}, now=NOW).minutes for m in (55, 5))
+    assert calibration.BUSY_FLOOR_MINUTES <= late < early
+    assert early >= 30
+
+
+def test_a_table_being_cleared_is_ready_when_its_clearing_time_is_up() -> None:
+    """Cleared a minute ago: with 10 minutes of clearing the next party waits about 9 more; with 3,
+    about 2 (never under the busy floor); once the clearing time is up the table is free."""
+    snapshot = Snapshot(tables=(SnapshotTable("T1", 2, state="clearing", since=NOW - 60),))
+    long, short, done = (estimate_wait(snapshot, 2, tables={"2": 1}, now=NOW, clearing_minutes=c).minutes
+                         for c in (10, 3, 0.5))
+    assert 9 <= long <= 20
+    assert calibration.BUSY_FLOOR_MINUTES <= short < long
+    assert done == 0
+
+
+def test_a_floor_that_shows_fewer_busy_tables_than_the_log_leaves_the_log_to_say_who_dines() -> None:
+    """A host who seats parties without naming a table leaves the floor all free: the two parties the
+    log shows at the 2-tops still make the next party of 2 wait."""
+    seatings = [(NOW - 600, 2, NOW - 900), (NOW - 660, 2, NOW - 900)]
+    floor = Snapshot(seatings=seatings, tables=(SnapshotTable("T1", 2), SnapshotTable("T2", 2)))
+    assert estimate_wait(floor, 2, tables={"2": 2}, now=NOW).minutes >= 15

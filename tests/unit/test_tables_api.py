@@ -244,6 +244,29 @@ def test_a_cleared_table_stays_clearing_for_clearing_minutes(client: FlaskClient
     assert states(client, headers)["B1"] == ("free", None)
 
 
+def test_quotes_wait_for_a_table_being_cleared_until_its_clearing_time_is_up(
+        client: FlaskClient, headers: dict[str, str], clock: Clock) -> None:
+    """The join's quote and the public estimate read the floor's live states: the only 2-top, cleared
+    just now with 10 minutes of clearing, is ready in about 10 minutes; after that, at once."""
+    client.put(f"{BASE}/tables", json={"tables": [{"name": "B1", "seats": 2}]}, headers=headers)
+    client.patch(f"{BASE}/settings", json={"clearing_minutes": 10}, headers=headers)
+    diner = add_party(client, headers)
+    act(client, headers, diner["id"], "seat", "B1")
+    clock.advance(50 * 60)
+    act(client, headers, diner["id"], "complete")
+    assert states(client, headers)["B1"] == ("clearing", None)
+    joined = add_party(client, headers)
+    assert 10 <= joined["quote_minutes"] <= 20
+    act(client, headers, joined["id"], "cancel")
+    estimate = client.get(f"{BASE}/estimate?party_size=2").get_json()["minutes"]
+    assert estimate == joined["quote_minutes"]
+    clock.advance(5 * 60)
+    assert 5 <= client.get(f"{BASE}/estimate?party_size=2").get_json()["minutes"] < estimate
+    clock.advance(5 * 60 + 1)
+    assert client.get(f"{BASE}/estimate?party_size=2").get_json()["minutes"] == 0
+    assert add_party(client, headers)["quote_minutes"] == 0
+
+
 def test_clearing_a_held_table_is_refused_and_a_free_one_stays_free(client: FlaskClient, headers: dict[str, str],
                                                                     floor: list[dict[str, Any]]) -> None:
     party = add_party(client, headers)

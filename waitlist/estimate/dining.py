@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from waitlist.estimate.snapshot import Snapshot
+from waitlist.estimate.snapshot import Snapshot, SnapshotTable
 
 DEFAULT_DINING_MINUTES = {2: 45.0, 4: 60.0, 6: 75.0, 8: 90.0}
 DEFAULT_TABLE_CLASSES = sorted(DEFAULT_DINING_MINUTES)
@@ -345,6 +345,53 @@ def seated_tables(snapshot: Snapshot, table_sizes: list[int], counts: dict[int, 
             busy[seats] += [(mean, (now - seated_at) / 60.0)] * tables
     # Seatings from before the window can make the replay put too many parties at one class: keep the newest.
     return {seats: sorted(tables, key=lambda t: t[1])[: counts[seats]] for seats, tables in busy.items()}
+
+
+@dataclass(frozen=True)
+class Floor:
+    """The tables as the replay takes them, once the floor's live states are read (``live_floor``)."""
+
+    counts: dict[int, int]
+    """Tables by seats that can take a party (blocked ones left out)."""
+    busy: dict[int, list[tuple[float, float]]]
+    """(mean dining minutes, minutes seated so far) of each busy table, by seats."""
+    freeing: dict[int, list[float]]
+    """Minutes until each table being cleared is ready, by seats."""
+
+
+def live_floor(tables: Sequence[SnapshotTable], counts: dict[int, int], busy: dict[int, list[tuple[float, float]]],
+               snapshot: Snapshot, dining: DiningModel, now: float, clearing_minutes: float) -> Floor:
+    """The replay's tables corrected by the named tables' live states, where the restaurant tracks them.
+
+    A blocked table seats nobody. A table being cleared is ready ``clearing_minutes`` after its party
+    left. Where hosts seat parties at tables, the occupied tables are who sits where, exactly: the party
+    at the 6-top is at the 6-top, which the log's replay of the host's rule (``busy``) can only guess.
+    They replace that guess when they account for at least as many busy tables as it does; a host who
+    seats some parties without a table leaves the floor short of them, and the guess stands."""
+    blocked = Counter(t.seats for t in tables if t.state == "blocked")
+    left = {seats: count - blocked[seats] for seats, count in counts.items()}
+    if not any(left.values()):  # every table blocked: the floor says nothing to quote by
+        left = dict(counts)
+    sizes = dict(((seated_at, size) for seated_at, size, _joined in snapshot.seatings))
+    occupied: dict[int, list[tuple[float, float]]] = {seats: [] for seats in counts}
+    freeing: dict[int, list[float]] = {seats: [] for seats in counts}
+    for table in tables:
+        if table.seats not in counts:
+            continue
+        if table.state == "occupied":
+            since = now if table.since is None else min(table.since, now)
+            size = sizes.get(since, table.seats)  # the seating and the table share the transition's time
+            occupied[table.seats].append((dining.mean(size, since), (now - since) / 60.0))
+        elif table.state == "clearing" and table.since is not None:
+            ready = (table.since + clearing_minutes * 60 - now) / 60.0
+            if ready > 0:
+                freeing[table.seats].append(ready)
+    if sum(map(len, occupied.values())) >= sum(map(len, busy.values())):
+        busy = occupied
+    return Floor(counts={seats: n for seats, n in left.items() if n > 0},
+                 busy={seats: sorted(b, key=lambda t: t[1])[: left[seats]] for seats, b in busy.items()
+                       if left.get(seats, 0) > 0},
+                 freeing={seats: f for seats, f in freeing.items() if left.get(seats, 0) > 0})
 
 
 MIN_TURNS_TO_INFER = 20

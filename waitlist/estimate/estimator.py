@@ -28,7 +28,9 @@ Without an inventory the tables are read off the log (``dining.inferred_tables``
 each class or bigger that dined at once), and until the log shows enough turns the estimator falls back
 to the queue-length rule per table class, with the class's seating cadence and the same drop-out
 correction. Tables the restaurant pushes together for parties bigger than every table (``joins``) are
-replayed as such: the party waits for all of them and keeps them all busy.
+replayed as such: the party waits for all of them and keeps them all busy. Where the restaurant names its
+tables, their live states correct the replay's tables (``dining.live_floor``: blocked, being cleared,
+occupied since when).
 
 Everything is capped, so no answer is negative or absurd, and a party added to the line never shortens
 the quote of the parties behind it.
@@ -56,6 +58,7 @@ from waitlist.estimate.dining import (
     busy_tables,
     drop_outs,
     inferred_tables,
+    live_floor,
     normal_cdf,
     same_class_count,
     still_dining,
@@ -153,7 +156,8 @@ _UPPER_F = _dining_factors(6)
 
 def replay_line(line: list[int], target: int, table_sizes: list[int], counts: dict[int, int],
                 busy: dict[int, list[tuple[float, float]]], dining: DiningModel, drops: DropOuts,
-                now: float, upper_arrivals: float = 0.0, gap: float = 0.0, joins: Joins | None = None) -> list[float]:
+                now: float, upper_arrivals: float = 0.0, gap: float = 0.0, joins: Joins | None = None,
+                freeing: dict[int, list[float]] | None = None) -> list[float]:
     """Minutes until ``line[target]`` is seated, in SAMPLES replays of hosts' seating rule.
 
     Hosts give a freed table to the first waiting party of its class, else to the first of the class
@@ -165,7 +169,9 @@ def replay_line(line: list[int], target: int, table_sizes: list[int], counts: di
     makes the replay exact and cheap. ``gap``: minutes from a table freeing to the next party sitting at
     it (clearing and the called party's walk up), learned from the restaurant's log (``turnover_gap``).
     A party at joined tables (``joins``) is of the class of the tables pushed together: the host holds
-    the tables that free for it until it has enough, and it frees them all when it leaves.
+    the tables that free for it until it has enough, and it frees them all when it leaves. ``freeing``:
+    minutes until each table being cleared is ready (named tables, ``dining.live_floor``); a party takes
+    one when it is ready or after the learned gap, whichever is later.
     """
     own, _tables = table_need(line[target], table_sizes, joins)
     position = table_sizes.index(own)
@@ -181,14 +187,18 @@ def replay_line(line: list[int], target: int, table_sizes: list[int], counts: di
     upper_waiting = same_class_count(line[:target], upper, table_sizes, joins) if upper is not None else 0
     upper_mean = dining.mean(upper, now) if upper is not None else 0.0
     # Each busy table's remaining time is drawn from its dining time conditioned on having lasted so far.
-    tables: list[tuple[float, float, float, bool]] = []  # (log-mean, P(done by now), elapsed, upper)
+    # (log-mean, P(done by now), elapsed, upper); a table not dining: (minutes until it can be given, -1, 0, upper)
+    tables: list[tuple[float, float, float, bool]] = []
     for seats in classes:
         seated = busy.get(seats, [])
         for mean, elapsed in seated:
             mu = math.log(mean) - DINING_SIGMA * DINING_SIGMA / 2
             done = normal_cdf((math.log(elapsed) - mu) / DINING_SIGMA) if elapsed > 0 else 0.0
             tables.append((mu, done, elapsed, seats != own))
-        tables += [(0.0, -1.0, 0.0, seats != own)] * max(0, counts[seats] - len(seated))
+        idle = max(0, counts[seats] - len(seated))
+        ready = sorted((freeing or {}).get(seats, ()))[:idle]
+        tables += [(0.0, -1.0, 0.0, seats != own)] * (idle - len(ready))
+        tables += [(max(0.0, minutes - gap), -1.0, 0.0, seats != own) for minutes in ready]
     means = [dining.mean(line[i], now) for i in rivals]
     columns = [i % DRAW_COLUMNS for i in rivals]
     last = len(rivals) - 1
@@ -205,7 +215,7 @@ def replay_line(line: list[int], target: int, table_sizes: list[int], counts: di
         heap: list[tuple[float, int, bool]] = []
         for n, (mu, done, elapsed, is_upper) in enumerate(tables):
             if done < 0:
-                heap.append((0.0, n, is_upper))
+                heap.append((mu, n, is_upper))
                 continue
             p = min(done + table_u[n % DRAW_COLUMNS] * (1.0 - done), 1 - 1e-9)
             heap.append((max(0.5, exp(mu + DINING_SIGMA * _normal_inv(p)) - elapsed), n, is_upper))
@@ -291,9 +301,10 @@ def _queue_length_minutes(snapshot: Snapshot, ahead: list[int], party_size: int,
 
 
 def estimate_wait(snapshot: Snapshot, party_size: int, *, tables: dict[str, int] | None, now: float,
-                  position: int | None = None, joins: Joins | None = None) -> Estimate:
+                  position: int | None = None, joins: Joins | None = None, clearing_minutes: float = 0.0) -> Estimate:
     """Estimate for a new party of ``party_size`` (or, with ``position``, for the party already there)."""
-    return estimate_waits(snapshot, [party_size], tables=tables, now=now, position=position, joins=joins)[party_size]
+    return estimate_waits(snapshot, [party_size], tables=tables, now=now, position=position, joins=joins,
+                          clearing_minutes=clearing_minutes)[party_size]
 
 
 BOOKING_HELD_MINUTES = 15
@@ -312,18 +323,20 @@ after the walk-in would sit down ahead of it: held out, dinner with bookings wen
 
 
 def estimate_waits(snapshot: Snapshot, sizes: Iterable[int], *, tables: dict[str, int] | None, now: float,
-                   position: int | None = None, joins: Joins | None = None) -> dict[int, Estimate]:
+                   position: int | None = None, joins: Joins | None = None,
+                   clearing_minutes: float = 0.0) -> dict[int, Estimate]:
     """Estimates for several party sizes from one snapshot (the join page shows 8, the lobby screen 4).
 
     What does not depend on the party's size (drop-out rates, the dining model, who sits at which table)
     is worked out once; only the replay of the line is per size. ``joins``: the tables the restaurant
-    pushes together for parties bigger than every table (``dining.Joins``).
+    pushes together for parties bigger than every table (``dining.Joins``). ``clearing_minutes``: how long
+    a named table being cleared stays unready (the restaurant's setting; see ``dining.live_floor``).
 
     Bookings still to arrive (``snapshot.reservations``) are checked in at the head of the line, so those
     due before a party would be seated are put ahead of it, and its estimate worked out again (see
     BOOKING_ROUNDS)."""
     ahead = snapshot.waiting_sizes if position is None else snapshot.waiting_sizes[: max(0, position - 1)]
-    first = _estimates_behind(snapshot, sizes, ahead, tables, now, joins)
+    first = _estimates_behind(snapshot, sizes, ahead, tables, now, joins, clearing_minutes)
     if not snapshot.reservations:
         return first
     bookings = sorted(snapshot.reservations)
@@ -336,13 +349,13 @@ def estimate_waits(snapshot: Snapshot, sizes: Iterable[int], *, tables: dict[str
             if len(due) == counted:
                 break
             counted = len(due)
-            estimate = _estimates_behind(snapshot, [size], [*due, *ahead], tables, now, joins)[size]
+            estimate = _estimates_behind(snapshot, [size], [*due, *ahead], tables, now, joins, clearing_minutes)[size]
         found[size] = estimate
     return found
 
 
 def _estimates_behind(snapshot: Snapshot, sizes: Iterable[int], ahead: list[int], tables: dict[str, int] | None,
-                      now: float, joins: Joins | None) -> dict[int, Estimate]:
+                      now: float, joins: Joins | None, clearing_minutes: float = 0.0) -> dict[int, Estimate]:
     """Estimates for parties of ``sizes`` behind the parties of ``ahead``."""
     if not tables:
         tables = inferred_tables(snapshot, now)
@@ -357,17 +370,23 @@ def _estimates_behind(snapshot: Snapshot, sizes: Iterable[int], ahead: list[int]
         dining_now = still_dining(snapshot, now)
         dining = DiningModel(snapshot, dining_now or [], now)
         busy = busy_tables(snapshot, table_sizes, counts, dining, dining_now, now, joins)
+        freeing: dict[int, list[float]] = {}
+        if snapshot.tables:
+            floor = live_floor(snapshot.tables, counts, busy, snapshot, dining, now, clearing_minutes)
+            counts, busy, freeing = floor.counts, floor.busy, floor.freeing
+            table_sizes = sorted(counts)
         in_use = {seats: len(busy.get(seats, ())) >= counts[seats] for seats in table_sizes}
         # Every table that could seat the class (its own and the larger ones) is in use.
         full = {seats: all(in_use[t] for t in table_sizes if t >= seats) for seats in table_sizes}
         gap = turnover_gap(snapshot)
         raw = {size: _replayed_estimate(snapshot, ahead, size, table_sizes, counts, busy, dining, drops, now, gap,
-                                        joins) for size in sizes}
-    return _calibrated(snapshot, raw, ahead, table_sizes, full, now, joins)
+                                        joins, freeing) for size in sizes}
+    return _calibrated(snapshot, raw, ahead, table_sizes, full, now, joins, clearing_minutes)
 
 
 def _calibrated(snapshot: Snapshot, raw: dict[int, Estimate], ahead: list[int], table_sizes: list[int],
-                full: dict[int, bool], now: float, joins: Joins | None = None) -> dict[int, Estimate]:
+                full: dict[int, bool], now: float, joins: Joins | None = None,
+                clearing_minutes: float = 0.0) -> dict[int, Estimate]:
     """Each model estimate corrected by how the restaurant's recent quotes of its class turned out
     (waitlist.estimate.calibration); never below a few minutes while a party of the class waits ahead
     (or was called) or every table that fits is in use. A party at joined tables is judged with the
@@ -385,7 +404,7 @@ def _calibrated(snapshot: Snapshot, raw: dict[int, Estimate], ahead: list[int], 
             if snapshot.quoted or late_now else _PRIOR
         same = sum(n for s, n in ahead_sizes.items() if table_need(s, table_sizes, joins)[0] == seats)
         busy = (same > 0 or full.get(seats, False) or any(table_need(s, table_sizes, joins)[0] == seats for s in called)
-                or not _free_table_fits(snapshot, size))
+                or not _free_table_fits(snapshot, size, now, clearing_minutes))
         minutes, low, high = calibration.corrected(model.raw, model.parties_ahead, same, fix, busy, MAX_MINUTES)
         out[size] = Estimate(minutes, low, high, model.parties_ahead, raw=round(model.raw, 1), same_ahead=same,
                              stretch=fix.stretch, lean=fix.lean)
@@ -394,10 +413,12 @@ def _calibrated(snapshot: Snapshot, raw: dict[int, Estimate], ahead: list[int], 
 
 def _replayed_estimate(snapshot: Snapshot, ahead: list[int], party_size: int, table_sizes: list[int],
                        counts: dict[int, int], busy: dict[int, list[tuple[float, float]]], dining: DiningModel,
-                       drops: DropOuts, now: float, gap: float = 0.0, joins: Joins | None = None) -> Estimate:
+                       drops: DropOuts, now: float, gap: float = 0.0, joins: Joins | None = None,
+                       freeing: dict[int, list[float]] | None = None) -> Estimate:
     line = [*snapshot.notified_sizes, *ahead, party_size]
     samples = sorted(replay_line(line, len(line) - 1, table_sizes, counts, busy, dining, drops, now,
-                                 arrivals_per_minute(snapshot, table_sizes, party_size, now, joins), gap, joins))
+                                 arrivals_per_minute(snapshot, table_sizes, party_size, now, joins), gap, joins,
+                                 freeing))
     rule = queue_rule_minutes(snapshot, ahead, party_size, table_sizes, counts, dining, now, joins)
     seats = table_need(party_size, table_sizes, joins)[0]
     weight = QUEUE_WEIGHT if counts[seats] > FEW_TABLES else QUEUE_WEIGHT_FEW_TABLES
@@ -450,12 +471,14 @@ def arrivals_per_minute(snapshot: Snapshot, table_sizes: list[int], party_size: 
     return sum(1 for j in joined if 0 <= now - j <= ARRIVAL_WINDOW_SECONDS) / (ARRIVAL_WINDOW_SECONDS / 60)
 
 
-def _free_table_fits(snapshot: Snapshot, size: int) -> bool:
+def _free_table_fits(snapshot: Snapshot, size: int, now: float, clearing_minutes: float) -> bool:
     """With named tables (their live states in the snapshot), whether one that seats the party is free
-    now: a table held for a called party, being cleared or blocked is not. True without named tables."""
+    now: a table held for a called party, still being cleared or blocked is not. True without named
+    tables."""
     if not snapshot.tables:
         return True
-    return any(t.state == "free" and t.seats >= size for t in snapshot.tables)
+    return any(t.seats >= size and (t.state == "free" or t.state == "clearing"
+                                    and (t.since or 0.0) + clearing_minutes * 60 <= now) for t in snapshot.tables)
 
 
 _CORRECTIONS: dict[tuple[object, ...], calibration.Correction] = {}

@@ -294,11 +294,13 @@ class Access:
             snapshot = self.store.snapshot(restaurant.slug)
         now = self.clock()
         tables, joins = table_counts(restaurant), table_joins(restaurant)
+        clearing = restaurant.settings.clearing_minutes
         key = (restaurant.slug, sizes, position, tuple(sorted((tables or {}).items())),
-               tuple(sorted((joins or {}).items())), snapshot.state(), int(now // ESTIMATE_MEMO_SECONDS))
+               tuple(sorted((joins or {}).items())), clearing, snapshot.state(), int(now // ESTIMATE_MEMO_SECONDS))
         found = self._memo.get(key)
         if found is None:
-            found = estimate_waits(snapshot, sizes, tables=tables, now=now, position=position, joins=joins)
+            found = estimate_waits(snapshot, sizes, tables=tables, now=now, position=position, joins=joins,
+                                   clearing_minutes=clearing)
             if len(self._memo) >= ESTIMATE_MEMO_KEPT:
                 self._memo.pop(next(iter(self._memo)))
             self._memo[key] = found

@@ -92,7 +92,7 @@ class Parties(TextsOut):
             minutes, low, high = override
         else:
             quote = estimate_wait(snapshot, party_size, tables=table_counts(restaurant), now=now,
-                                  joins=table_joins(restaurant))
+                                  joins=table_joins(restaurant), clearing_minutes=restaurant.settings.clearing_minutes)
             minutes, low, high = quote.minutes, quote.low, quote.high
             raw = codec.quote_record(quote) if quote.raw >= 0 else None
         party = Party(id=new_id(), restaurant=restaurant.slug, name=name, phone=phone, party_size=party_size,
