@@ -150,3 +150,17 @@ def test_racing_calls_seats_clears_blocks_and_undos_keep_one_party_per_table(rea
     states = service.tables(service.restaurant(SLUG))
     assert {t.state for t in states} <= {"free", "held", "occupied", "clearing", "blocked"}
     assert any(e.get("to") == "occupied" for _id, e in real_redis.xrange(events_key(SLUG)))
+
+
+def test_the_tables_turnover_gap_rides_with_the_seating_on_the_real_redis(service: Waitlist) -> None:
+    """Real Redis runs Lua 5.1 (fakeredis another Lua): the gap a seating writes reads back as numbers.
+    Called to the table the diner left, then seated: one gap of a 4-top, from the leaving."""
+    restaurant = service.restaurant(SLUG)
+    diner, waiting = add(service, 1, size=4), add(service, 2, size=4)
+    service.seat(restaurant, diner, tables=["3"])
+    service.complete(restaurant, diner)
+    service.clear_table(restaurant, "3")  # ready early: free since the diner left
+    service.notify(restaurant, waiting, tables=["3"])
+    service.seat(restaurant, waiting)
+    [(seats, minutes)] = service.store.snapshot(SLUG).table_gaps
+    assert seats == 4 and 0 <= minutes < 1

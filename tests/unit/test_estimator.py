@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 from waitlist.domain.model import Party, Status
 from waitlist.estimate.dining import (
     DEFAULT_DINING_MINUTES,
+    GAP_SAMPLES,
+    MAX_GAP_MINUTES,
     DiningModel,
     drop_outs,
     hour_of_week,
@@ -20,6 +22,7 @@ from waitlist.estimate.dining import (
     seated_tables,
     table_class,
     table_need,
+    table_turnover_gaps,
 )
 from waitlist.estimate.estimator import (
     MAX_MINUTES,
@@ -461,3 +464,22 @@ def test_without_an_inventory_the_quote_replays_the_tables_read_off_the_log() ->
     # Five 4s waiting ahead: the first five tables to free go to them.
     behind = estimate_wait(snapshot(**{**state.__dict__, "waiting_sizes": [4] * 5}), 4, tables=None, now=NOW)
     assert behind.minutes > first.minutes
+
+
+def test_a_table_sizes_own_turnover_gap_is_the_median_of_its_newest_measured() -> None:
+    gaps = ((2, 3.0), (2, 9.0), (2, 4.0), (2, 60.0), (2, 5.0), (4, 8.0), (4, 8.0), (4, 8.0), (4, 8.0))
+    assert table_turnover_gaps(Snapshot(table_gaps=gaps)) == {2: 5.0}  # four 4-top gaps are too few
+    newest = ((6, 2.0),) * GAP_SAMPLES + ((6, 30.0),) * GAP_SAMPLES
+    assert table_turnover_gaps(Snapshot(table_gaps=newest)) == {6: 2.0}
+    assert table_turnover_gaps(Snapshot(table_gaps=((8, 90.0),) * 5)) == {8: MAX_GAP_MINUTES}
+
+
+def test_a_table_sizes_own_turnover_gap_delays_only_the_parties_seated_at_that_size() -> None:
+    """Every table busy: 2-tops measured at 10 minutes from a party leaving to the next sitting down
+    lengthen a party of 2's wait, and leave a party of 6's (whose class has no 2-tops) as it was."""
+    state = full_house(seated_minutes_ago=30)
+    slow_twos = ((2, 10.0),) * 8
+    for size, longer in ((2, True), (6, False)):
+        plain = estimate_wait(snapshot(**state), size, tables=TABLES, now=NOW)
+        gapped = estimate_wait(snapshot(**state, table_gaps=slow_twos), size, tables=TABLES, now=NOW)
+        assert (gapped.raw > plain.raw + 5) if longer else (gapped == plain)

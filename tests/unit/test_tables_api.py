@@ -352,6 +352,37 @@ def test_the_snapshot_carries_live_table_states_read_with_the_line(app: Flask, c
         ("B1", 2, "blocked", "", clock.now, ())]
 
 
+def test_a_seating_at_a_named_table_carries_the_tables_turnover_gap(app: Flask, client: FlaskClient,
+                                                                   headers: dict[str, str],
+                                                                   floor: list[dict[str, Any]], clock: Clock) -> None:
+    """From the table's last party leaving to the next sitting down there, for a party already waiting as
+    it left: seated straight at the free table, called to it first (the gap runs from the leaving, not
+    the call), or at a cleared table the host marked ready early (still from the leaving)."""
+    store = app.extensions["waitlist"].store
+    client.patch(f"{BASE}/settings", json={"clearing_minutes": 5}, headers=headers)
+    diners = [add_party(client, headers) for _ in range(3)]
+    for diner, name in zip(diners, ("B1", "13", "12")):
+        act(client, headers, diner["id"], "seat", name)
+    waiting = [add_party(client, headers) for _ in range(3)]
+    clock.advance(40 * 60)
+    for diner in diners:
+        act(client, headers, diner["id"], "complete")
+    clock.advance(6 * 60)  # B1 and 13 are free again by now, 12 is cleared early by the host
+    act(client, headers, waiting[0]["id"], "seat", "B1")
+    act(client, headers, waiting[1]["id"], "notify", "13")
+    table_act(client, headers, "12", "clear")
+    clock.advance(3 * 60)
+    act(client, headers, waiting[1]["id"], "seat")
+    act(client, headers, waiting[2]["id"], "seat", "12")
+    assert store.snapshot("noodle-bar").table_gaps == ((4, 9.0), (2, 9.0), (2, 6.0))
+    # A party that joined after the table was left did not wait for it: no gap.
+    act(client, headers, waiting[0]["id"], "complete")
+    clock.advance(6 * 60)
+    newcomer = add_party(client, headers)
+    act(client, headers, newcomer["id"], "seat", "B1")
+    assert len(store.snapshot("noodle-bar").table_gaps) == 3
+
+
 def test_without_named_tables_the_snapshot_has_none(app: Flask, restaurant: dict[str, Any]) -> None:
     assert app.extensions["waitlist"].store.snapshot("noodle-bar").tables == ()
 

@@ -260,6 +260,20 @@ def turnover_gap(snapshot: Snapshot) -> float:
     return gaps[len(gaps) // 2]
 
 
+def table_turnover_gaps(snapshot: Snapshot) -> dict[int, float]:
+    """The turnover gap of each table size, where the restaurant names its tables: the median of the
+    newest GAP_SAMPLES gaps measured at tables of that size (``Snapshot.table_gaps``: from the table's
+    last party leaving to the next sitting down there, for a party already waiting as it left). Measured
+    at the very table, unlike ``turnover_gap``, which can only take the last completion anywhere. Sizes
+    with fewer than 5 measured are left out (``turnover_gap`` stands for them)."""
+    by_size: dict[int, list[float]] = {}
+    for seats, minutes in snapshot.table_gaps:  # newest first
+        kept = by_size.setdefault(seats, [])
+        if len(kept) < GAP_SAMPLES:
+            kept.append(min(MAX_GAP_MINUTES, minutes))
+    return {seats: sorted(gaps)[len(gaps) // 2] for seats, gaps in by_size.items() if len(gaps) >= 5}
+
+
 def completes_recorded(snapshot: Snapshot, now: float) -> bool:
     """Hosts record completions: no party seated since the newest one recorded has been at table longer
     than COMPLETES_RECENT_SECONDS. Counted from the first seating after it, not from the completion

@@ -42,7 +42,7 @@ import itertools
 import math
 import random
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from statistics import NormalDist
 
@@ -64,6 +64,7 @@ from waitlist.estimate.dining import (
     still_dining,
     table_class,
     table_need,
+    table_turnover_gaps,
     turnover_gap,
 )
 from waitlist.estimate.snapshot import Quoted, Snapshot
@@ -157,7 +158,8 @@ _UPPER_F = _dining_factors(6)
 def replay_line(line: list[int], target: int, table_sizes: list[int], counts: dict[int, int],
                 busy: dict[int, list[tuple[float, float]]], dining: DiningModel, drops: DropOuts,
                 now: float, upper_arrivals: float = 0.0, gap: float = 0.0, joins: Joins | None = None,
-                freeing: dict[int, list[float]] | None = None) -> list[float]:
+                freeing: dict[int, list[float]] | None = None, table_gaps: Mapping[int, float] | None = None
+                ) -> list[float]:
     """Minutes until ``line[target]`` is seated, in SAMPLES replays of hosts' seating rule.
 
     Hosts give a freed table to the first waiting party of its class, else to the first of the class
@@ -167,7 +169,8 @@ def replay_line(line: list[int], target: int, table_sizes: list[int], counts: di
     line now, then those arriving at ``upper_arrivals`` per minute), who then dines there, and otherwise
     to the quoted party's class. Only the quoted party's class and those tables are replayed, which
     makes the replay exact and cheap. ``gap``: minutes from a table freeing to the next party sitting at
-    it (clearing and the called party's walk up), learned from the restaurant's log (``turnover_gap``).
+    it (clearing and the called party's walk up), learned from the restaurant's log (``turnover_gap``),
+    or, for a table size with its own in ``table_gaps`` (measured at named tables), that one.
     A party at joined tables (``joins``) is of the class of the tables pushed together: the host holds
     the tables that free for it until it has enough, and it frees them all when it leaves. ``freeing``:
     minutes until each table being cleared is ready (named tables, ``dining.live_floor``); a party takes
@@ -184,6 +187,8 @@ def replay_line(line: list[int], target: int, table_sizes: list[int], counts: di
             rivals.append(i)
             needs.append(tables_needed)
     classes = [own] if upper is None else [own, upper]
+    own_gap = (table_gaps or {}).get(own, gap)
+    upper_gap = (table_gaps or {}).get(upper, gap) if upper is not None else gap
     upper_waiting = same_class_count(line[:target], upper, table_sizes, joins) if upper is not None else 0
     upper_mean = dining.mean(upper, now) if upper is not None else 0.0
     # Each busy table's remaining time is drawn from its dining time conditioned on having lasted so far.
@@ -198,7 +203,8 @@ def replay_line(line: list[int], target: int, table_sizes: list[int], counts: di
         idle = max(0, counts[seats] - len(seated))
         ready = sorted((freeing or {}).get(seats, ()))[:idle]
         tables += [(0.0, -1.0, 0.0, seats != own)] * (idle - len(ready))
-        tables += [(max(0.0, minutes - gap), -1.0, 0.0, seats != own) for minutes in ready]
+        tables += [(max(0.0, minutes - (own_gap if seats == own else upper_gap)), -1.0, 0.0, seats != own)
+                   for minutes in ready]
     means = [dining.mean(line[i], now) for i in rivals]
     columns = [i % DRAW_COLUMNS for i in rivals]
     last = len(rivals) - 1
@@ -232,7 +238,7 @@ def replay_line(line: list[int], target: int, table_sizes: list[int], counts: di
                 while arrived < DRAW_COLUMNS and arrivals[arrived] <= at * upper_arrivals:
                     arrived += 1
                 if served < upper_waiting + arrived:  # a party of its own size is waiting: it dines there
-                    heappush(heap, (at + gap + upper_mean * upper_f[served % DRAW_COLUMNS], n, True))
+                    heappush(heap, (at + upper_gap + upper_mean * upper_f[served % DRAW_COLUMNS], n, True))
                     served += 1
                     n += 1
                     continue
@@ -245,14 +251,15 @@ def replay_line(line: list[int], target: int, table_sizes: list[int], counts: di
                 held.append(is_upper)
                 if len(held) < need:
                     continue
+            table_gap = upper_gap if is_upper else own_gap
             if head == last:
-                seated_at = at + gap
+                seated_at = at + table_gap
                 break
             column = columns[head]
             if no_show_u[column] < no_show_rate:
                 release = at + NO_SHOW_HOLD_MINUTES  # held for them in vain
             else:
-                release = at + gap + means[head] * dine_f[column]
+                release = at + table_gap + means[head] * dine_f[column]
             head += 1
             if not joined:
                 heappush(heap, (release, n, is_upper))
@@ -378,9 +385,9 @@ def _estimates_behind(snapshot: Snapshot, sizes: Iterable[int], ahead: list[int]
         in_use = {seats: len(busy.get(seats, ())) >= counts[seats] for seats in table_sizes}
         # Every table that could seat the class (its own and the larger ones) is in use.
         full = {seats: all(in_use[t] for t in table_sizes if t >= seats) for seats in table_sizes}
-        gap = turnover_gap(snapshot)
+        gap, table_gaps = turnover_gap(snapshot), table_turnover_gaps(snapshot)
         raw = {size: _replayed_estimate(snapshot, ahead, size, table_sizes, counts, busy, dining, drops, now, gap,
-                                        joins, freeing) for size in sizes}
+                                        joins, freeing, table_gaps) for size in sizes}
     return _calibrated(snapshot, raw, ahead, table_sizes, full, now, joins, clearing_minutes)
 
 
@@ -414,11 +421,12 @@ def _calibrated(snapshot: Snapshot, raw: dict[int, Estimate], ahead: list[int], 
 def _replayed_estimate(snapshot: Snapshot, ahead: list[int], party_size: int, table_sizes: list[int],
                        counts: dict[int, int], busy: dict[int, list[tuple[float, float]]], dining: DiningModel,
                        drops: DropOuts, now: float, gap: float = 0.0, joins: Joins | None = None,
-                       freeing: dict[int, list[float]] | None = None) -> Estimate:
+                       freeing: dict[int, list[float]] | None = None,
+                       table_gaps: Mapping[int, float] | None = None) -> Estimate:
     line = [*snapshot.notified_sizes, *ahead, party_size]
     samples = sorted(replay_line(line, len(line) - 1, table_sizes, counts, busy, dining, drops, now,
                                  arrivals_per_minute(snapshot, table_sizes, party_size, now, joins), gap, joins,
-                                 freeing))
+                                 freeing, table_gaps))
     rule = queue_rule_minutes(snapshot, ahead, party_size, table_sizes, counts, dining, now, joins)
     seats = table_need(party_size, table_sizes, joins)[0]
     weight = QUEUE_WEIGHT if counts[seats] > FEW_TABLES else QUEUE_WEIGHT_FEW_TABLES

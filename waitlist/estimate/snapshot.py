@@ -66,6 +66,10 @@ class Snapshot:
     quoted: list[Quoted] = field(default_factory=list)
     """The same recent seatings, newest first, each with what its party was quoted and told, for the
     estimator's self-calibration (waitlist.estimate.calibration)."""
+    table_gaps: tuple[tuple[int, float], ...] = ()
+    """(seats, minutes) of the recent seatings at named tables, newest first: from the table's last party
+    leaving to this one sitting down, where the party was waiting as it left (its turnover gap:
+    clearing and walking up, measured at the very table)."""
     head: tuple[HeadEntry, ...] = ()
     """The first parties in line (calibration.OVERDUE_HEAD): those already waiting past their quote tell
     the calibration that the evening has turned before any of them is seated."""

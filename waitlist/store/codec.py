@@ -221,8 +221,9 @@ def restaurant_fields(restaurant: Restaurant, api_key_hash: str) -> dict[str, st
 
 def snapshot_from_reply(reply: Sequence[Any]) -> Snapshot:
     """The snapshot script's reply (lua/includes/snapshot.lua). A recent list's entry is a
-    colon-separated record: a seating "seated_at:size:joined_at:raw" (raw: the model's quote at the join
-    and the parties ahead then, all and of its class, "12.5/7/3"; missing in old entries and for a host's quote), a turn
+    colon-separated record: a seating "seated_at:size:joined_at:raw[:seats/seconds]" (raw: the model's quote at
+    the join and the parties ahead then, all and of its class, "12.5/7/3"; missing in old entries and for a
+    host's quote; then, at a named table, its turnover gap: ``Snapshot.table_gaps``), a turn
     "seated_at:completed_at:size",
     a drop "left_at:size:joined_at:from:to" (the last two missing in old entries). Then the floor's
     JSON and the table states (lua/includes/tables.lua), the bookings due, and (joined_at, quote_raw) of the
@@ -230,12 +231,13 @@ def snapshot_from_reply(reply: Sequence[Any]) -> Snapshot:
     sizes, seatings, turns, drops, notified, history = reply[:6]
     floor, states = (reply[6], reply[7]) if len(reply) > 7 else ("", [])
     due = reply[8] if len(reply) > 8 else []
-    quoted, seated = _seatings(tuple(seatings))
+    quoted, seated, gaps = _seatings(tuple(seatings))
     return Snapshot(
         waiting_sizes=[int(s) for s in sizes.split()],
         notified_sizes=[int(s) for s in notified.split()],
         seatings=list(seated),
         quoted=list(quoted),
+        table_gaps=gaps,
         turns=list(_turns(tuple(turns))),
         drops=list(_drops(tuple(drops))),
         history=_history(tuple(history)),
@@ -264,10 +266,12 @@ RECENT_LISTS = 32
 
 
 @lru_cache(maxsize=RECENT_LISTS)
-def _seatings(entries: tuple[str, ...]) -> tuple[tuple[Quoted, ...], tuple[tuple[float, int, float], ...]]:
-    """The seatings list as the calibration reads it (``Snapshot.quoted``) and as the rest does."""
+def _seatings(entries: tuple[str, ...]) -> tuple[tuple[Quoted, ...], tuple[tuple[float, int, float], ...],
+                                                 tuple[tuple[int, float], ...]]:
+    """The seatings list as the calibration reads it (``Snapshot.quoted``), as the rest does, and the
+    named tables' turnover gaps it carries (``Snapshot.table_gaps``)."""
     quoted = tuple(_seating(entry) for entry in entries)
-    return quoted, tuple(q[:3] for q in quoted)
+    return quoted, tuple(q[:3] for q in quoted), tuple(gap for gap in map(_table_gap, entries) if gap)
 
 
 @lru_cache(maxsize=RECENT_LISTS)
@@ -284,6 +288,16 @@ def _drops(entries: tuple[str, ...]) -> tuple[tuple[float, int, float, str, str]
 def _history(flat: tuple[str, ...]) -> Mapping[int, HourHistory]:
     """The history hash from HGETALL's flat reply; read-only, as every snapshot of this text shares it."""
     return MappingProxyType(history_from_hash(dict(zip(flat[0::2], flat[1::2]))))
+
+
+@lru_cache(maxsize=RECENT_CACHE)
+def _table_gap(entry: str) -> tuple[int, float] | None:
+    """A seating's fifth field, "seats/seconds" (lua/transition.lua): the named table's turnover gap."""
+    parts = entry.split(":")
+    if len(parts) < 5 or "/" not in parts[4]:
+        return None
+    seats, seconds = parts[4].split("/", 1)
+    return int(float(seats)), float(seconds) / 60.0
 
 
 @lru_cache(maxsize=RECENT_CACHE)

@@ -13,7 +13,7 @@ local floor, total = floor_map(KEYS[1])
 local name = a.name
 if not floor[name] then return {'no_table', name} end
 local ctx = {states = KEYS[2], events = KEYS[3], floor = floor, total = total, now = a.now, actor = a.actor}
-local s, p = table_state(KEYS[2], name)
+local s, p, since = table_state(KEYS[2], name)
 if a.op == 'block' then
   if s == 'held' or s == 'occupied' then return {'table_taken', name, p} end
   if s ~= 'blocked' then set_table(ctx, name, 'blocked', '') end
@@ -29,5 +29,5 @@ end
 if s == 'occupied' then return {'occupied', p} end
 if s == 'held' then return {'table_taken', name, p} end
 if s == 'blocked' then return {'table_blocked', name} end
-if s == 'cleared' then set_table(ctx, name, 'free', '') end
+if s == 'cleared' then set_table(ctx, name, 'free', '', nil, since) end  -- free since its party left
 return {'ok', s == 'cleared' and 'free' or s}

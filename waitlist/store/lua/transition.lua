@@ -96,9 +96,19 @@ else  -- 'seat' or 'drop': the party leaves the list
   local joined = redis.call('HGET', party, 'joined_at') or now
   if effect == 'seat' then
     redis.call('HSET', party, 'seated_at', now)
-    -- The model's quote at the join rides along: the estimator's self-calibration reads it.
+    -- The model's quote at the join rides along: the estimator's self-calibration reads it. So does,
+    -- at named tables, the table's turnover gap: "seats/seconds" from its last party leaving to this
+    -- one sitting down, when this party was already waiting as it left (see table_left).
+    local gap = ''
+    if ctx then
+      local seat_at = #want > 0 and want or had
+      local left = table_left(ctx, seat_at, pid, redis.call('HGET', party, 'tables_left'))
+      if left and tonumber(joined) <= left then
+        gap = ':' .. ctx.floor[seat_at[1]].seats .. '/' .. (tonumber(now) - left)
+      end
+    end
     redis.call('LPUSH', KEYS[10], now .. ':' .. size .. ':' .. joined .. ':'
-      .. (redis.call('HGET', party, 'quote_raw') or ''))
+      .. (redis.call('HGET', party, 'quote_raw') or '') .. gap)
     redis.call('LTRIM', KEYS[10], 0, keep - 1)
     bump_history(KEYS[16], now, function(v)
       v[{{HISTORY_SEATINGS}}] = v[{{HISTORY_SEATINGS}}] + 1
@@ -115,6 +125,8 @@ else  -- 'seat' or 'drop': the party leaves the list
 end
 if ctx then
   if effect == 'notify' and #want > 0 then  -- called to these tables: earlier holds go
+    local left = table_left(ctx, want, pid, redis.call('HGET', party, 'tables_left'))
+    if left then redis.call('HSET', party, 'tables_left', left) else redis.call('HDEL', party, 'tables_left') end
     release(ctx, had, pid, 'free', name_set(want))
     local group = table.concat(want, ',')
     for _, name in ipairs(want) do

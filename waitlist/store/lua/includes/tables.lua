@@ -40,12 +40,13 @@ local function name_set(names)
   return set
 end
 
--- set_table(ctx, name, to, party, group): write a table's state and append its event. ctx: {states,
+-- set_table(ctx, name, to, party, group, kept): write a table's state and append its event. ctx: {states,
 -- events, floor, total, now, actor, undo}. The event names the party it leaves when it gets none, and
--- says 'undo' when a host's undo made the change (the owner's turn times leave such a seat out).
-local function set_table(ctx, name, to, party, group)
+-- says 'undo' when a host's undo made the change (the owner's turn times leave such a seat out). The
+-- state's since is now, or `kept` (a cleared table the host marks ready stays free since its party left).
+local function set_table(ctx, name, to, party, group, kept)
   local from, was, since = table_state(ctx.states, name)
-  redis.call('HSET', ctx.states, name, to .. '|' .. party .. '|' .. ctx.now)
+  redis.call('HSET', ctx.states, name, to .. '|' .. party .. '|' .. (kept or ctx.now))
   local t = ctx.floor[name]
   add_event(ctx.events, 'type', 'table', 'table', name, 'party', party ~= '' and party or was, 'from', from,
     'to', to, 'at', ctx.now, 'since', since, 'seats', t and t.seats or 0, 'floor_seats', ctx.total,
@@ -84,6 +85,22 @@ local function refuse_tables(floor, states, names, pid, size)
     if (s == 'held' or s == 'occupied') and p ~= pid then return {'table_taken', name, p} end
   end
   return nil
+end
+
+-- table_left(ctx, names, pid, held_left) -> when the last of those tables was left free (its party
+-- gone, or the table unblocked or let go), nil where unknown: a free or cleared table's since, or, for a
+-- table pid holds, `held_left` (the party's 'tables_left', kept by the notify that held it).
+local function table_left(ctx, names, pid, held_left)
+  local last = nil
+  for _, name in ipairs(names) do
+    local s, p, since = table_state(ctx.states, name)
+    local at = nil
+    if s == 'held' and p == pid then at = tonumber(held_left or '')
+    elseif s == 'free' or s == 'cleared' then at = tonumber(since) end
+    if not at then return nil end
+    if not last or at > last then last = at end
+  end
+  return last
 end
 
 -- release(ctx, names, pid, to, keep): tables of `names` still held or occupied by pid go to `to`
