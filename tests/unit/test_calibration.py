@@ -11,6 +11,7 @@ import pytest
 from config import Config
 from waitlist.estimate import calibration
 from waitlist.estimate.calibration import Record, corrected, correction
+from waitlist.estimate.dining import DiningModel, live_floor
 from waitlist.estimate.estimator import Estimate, estimate_wait, minutes_per_seating, settled
 from waitlist.estimate.snapshot import Snapshot, SnapshotTable
 from waitlist.services.backtest import EPOCH, _Clock, _NoDispatch, parse_joins
@@ -292,3 +293,21 @@ def test_a_floor_that_shows_fewer_busy_tables_than_the_log_leaves_the_log_to_say
     seatings = [(NOW - 600, 2, NOW - 900), (NOW - 660, 2, NOW - 900)]
     floor = Snapshot(seatings=seatings, tables=(SnapshotTable("T1", 2), SnapshotTable("T2", 2)))
     assert estimate_wait(floor, 2, tables={"2": 2}, now=NOW).minutes >= 15
+
+
+def test_the_live_floor_counts_a_joined_party_at_each_of_its_tables_and_a_floor_all_blocked_as_it_is() -> None:
+    """A party of 8 at two pushed-together 4-tops keeps both busy, each since it sat down (its size read
+    from the seating of that moment); a table occupied since an unknown time counts as just taken; a
+    floor entirely blocked says nothing to quote by, so the counts stand."""
+    seated = NOW - 30 * 60
+    tables = (SnapshotTable("A", 4, state="occupied", party_id="p8", since=seated),
+              SnapshotTable("B", 4, state="occupied", party_id="p8", since=seated),
+              SnapshotTable("C", 2, state="occupied", party_id="p2", since=None),
+              SnapshotTable("D", 2, state="blocked", since=NOW - 60))
+    snapshot = Snapshot(seatings=[(seated, 8, seated - 600)], tables=tables)
+    dining = DiningModel(snapshot, [], NOW)
+    floor = live_floor(tables, {2: 2, 4: 2}, {}, snapshot, dining, NOW, clearing_minutes=0)
+    assert floor.counts == {2: 1, 4: 2}
+    assert floor.busy == {2: [(dining.mean(2, NOW), 0.0)], 4: [(dining.mean(8, seated), 30.0)] * 2}
+    blocked = tuple(SnapshotTable(t.name, t.seats, state="blocked") for t in tables)
+    assert live_floor(blocked, {2: 2, 4: 2}, {}, snapshot, dining, NOW, clearing_minutes=0).counts == {2: 2, 4: 2}
