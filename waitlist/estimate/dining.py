@@ -386,7 +386,7 @@ def live_floor(tables: Sequence[SnapshotTable], counts: dict[int, int], busy: di
     left = {seats: count - blocked[seats] for seats, count in counts.items()}
     if not any(left.values()):  # every table blocked: the floor says nothing to quote by
         left = dict(counts)
-    sizes = dict(((seated_at, size) for seated_at, size, _joined in snapshot.seatings))
+    sizes = {seated_at: size for seated_at, size, _joined in snapshot.seatings}
     occupied: dict[int, list[tuple[float, float]]] = {seats: [] for seats in counts}
     freeing: dict[int, list[float]] = {seats: [] for seats in counts}
     for table in tables:
