@@ -103,8 +103,9 @@ else  -- 'seat' or 'drop': the party leaves the list
     if ctx then
       local seat_at = #want > 0 and want or had
       local left = table_left(ctx, seat_at, pid, redis.call('HGET', party, 'tables_left'))
-      if left and tonumber(joined) <= left then
-        gap = ':' .. ctx.floor[seat_at[1]].seats .. '/' .. (tonumber(now) - left)
+      local first = ctx.floor[seat_at[1]]
+      if left and first and tonumber(joined) <= left then
+        gap = ':' .. first.seats .. '/' .. (tonumber(now) - left)
       end
     end
     redis.call('LPUSH', KEYS[10], now .. ':' .. size .. ':' .. joined .. ':'
