@@ -396,8 +396,8 @@ def live_floor(tables: Sequence[SnapshotTable], counts: dict[int, int], busy: di
             since = now if table.since is None else min(table.since, now)
             size = sizes.get(since, table.seats)  # the seating and the table share the transition's time
             occupied[table.seats].append((dining.mean(size, since), (now - since) / 60.0))
-        elif table.state == "clearing" and table.since is not None:
-            ready = (table.since + clearing_minutes * 60 - now) / 60.0
+        elif table.state == "clearing":
+            ready = (table.ready_at(clearing_minutes) - now) / 60.0
             if ready > 0:
                 freeing[table.seats].append(ready)
     if sum(map(len, occupied.values())) >= sum(map(len, busy.values())):

@@ -96,8 +96,6 @@ there) with at most 20% of parties waiting more than 5 minutes past the quote at
 fit."""
 
 
-
-
 @dataclass(frozen=True)
 class Estimate:
     minutes: int
@@ -324,8 +322,8 @@ def _free_table_fits(snapshot: Snapshot, size: int, now: float, clearing_minutes
     tables."""
     if not snapshot.tables:
         return True
-    return any(t.seats >= size and (t.state == "free" or t.state == "clearing"
-                                    and (t.since or 0.0) + clearing_minutes * 60 <= now) for t in snapshot.tables)
+    return any(t.seats >= size and (t.state == "free" or t.state == "clearing" and t.ready_at(clearing_minutes) <= now)
+               for t in snapshot.tables)
 
 
 _CORRECTIONS: dict[tuple[object, ...], calibration.Correction] = {}

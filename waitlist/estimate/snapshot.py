@@ -49,6 +49,11 @@ class SnapshotTable:
     since: float | None = None
     """When the state began (None: free since before anything was recorded)."""
 
+    def ready_at(self, clearing_minutes: float) -> float:
+        """When a table being cleared is ready: ``clearing_minutes`` after its party left (the domain's
+        live state says the same, waitlist.domain.tables.live_state)."""
+        return (self.since or 0.0) + clearing_minutes * 60
+
 
 @dataclass(frozen=True)
 class Snapshot:
