@@ -57,6 +57,25 @@ def test_calibration_removes_an_injected_bias_within_about_60_parties(bias: floa
     assert late / 40 <= 0.25
 
 
+def test_a_few_parties_of_one_class_move_its_quote_only_a_little_a_whole_evening_of_them_most_of_the_way() -> None:
+    """The restaurant's quotes are right; the parties of one table class waited 12 minutes longer. A
+    handful of them (noise, as often as not) moves the class's quote by a fraction of that; an evening
+    of them by most of it (LEVEL_SHRINK)."""
+    rng = random.Random(5)
+    others = [Record(NOW - 60 * n, 2, raw, 5, raw + rng.uniform(-2, 2), 2) for n in range(120)
+              for raw in [rng.uniform(10, 40)]]
+
+    def shift(of_class: int) -> float:
+        mine = [Record(NOW - 30 * n, 6, 20.0, 5, 32.0 + rng.uniform(-2, 2), 2) for n in range(of_class)]
+        history = [*mine, *others]
+        fix = correction(history, [True] * len(mine) + [False] * len(others), NOW)
+        alone = correction(others, [False] * len(others), NOW)
+        return fix.quote(20.0, 5, 2)[0] - alone.quote(20.0, 5, 2)[0]
+
+    assert shift(8) < 12 / 3
+    assert shift(60) > 12 / 2
+
+
 @pytest.mark.parametrize("spread", [0.15, 0.35, 0.7])
 def test_the_range_covers_about_four_in_five_waits(spread: float) -> None:
     """However wide the restaurant's own spread of waits, the stretch follows how often the told ranges
