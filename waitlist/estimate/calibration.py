@@ -65,7 +65,9 @@ no correlation with the error it was meant to remove (-0.2 to +0.4 by world and 
 added error. At 40 a class or band still takes over where it differs for long (a whole evening of
 parties at pushed-together tables), and the worlds' error went down everywhere: pooled 0.74 -> 0.72 x
 QL on seeds 15-16 (20: 0.72, 60: 0.71) and on 9-10 (no world worse by more than 0.005, lateness by
-a point at most)."""
+a point at most). The blend is chosen the same way: the class's own error weighs as much as the
+restaurant's after 40 of its records (it was 6: pooled 0.72 -> 0.71 on seeds 15-16 and 0.69 -> 0.68 on
+11-12, no_inventory 0.81 -> 0.78 on 9-10)."""
 QUANTILES = (0.06, 0.5, 0.8, 0.94)
 """The range's ends, the median, and the quote's level: quote = max(median, 80th percentile - 5 min), so
 about 4 in 5 wait no longer than quote + 5 minutes where the restaurant is steady; an evening that turns
@@ -300,7 +302,7 @@ def correction(history: Sequence[Record], same_class: Sequence[bool], now: float
             return [(max(0.0, r.raw), (r.ahead + 1) * per_party, (r.same + 1) * per_class, r.waited) for r in group]
 
         pooled_rows, mine_rows = rows(recent), rows(mine)
-        share = len(mine) / (len(mine) + SHRINK)
+        share = len(mine) / (len(mine) + LEVEL_SHRINK)
 
         def error(w: tuple[float, float, float]) -> float:
             pooled = _blend_error(pooled_rows, w)
