@@ -58,16 +58,13 @@ SHRINK = 6.0
 """Records it takes for the restaurant's own errors to weigh as much as the prior: a restaurant the
 model does not know is corrected within its first few dozen parties."""
 LEVEL_SHRINK = 40.0
-"""Records it takes for a table class's errors to weigh as much as the restaurant's, and those of its
-hour band as much as the class's. It was SHRINK (6): then 30 records of a class and band, each a noisy
-wait, set nearly all of the correction, and where the model is right the shift that added had almost
-no correlation with the error it was meant to remove (-0.2 to +0.4 by world and type, seeds 15-16): it
-added error. At 40 a class or band still takes over where it differs for long (a whole evening of
-parties at pushed-together tables), and the worlds' error went down everywhere: pooled 0.74 -> 0.72 x
-QL on seeds 15-16 (20: 0.72, 60: 0.71) and on 9-10 (no world worse by more than 0.005, lateness by
-a point at most). The blend is chosen the same way: the class's own error weighs as much as the
-restaurant's after 40 of its records (it was 6: pooled 0.72 -> 0.71 on seeds 15-16 and 0.69 -> 0.68 on
-11-12, no_inventory 0.81 -> 0.78 on 9-10)."""
+"""Records it takes for a table class's errors to weigh as much as the restaurant's (in the correction
+and in the choice of the blend), and those of its hour band as much as the class's. It was SHRINK (6):
+then 30 records of a class and band, each a noisy wait, set nearly all of the correction, and where the
+model is right the shift that added had almost no correlation with the error it was there to remove
+(-0.2 to +0.4 by world and type, seeds 15-16). At 40 a class or band still takes over where it differs
+for long (a whole evening of parties at pushed-together tables). Pooled over the worlds: 0.74 -> 0.71 x
+QL on seeds 15-16 and 9-10, 0.71 -> 0.68 on 11-12 (docs/estimator.md)."""
 QUANTILES = (0.06, 0.5, 0.8, 0.94)
 """The range's ends, the median, and the quote's level: quote = max(median, 80th percentile - 5 min), so
 about 4 in 5 wait no longer than quote + 5 minutes where the restaurant is steady; an evening that turns
