@@ -80,7 +80,7 @@ def run_one(world_name: str, kind_name: str, seed: int, days: int, unseen: bool 
     unannounced), to show what reading upcoming bookings is worth."""
     kind, world = RESTAURANTS[kind_name], WORLDS[world_name]
     tables = None if world.no_inventory else {str(s): n for s, n in inventory(kind, world).items()}
-    joins = "4+4=8" if world.joins and tables else None
+    joins = "4+4=8" if (world.joins or world.pairs) and tables else None
     rows: list[Row] = []
     for stream, bookings in simulate_booked_world(kind, world, days, seed):
         events = [Event(t, e, p, s) for t, e, p, s in stream]

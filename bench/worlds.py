@@ -7,6 +7,8 @@ restaurant type (cafe, casual, dinner) with one or more of these switches on:
 - ``clearing_minutes``: a table is bussed and reset for this long (lognormal, mean) before it is free;
 - ``walkup_minutes``: a called party takes this long to reach the stand (the table waits for them);
 - ``joins``: there is no 8-top; the biggest parties sit at two 4-tops pushed together;
+- ``pairs``: the restaurant keeps one 8-top (any other becomes two 4-tops) and also pushes two 4-tops
+  together for its 8-top's parties: each takes the 8-top or a pair of 4-tops, whichever is free first;
 - ``hold_for_big``: with ``joins``, the host holds freed 4-tops for a waiting big party until two are free
   (without it the big party gets a pair only when two happen to be free);
 - ``silent_share``: this share of the parties that give up leave without telling anyone and become
@@ -57,6 +59,7 @@ class World:
     clearing_minutes: float = 0.0
     walkup_minutes: float = 0.0
     joins: bool = False
+    pairs: bool = False
     hold_for_big: bool = False
     silent_share: float = 0.0
     slowdown: bool = False
@@ -73,6 +76,8 @@ WORLDS: dict[str, World] = {w.name: w for w in (
     World("turnover", clearing_minutes=5.0, walkup_minutes=3.5),
     World("joins", joins=True, hold_for_big=True, clearing_minutes=3.0),
     World("joins_nohold", joins=True, clearing_minutes=3.0),
+    World("pairs", pairs=True, clearing_minutes=3.0),
+    World("pairs_hold", pairs=True, hold_for_big=True, clearing_minutes=3.0),
     World("leavers", silent_share=0.5, walkup_minutes=2.0),
     World("slowdown", slowdown=True, clearing_minutes=3.0),
     World("big_rush", big_rush=True, clearing_minutes=3.0),
@@ -86,6 +91,11 @@ WORLDS: dict[str, World] = {w.name: w for w in (
 
 def inventory(kind: RestaurantType, world: World) -> dict[int, int]:
     """The tables the restaurant has (and tells the estimator, unless ``no_inventory``)."""
+    if world.pairs:
+        tables = dict(kind.tables)
+        tables[4] = tables.get(4, 0) + 2 * (tables.get(JOINED, 1) - 1)  # 8-tops beyond the first: two 4-tops each
+        tables[JOINED] = 1
+        return tables
     if not world.joins:
         return dict(kind.tables)
     tables = {seats: count for seats, count in kind.tables.items() if seats < JOINED}
@@ -124,7 +134,7 @@ class _WorldDay(_Day):
         return super().dining_seconds(seats, at) * slow
 
     def needs_pair(self, cls: int) -> bool:
-        return self.world.joins and cls > self.sizes[-1]
+        return (self.world.joins and cls > self.sizes[-1]) or (self.world.pairs and cls == JOINED)
 
     def arrive(self, now: float, size: int | None = None) -> None:  # type: ignore[override]
         if size is None:
@@ -144,7 +154,8 @@ class _WorldDay(_Day):
         while progress and self.queue:
             progress = False
             big = next((p for p in self.queue if self.needs_pair(p[2])), None)
-            if big is not None and self.free.get(4, 0) >= 2:
+            pair_free = self.free.get(4, 0) >= 2 and not (self.world.pairs and self.free.get(JOINED, 0))
+            if big is not None and pair_free:  # (with ``pairs``, a free 8-top goes to it first)
                 self.queue.remove(big)
                 self.call(now, big, 4, tables=2)
                 progress = True
@@ -312,7 +323,7 @@ def main() -> None:
     streams = simulate_world(replace(kind), world, args.days, args.seed)
     write_events(args.out, [e for stream in streams[:1] for e in stream])
     tables = ",".join(f"{s}:{n}" for s, n in sorted(inventory(kind, world).items()))
-    joins = " --joins 4+4=8" if world.joins else ""
+    joins = " --joins 4+4=8" if world.joins or world.pairs else ""
     print(f"wrote {args.out}; replay with --tables {tables}{joins}" + (" (first day only)" if world.no_history else ""))
 
 
