@@ -119,7 +119,8 @@ def test_bad_settings_are_refused_with_a_field_error(client: FlaskClient, header
 
 
 @pytest.mark.parametrize(("joins", "words"), [
-    (["4+4=4"], "more than the biggest table (4)"), (["2+4=6"], "tables of one size"),
+    (["2+2=3"], "more than the biggest table (4) or as many as one"), (["4+4=4"], "more than each of its tables"),
+    (["2+4=6"], "tables of one size"),
     (["6+6=12"], "fewer than 2 tables of 6"), (["4+4+4=12"], "fewer than 3 tables of 4"),
     (["four and four"], "like 4+4=8"), ("4+4=8", "Not a valid list."), (["+".join(["4"] * 30) + "=99"], "at most 26"),
 ])

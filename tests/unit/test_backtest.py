@@ -169,3 +169,29 @@ def test_the_cli_takes_joins_and_quotes_a_big_party_for_two_tables(app: Flask, t
         "estimate", "backtest", str(folder / "events.csv"), "--out", str(folder / "x.csv"), "--tables", "2:2,4:2",
         "--joins", "4+4"])
     assert result.exit_code == 2 and "like 4+4=8" in result.output
+
+
+EIGHT_TOP_CSV = """t,event,party,size
+0,join,a,8
+0,seat,a,8
+60,join,b,7
+"""
+
+
+def test_the_cli_takes_a_join_as_big_as_a_table_and_quotes_its_parties_by_either(app: Flask, tmp_path: object) -> None:
+    """One 8-top, just taken, and four free 4-tops: with --joins 4+4=8 the 7 can sit at two of them now;
+    without it the 7 waits for the 8-top's party to dine."""
+    from pathlib import Path
+
+    folder = Path(str(tmp_path))
+    (folder / "events.csv").write_text(EIGHT_TOP_CSV)
+
+    def quote_of_b(*extra: str) -> int:
+        out = folder / "quotes.csv"
+        result = app.test_cli_runner().invoke(args=[
+            "estimate", "backtest", str(folder / "events.csv"), "--out", str(out), "--tables", "2:2,4:4,8:1", *extra])
+        assert result.exit_code == 0, result.output
+        return int(dict(line.split(",") for line in out.read_text().splitlines()[1:])["b"])
+
+    assert quote_of_b() > 30
+    assert quote_of_b("--joins", "4+4=8") == 0

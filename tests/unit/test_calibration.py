@@ -250,10 +250,12 @@ def test_joins_become_the_restaurants_joins_setting(capsys: pytest.CaptureFixtur
     assert parse_joins(None, {"2": 6}) is None
     # Joins the setting would refuse are left out, said on stderr, and the rest replays.
     assert parse_joins("2+4=6,4+4=8", {"2": 1, "4": 2}) == ["4+4=8"]
-    assert parse_joins("2+2=4", {"2": 4, "4": 2}) is None
+    assert parse_joins("2+2=3", {"2": 4, "4": 2}) is None
+    # As many as a table it has: its parties take that table or the join, whichever frees first.
+    assert parse_joins("4+4=8", {"2": 4, "4": 6, "8": 1}) == ["4+4=8"]
     err = capsys.readouterr().err
     assert "--joins 2+4=6: left out (2+4=6: push together tables of one size" in err
-    assert "--joins 2+2=4: left out (2+2=4: a join must seat more than the biggest table (4))" in err
+    assert "--joins 2+2=3: left out (2+2=3: a join must seat more than the biggest table (4) or as many as one" in err
 
 
 @pytest.mark.parametrize(("text", "tables"), [("4+4=8", None), ("4+4=8", {"4": 1}), ("4=8", {"4": 2}),

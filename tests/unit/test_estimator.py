@@ -17,6 +17,7 @@ from waitlist.estimate.dining import (
     drop_outs,
     hour_of_week,
     inferred_tables,
+    joined_route,
     remaining_fraction,
     same_class_count,
     seated_tables,
@@ -409,6 +410,38 @@ def test_a_party_at_joined_tables_waits_for_two_and_so_does_the_line_behind_it()
     behind_eight = estimate_wait(snapshot(waiting_sizes=[8], **base), 4, tables=tables, now=NOW, joins=JOINED)
     behind_four = estimate_wait(snapshot(waiting_sizes=[4], **base), 4, tables=tables, now=NOW, joins=JOINED)
     assert behind_eight.minutes > behind_four.minutes
+
+
+def test_a_party_that_fits_the_8_top_or_two_4_tops_pushed_together_waits_for_whichever_frees_first() -> None:
+    assert joined_route(7, [2, 4, 8], JOINED) == 8
+    assert joined_route(5, [2, 4, 8], JOINED) == 8  # a cafe with no 6-top: its 5-6s too
+    assert joined_route(5, [2, 4, 6, 8], JOINED) is None  # they have the 6-tops
+    assert joined_route(4, [2, 4, 8], JOINED) is None
+    assert joined_route(8, [2, 4], JOINED) is None  # no 8-top: the join is its only way (table_need)
+    assert joined_route(8, [2, 4, 8]) is None
+    # The 8-top's party sat down 5 minutes ago; the four 4-tops' 50 minutes ago, so they free first.
+    tables = {"2": 2, "4": 4, "8": 1}
+    four_tops = [(minutes_ago(50 + i), 4, minutes_ago(55 + i)) for i in range(4)]
+    turns = [(minutes_ago(300 + i), minutes_ago(240 + i), 4) for i in range(6)]
+    state = snapshot(seatings=[(minutes_ago(5), 8, minutes_ago(10)), *four_tops], turns=turns)
+    for_the_8_top = estimate_wait(state, 8, tables=tables, now=NOW)
+    either = estimate_wait(state, 8, tables=tables, now=NOW, joins=JOINED)
+    assert either.minutes < for_the_8_top.minutes - 30
+    assert either.minutes > estimate_wait(state, 4, tables=tables, now=NOW, joins=JOINED).minutes  # two, not one
+    # Two 4-tops free: it can sit now, though the 8-top is taken.
+    two_free = snapshot(seatings=[(minutes_ago(5), 8, minutes_ago(10)), *four_tops[:2]], turns=turns)
+    assert estimate_wait(two_free, 8, tables=tables, now=NOW, joins=JOINED).minutes == 0
+    assert estimate_wait(two_free, 8, tables=tables, now=NOW).minutes > 30
+
+
+def test_a_big_party_seated_while_the_8_top_was_taken_sits_at_two_4_tops() -> None:
+    seatings = [(minutes_ago(10), 7, minutes_ago(30)), (minutes_ago(20), 8, minutes_ago(25))]
+    state = snapshot(seatings=seatings, turns=[(minutes_ago(300), minutes_ago(240), 4)])
+    busy = seated_tables(state, [2, 4, 8], {2: 2, 4: 3, 8: 1}, DiningModel(state), NOW, JOINED)
+    assert [round(elapsed) for _mean, elapsed in busy[8]] == [20]
+    assert [round(elapsed) for _mean, elapsed in busy[4]] == [10, 10]
+    # Without the join the 7 is taken to be at the 8-top too (the newest kept), and every 4-top free.
+    assert seated_tables(state, [2, 4, 8], {2: 2, 4: 3, 8: 1}, DiningModel(state), NOW)[4] == []
 
 
 # --- a restaurant that gave no inventory --------------------------------------------------------------------

@@ -180,9 +180,9 @@ def test_joins_come_from_the_setting_else_from_same_size_tables_that_join_on_the
                                                                             joins=["4+4=8", "4+4+4=12"]))
     assert table_joins(by_count) == {8: (4, 2), 12: (4, 3)}
     assert table_joins(Restaurant(slug="r", name="R", sms_from="", settings=Settings(tables={"2": 6}))) is None
-    # 13 and 14, two 2-tops, join: but together they seat no more than the 4-top 12, so nobody needs them.
+    # 13 and 14, two 2-tops, join: together they seat as many as the 4-top 12, so 3-4s take either.
     floor = Restaurant(slug="r", name="R", sms_from="", settings=Settings(), floor=floor_to_json(FLOOR[:4]))
-    assert table_joins(floor) is None
+    assert table_joins(floor) == {4: (2, 2)}
     pairs = (Table("1", 4, joins_with=("2",)), Table("2", 4, joins_with=("1", "3")), Table("3", 2, joins_with=("2",)))
     floor = Restaurant(slug="r", name="R", sms_from="", settings=Settings(), floor=floor_to_json(pairs))
     assert table_joins(floor) == {8: (4, 2)}

@@ -389,8 +389,10 @@ def parse_join(text: str) -> tuple[tuple[int, ...], int]:
 
 def join_problem(text: str, settings: Settings) -> str | None:
     """What is wrong with one join of ``settings.joins``, in the host's words; None when it is fine.
-    A join must push together tables of one size, seat more than every table (smaller parties have a
-    table of their own) and, with tables by count, use tables the inventory has."""
+    A join must push together tables of one size and seat more than every table, or exactly as many as
+    tables the restaurant also has (an 8-top, and two 4-tops for the 7-8s when it is taken: its parties
+    take either); smaller joins would seat parties that have a table of their own. With tables by count,
+    it must use tables the inventory has."""
     try:
         pieces, seats = parse_join(text)
     except ValueError as exc:
@@ -399,8 +401,10 @@ def join_problem(text: str, settings: Settings) -> str | None:
     if len(set(pieces)) > 1:
         return f"{text}: push together tables of one size (like 4+4=8)"
     sizes = settings.table_sizes()
-    if sizes and seats <= sizes[-1]:
-        return f"{text}: a join must seat more than the biggest table ({sizes[-1]})"
+    if sizes and seats <= sizes[-1] and seats not in sizes:
+        return f"{text}: a join must seat more than the biggest table ({sizes[-1]}) or as many as one of the tables"
+    if seats <= each:
+        return f"{text}: a join must seat more than each of its tables"
     if settings.tables is not None and (settings.tables or {}).get(str(each), 0) < count:
         return f"{text}: the inventory has fewer than {count} tables of {each}"
     return None

@@ -152,9 +152,10 @@ def floor_from_json(raw: str) -> tuple[Table, ...]:
 
 
 def table_joins(restaurant: Restaurant) -> Mapping[int, tuple[int, int]] | None:
-    """The tables pushed together for parties bigger than every table, as the estimator takes them
-    (waitlist.estimate.dining.Joins: seats of the join -> (seats of each table, how many)): the
-    ``joins`` setting, else, with named tables, each pair of same-size tables that join with each other."""
+    """The tables pushed together for big parties, as the estimator takes them (waitlist.estimate.dining.Joins:
+    seats of the join -> (seats of each table, how many)): the ``joins`` setting, else, with named tables,
+    each pair of same-size tables that join with each other and together seat more than every table or
+    as many as one (``join_problem``)."""
     return _joins(restaurant.floor, tuple(restaurant.settings.joins or ())) or None
 
 
@@ -171,9 +172,10 @@ def _joins(raw_floor: str, texts: tuple[str, ...]) -> Mapping[int, tuple[int, in
     floor = floor_from_json(raw_floor)
     biggest = max((t.seats for t in floor), default=0)
     seats_of = {t.name: t.seats for t in floor}
+    sizes = set(seats_of.values())
     for table in floor:
         for other in table.joins_with:
-            if seats_of.get(other) == table.seats and 2 * table.seats > biggest:
+            if seats_of.get(other) == table.seats and (2 * table.seats > biggest or 2 * table.seats in sizes):
                 found.setdefault(2 * table.seats, (table.seats, 2))
     return MappingProxyType(found)
 

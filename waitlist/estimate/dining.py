@@ -65,6 +65,19 @@ def table_need(party_size: int, table_sizes: list[int], joins: Joins | None = No
     return table_class(party_size, table_sizes), 1
 
 
+def joined_route(party_size: int, table_sizes: list[int], joins: Joins | None = None) -> int | None:
+    """The seats of a join that is the party's other way to a table, or None. Where the restaurant has
+    tables as big as a join too (a single 8-top, and two 4-tops pushed together for the 7-8s when it is
+    taken), a party whose own table is of that size sits at whichever frees first: the replay runs it
+    both ways (``table_need`` gives its own table; with the tables of that size and bigger left out, the
+    join)."""
+    if not joins or not table_sizes or party_size > table_sizes[-1]:
+        return None
+    seats = table_class(party_size, table_sizes)
+    pieces = joins.get(seats)
+    return seats if pieces and pieces[0] < party_size and pieces[0] in table_sizes else None
+
+
 def same_class_count(sizes: list[int], seats: int, table_sizes: list[int], joins: Joins | None = None) -> int:
     """How many tables of ``seats`` the parties of ``sizes`` need (a party at joined tables needs each).
     A line holds a few distinct sizes many times over, and every add reads the whole line, so each
@@ -330,20 +343,25 @@ def seated_tables(snapshot: Snapshot, table_sizes: list[int], counts: dict[int, 
 
     A party of 2 seated while every 2-top was taken sits at a 4-top and frees a 4-top when it leaves; which
     parties those are follows from when each was seated and when the others left, so no guess is needed.
-    A party at joined tables (``joins``) keeps each of them busy. A seating older than STALE_FACTOR mean
-    dining times with no completion counts as finished then."""
+    A party at joined tables (``joins``) keeps each of them busy; one that could take its own table or a
+    join (``joined_route``) takes the join when every table of its own that seats it is taken. A seating
+    older than STALE_FACTOR mean dining times with no completion counts as finished then."""
     ends: dict[tuple[float, int], list[float]] = {}
     for seated_at, completed_at, size in snapshot.turns:
         ends.setdefault((seated_at, size), []).append(completed_at)
     in_use = dict.fromkeys(table_sizes, 0)
     leaving: list[tuple[float, int]] = []  # (leaves at, table class), a heap
     need_of = {size: table_need(size, table_sizes, joins) for _s, size, _j in snapshot.seatings}  # each size once
+    pair_of = {size: joins[route] for size in need_of if joins and (route := joined_route(size, table_sizes, joins))}
     busy: dict[int, list[tuple[float, float]]] = {seats: [] for seats in table_sizes}
     for seated_at, size in sorted((s, z) for s, z, _j in snapshot.seatings if s <= now):
         while leaving and leaving[0][0] <= seated_at:
             in_use[heapq.heappop(leaving)[1]] -= 1
         own, tables = need_of[size]
-        seats = next((t for t in table_sizes if t >= own and in_use[t] + tables <= counts[t]), own)
+        seats = next((t for t in table_sizes if t >= own and in_use[t] + tables <= counts[t]), 0)
+        if not seats:  # every table that seats it taken: tables pushed together (``joined_route``), if free
+            each, count = pair_of.get(size, (own, tables))
+            seats, tables = (each, count) if in_use[each] + count <= counts[each] else (own, tables)
         in_use[seats] += tables
         done = ends.get((seated_at, size))
         if done:

@@ -53,6 +53,7 @@ from waitlist.estimate.dining import (
     busy_tables,
     drop_outs,
     inferred_tables,
+    joined_route,
     live_floor,
     same_class_count,
     still_dining,
@@ -222,6 +223,9 @@ def _estimates_behind(snapshot: Snapshot, sizes: Iterable[int], ahead: list[int]
         in_use = {seats: len(busy.get(seats, ())) >= counts[seats] for seats in table_sizes}
         # Every table that could seat the class (its own and the larger ones) is in use.
         full = {seats: all(in_use[t] for t in table_sizes if t >= seats) for seats in table_sizes}
+        for seats, (each, count) in (joins or {}).items():  # or the tables it can push together are free
+            if full.get(seats) and counts.get(each, 0) - len(busy.get(each, ())) >= count:
+                full[seats] = False
         gap, table_gaps = turnover_gap(snapshot), table_turnover_gaps(snapshot)
         raw = {size: _replayed_estimate(snapshot, ahead, size, table_sizes, counts, busy, dining, drops, now, gap,
                                         joins, freeing, table_gaps) for size in sizes}
@@ -261,12 +265,21 @@ def _replayed_estimate(snapshot: Snapshot, ahead: list[int], party_size: int, ta
                        freeing: dict[int, list[float]] | None = None,
                        table_gaps: Mapping[int, float] | None = None) -> Estimate:
     line = [*snapshot.notified_sizes, *ahead, party_size]
-    samples = sorted(replay_line(line, len(line) - 1, table_sizes, counts, busy, dining, drops, now,
-                                 arrivals_per_minute(snapshot, table_sizes, party_size, now, joins), gap, joins,
-                                 freeing, table_gaps))
+
+    def replayed(sizes: list[int]) -> list[float]:
+        upper_arrivals = arrivals_per_minute(snapshot, sizes, party_size, now, joins)
+        return replay_line(line, len(line) - 1, sizes, counts, busy, dining, drops, now, upper_arrivals, gap, joins,
+                           freeing, table_gaps)
+
+    samples = replayed(table_sizes)
+    route = joined_route(party_size, table_sizes, joins)
+    if route:  # its own table or tables pushed together, whichever frees first: the sooner in each replay
+        samples = [min(own, pushed) for own, pushed in zip(samples, replayed([s for s in table_sizes if s < route]))]
+    samples.sort()
     rule = queue_rule_minutes(snapshot, ahead, party_size, table_sizes, counts, dining, now, joins)
     seats = table_need(party_size, table_sizes, joins)[0]
-    weight = QUEUE_WEIGHT if counts[seats] > FEW_TABLES else QUEUE_WEIGHT_FEW_TABLES
+    # With two ways to a table the wait hangs on which frees first, which the rule cannot know.
+    weight = QUEUE_WEIGHT if counts[seats] > FEW_TABLES and not route else QUEUE_WEIGHT_FEW_TABLES
     low, high = (calibrated_quote(_quantile(samples, q), rule, weight) for q in RANGE_QUANTILES)
     return _estimate(calibrated_quote(_quantile(samples, QUOTE_QUANTILE), rule, weight), low, high, len(ahead))
 
