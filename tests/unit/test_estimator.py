@@ -434,6 +434,21 @@ def test_a_party_that_fits_the_8_top_or_two_4_tops_pushed_together_waits_for_whi
     assert estimate_wait(two_free, 8, tables=tables, now=NOW).minutes > 30
 
 
+def test_parties_too_big_for_the_join_do_not_wait_for_its_tables() -> None:
+    # 2-tops pushed together seat 3-4 beside the one 4-top; the 5-6s ahead wait for the 6-tops only.
+    tables, joins = {"2": 4, "4": 1, "6": 2}, {4: (2, 2)}
+    seatings = ([(minutes_ago(30 + i), 2, minutes_ago(35 + i)) for i in range(4)]
+                + [(minutes_ago(5), 4, minutes_ago(6))]
+                + [(minutes_ago(10 + i), 6, minutes_ago(12 + i)) for i in range(2)])
+    turns = [(minutes_ago(300 + i), minutes_ago(240 + i), 2) for i in range(6)]
+    alone = estimate_wait(snapshot(seatings=seatings, turns=turns), 3, tables=tables, now=NOW, joins=joins)
+    behind_sixes = estimate_wait(snapshot(seatings=seatings, turns=turns, waiting_sizes=[6, 6, 6, 6]), 3,
+                                 tables=tables, now=NOW, joins=joins)
+    behind_twos = estimate_wait(snapshot(seatings=seatings, turns=turns, waiting_sizes=[2, 2]), 3,
+                                tables=tables, now=NOW, joins=joins)
+    assert behind_sixes.minutes == alone.minutes < behind_twos.minutes  # the 2s take the 2-tops it would join
+
+
 def test_a_big_party_seated_while_the_8_top_was_taken_sits_at_two_4_tops() -> None:
     seatings = [(minutes_ago(10), 7, minutes_ago(30)), (minutes_ago(20), 8, minutes_ago(25))]
     state = snapshot(seatings=seatings, turns=[(minutes_ago(300), minutes_ago(240), 4)])

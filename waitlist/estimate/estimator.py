@@ -266,15 +266,18 @@ def _replayed_estimate(snapshot: Snapshot, ahead: list[int], party_size: int, ta
                        table_gaps: Mapping[int, float] | None = None) -> Estimate:
     line = [*snapshot.notified_sizes, *ahead, party_size]
 
-    def replayed(sizes: list[int]) -> list[float]:
+    def replayed(line: list[int], sizes: list[int]) -> list[float]:
         upper_arrivals = arrivals_per_minute(snapshot, sizes, party_size, now, joins)
         return replay_line(line, len(line) - 1, sizes, counts, busy, dining, drops, now, upper_arrivals, gap, joins,
                            freeing, table_gaps)
 
-    samples = replayed(table_sizes)
+    samples = replayed(line, table_sizes)
     route = joined_route(party_size, table_sizes, joins)
     if route:  # its own table or tables pushed together, whichever frees first: the sooner in each replay
-        samples = [min(own, pushed) for own, pushed in zip(samples, replayed([s for s in table_sizes if s < route]))]
+        # Without the tables of the join's size and bigger, the parties too big for the join are left out
+        # too (they are not waiting for those tables, and would otherwise read as needing the join).
+        pushed = replayed([size for size in line if size <= route], [s for s in table_sizes if s < route])
+        samples = [min(a, b) for a, b in zip(samples, pushed)]
     samples.sort()
     rule = queue_rule_minutes(snapshot, ahead, party_size, table_sizes, counts, dining, now, joins)
     seats = table_need(party_size, table_sizes, joins)[0]
