@@ -149,6 +149,24 @@ def test_a_party_at_joined_tables_is_quoted_for_both(client: FlaskClient, header
     assert wait_for_eight() > 5
 
 
+def test_beside_an_8_top_a_party_of_8_is_quoted_for_it_or_two_4_tops(client: FlaskClient,
+                                                                      headers: dict[str, str]) -> None:
+    """One 8-top, taken, and two free 4-tops: with joins 4+4=8 the 8 can sit now, the host's row and the
+    public estimate agree, and a party of 4 still has a 4-top of its own."""
+    base = "/api/v1/restaurants/noodle-bar"
+    client.patch(f"{base}/settings", json={"tables": {"2": 2, "4": 2, "8": 1}}, headers=headers)
+    seated = add_party(client, headers, party_size=8)
+    assert client.post(f"{base}/parties/{seated['id']}/seat", headers=headers).status_code == 200
+
+    def wait_for(size: int) -> int:
+        return int(client.get(f"{base}/estimate?party_size={size}").get_json()["minutes"])
+
+    assert wait_for(8) > 30  # for the 8-top's party to finish
+    assert client.patch(f"{base}/settings", json={"joins": ["4+4=8"]}, headers=headers).status_code == 200
+    assert wait_for(8) == 0 and wait_for(4) == 0
+    assert add_party(client, headers, party_size=7)["quote_minutes"] == 0
+
+
 def test_joins_of_tables_the_named_floor_lacks_are_left_out_of_the_quote(client: FlaskClient,
                                                                          headers: dict[str, str]) -> None:
     """Joins are checked against tables by count; a named floor may lack their tables (no 4-tops here)."""
