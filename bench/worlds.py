@@ -9,6 +9,12 @@ restaurant type (cafe, casual, dinner) with one or more of these switches on:
 - ``joins``: there is no 8-top; the biggest parties sit at two 4-tops pushed together;
 - ``pairs``: the restaurant keeps one 8-top (any other becomes two 4-tops) and also pushes two 4-tops
   together for its 8-top's parties: each takes the 8-top or a pair of 4-tops, whichever is free first;
+- ``greedy``: the host seats by the line alone, not by table class: whenever a table is free, the first
+  party in line that fits any free table sits at the smallest of them (so a 2 takes a free 6-top ahead of
+  a 5 behind it, where ``bench.simulate``'s host keeps it for the 5); the estimator's replay assumes the
+  other rule, so this world asks how far calibration carries a host who works differently;
+- ``dining_cv``: parties' dining times spread this much around their mean (``bench.simulate`` uses 0.35,
+  which is also what the estimator assumes);
 - ``hold_for_big``: with ``joins``, the host holds freed 4-tops for a waiting big party until two are free
   (without it the big party gets a pair only when two happen to be free);
 - ``silent_share``: this share of the parties that give up leave without telling anyone and become
@@ -60,6 +66,9 @@ class World:
     walkup_minutes: float = 0.0
     joins: bool = False
     pairs: bool = False
+    greedy: bool = False
+    dining_cv: float = 0.0
+    """0: the restaurant type's own (0.35)."""
     hold_for_big: bool = False
     silent_share: float = 0.0
     slowdown: bool = False
@@ -78,6 +87,8 @@ WORLDS: dict[str, World] = {w.name: w for w in (
     World("joins_nohold", joins=True, clearing_minutes=3.0),
     World("pairs", pairs=True, clearing_minutes=3.0),
     World("pairs_hold", pairs=True, hold_for_big=True, clearing_minutes=3.0),
+    World("greedy", greedy=True, clearing_minutes=3.0),
+    World("spread", dining_cv=0.6, clearing_minutes=3.0),
     World("leavers", silent_share=0.5, walkup_minutes=2.0),
     World("slowdown", slowdown=True, clearing_minutes=3.0),
     World("big_rush", big_rush=True, clearing_minutes=3.0),
@@ -131,7 +142,10 @@ class _WorldDay(_Day):
 
     def dining_seconds(self, seats: int, at: float) -> float:
         slow = 1.5 if self.world.slowdown and at >= self.slow_from else 1.0
-        return super().dining_seconds(seats, at) * slow
+        kind = replace(self.kind, dining_cv=self.world.dining_cv) if self.world.dining_cv else self.kind
+        sigma = math.sqrt(math.log(1 + kind.dining_cv ** 2))
+        mean = kind.dining(seats, (at - self.start) / 3600.0)
+        return 60.0 * mean * math.exp(self.rng.gauss(-sigma * sigma / 2, sigma)) * slow
 
     def needs_pair(self, cls: int) -> bool:
         return (self.world.joins and cls > self.sizes[-1]) or (self.world.pairs and cls == JOINED)
@@ -150,6 +164,9 @@ class _WorldDay(_Day):
 
     def assign(self, now: float) -> None:
         """``bench.simulate``'s rule, plus joined pairs of 4-tops for the biggest parties."""
+        if self.world.greedy:
+            self.seat_in_line_order(now)
+            return
         progress = True
         while progress and self.queue:
             progress = False
@@ -175,6 +192,14 @@ class _WorldDay(_Day):
                 self.queue.remove(pick)
                 self.call(now, pick, seats)
                 progress = True
+
+    def seat_in_line_order(self, now: float) -> None:
+        """The ``greedy`` host: down the line, each party that fits a free table takes the smallest one."""
+        for party in list(self.queue):
+            seats = next((s for s in self.sizes if s >= party[2] and self.free[s] > 0), None)
+            if seats is not None:
+                self.queue.remove(party)
+                self.call(now, party, seats)
 
     def held_for_bookings(self, now: float) -> dict[int, int]:
         """Tables held per class for bookings due within BOOKING_HELD_MINUTES and not yet come."""
