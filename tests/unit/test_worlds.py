@@ -17,7 +17,8 @@ def day(world: str, free: dict[int, int], queue: list[tuple[str, int, int]]) -> 
 
 def seated(sim: _WorldDay) -> dict[str, tuple[int, int]]:
     """Party -> (seats of its tables, how many), from the seatings (or no-shows) the day has scheduled."""
-    return {payload[0]: (payload[2], payload[3]) for _at, _n, kind, payload in sim.timers if kind in ("seat", "no_show")}
+    called = (payload for _at, _n, kind, payload in sim.timers if kind in ("seat", "no_show"))
+    return {payload[0]: (payload[2], payload[3]) for payload in called}
 
 
 def test_pairs_keeps_one_8_top_and_seats_a_big_party_at_two_4_tops_when_it_is_taken() -> None:
