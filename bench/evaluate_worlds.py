@@ -30,8 +30,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 from bench.booked_replay import replay_booked
-from bench.simulate import RESTAURANTS
-from bench.worlds import WORLDS, inventory, simulate_booked_world
+from bench.worlds import KINDS, WORLDS, inventory, simulate_booked_world
 from waitlist.services.backtest import Event, actual_waits, replay
 
 FIT_WORLDS = ("base", "clearing", "joins", "slowdown")
@@ -78,7 +77,7 @@ def ql_quotes(events: Sequence[Event]) -> dict[str, float]:
 def run_one(world_name: str, kind_name: str, seed: int, days: int, unseen: bool = False) -> list[Row]:
     """``unseen``: bookings are replayed as if never made (their guests walk in at the head of the line
     unannounced), to show what reading upcoming bookings is worth."""
-    kind, world = RESTAURANTS[kind_name], WORLDS[world_name]
+    kind, world = KINDS[kind_name], WORLDS[world_name]
     tables = None if world.no_inventory else {str(s): n for s, n in inventory(kind, world).items()}
     joins = "4+4=8" if (world.joins or world.pairs) and tables else None
     rows: list[Row] = []
@@ -134,7 +133,8 @@ def main() -> None:
     parser.add_argument("--first-seed", type=int, default=1)
     parser.add_argument("--days", type=int, default=3)
     parser.add_argument("--worlds", default="all")
-    parser.add_argument("--types", default="cafe,casual,dinner")
+    parser.add_argument("--types", default="cafe,casual,dinner",
+                        help="restaurant types, comma-separated; bench.worlds.STRESS_TYPES too (e.g. long_dinner)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--by-type", action="store_true", help="a row per world and restaurant type")
     parser.add_argument("--bookings-unseen", action="store_true",

@@ -29,6 +29,10 @@ restaurant type (cafe, casual, dinner) with one or more of these switches on:
   host holds a fitting table from ``BOOKING_HELD_MINUTES`` before the booked time until they come or
   the grace period ends. The bookings (not the arrivals or no-shows) are known to the replay in advance.
 
+Beside the simulator's three restaurant types, ``STRESS_TYPES`` are restaurants unlike them (long
+dinners, mostly big parties, only 2- and 4-tops, ...), for ``bench.evaluate_worlds --types``; none is in
+its default run, and none was used to choose a constant.
+
 ``python -m bench.worlds dinner --world turnover --days 3 --seed 1 --out events.csv`` writes an EVENTS.csv.
 """
 from __future__ import annotations
@@ -42,6 +46,28 @@ from typing import Any
 
 from bench.simulate import DAY, RESTAURANTS, Event, RestaurantType, _Day, table_class, write_events
 from waitlist.estimate.estimator import BOOKING_HELD_MINUTES
+
+
+def _long_dinner(seats: int, hour: float) -> float:
+    return {2: 100.0, 4: 120.0, 6: 140.0}.get(seats, 150.0)
+
+
+def _quick_cafe(seats: int, hour: float) -> float:
+    return {2: 20.0, 4: 25.0}.get(seats, 35.0)
+
+
+STRESS_TYPES: dict[str, RestaurantType] = {
+    "long_dinner": replace(RESTAURANTS["dinner"], name="dinner (long: a tasting menu)", dining=_long_dinner),
+    "impatient_cafe": replace(RESTAURANTS["cafe"], name="cafe (impatient, quick)", patience_minutes=20.0,
+                              dining=_quick_cafe),
+    "big_casual": replace(RESTAURANTS["casual"], name="casual (big parties)",
+                          size_mix={1: 0.02, 2: 0.25, 3: 0.1, 4: 0.25, 5: 0.12, 6: 0.12, 7: 0.07, 8: 0.07}),
+    "twofour": replace(RESTAURANTS["casual"], name="casual (2- and 4-tops only)", tables={2: 12, 4: 14}),
+    "noshow_dinner": replace(RESTAURANTS["dinner"], name="dinner (15% no-shows)", no_show_rate=0.15),
+    "busy_cafe": replace(RESTAURANTS["cafe"], name="cafe (busy)", base_rate=9.0),
+}
+KINDS: dict[str, RestaurantType] = {**RESTAURANTS, **STRESS_TYPES}
+"""Every restaurant type a world can be run with."""
 
 JOINED = 8
 """The class a joined pair of 4-tops serves, as the estimator's ``--joins 4+4=8`` names it."""
@@ -338,13 +364,13 @@ def simulate_booked_world(kind: RestaurantType, world: World, days: int,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("kind", choices=sorted(RESTAURANTS))
+    parser.add_argument("kind", choices=sorted(KINDS))
     parser.add_argument("--world", choices=sorted(WORLDS), default="base")
     parser.add_argument("--days", type=int, default=3)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
-    kind, world = RESTAURANTS[args.kind], WORLDS[args.world]
+    kind, world = KINDS[args.kind], WORLDS[args.world]
     streams = simulate_world(replace(kind), world, args.days, args.seed)
     write_events(args.out, [e for stream in streams[:1] for e in stream])
     tables = ",".join(f"{s}:{n}" for s, n in sorted(inventory(kind, world).items()))

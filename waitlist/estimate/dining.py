@@ -45,8 +45,9 @@ def table_class(party_size: int, table_sizes: list[int]) -> int:
 
 
 Joins = Mapping[int, tuple[int, int]]
-"""Tables pushed together for parties bigger than every table: seats of the join -> (seats of each of
-its tables, how many), e.g. {8: (4, 2)} for two 4-tops seating up to 8."""
+"""Tables pushed together for big parties: seats of the join -> (seats of each of its tables, how many),
+e.g. {8: (4, 2)} for two 4-tops seating up to 8. For parties bigger than every table it is their table
+(``table_need``); beside a table as big (an 8-top), the other way to one (``joined_route``)."""
 
 
 def table_need(party_size: int, table_sizes: list[int], joins: Joins | None = None) -> tuple[int, int]:
