@@ -266,10 +266,11 @@ def _replayed_estimate(snapshot: Snapshot, ahead: list[int], party_size: int, ta
                        table_gaps: Mapping[int, float] | None = None) -> Estimate:
     line = [*snapshot.notified_sizes, *ahead, party_size]
 
-    def replayed(line: list[int], sizes: list[int]) -> list[float]:
+    def replayed(parties: list[int], sizes: list[int]) -> list[float]:
+        """The replays of ``parties`` (the quoted one last) at the tables of ``sizes``."""
         upper_arrivals = arrivals_per_minute(snapshot, sizes, party_size, now, joins)
-        return replay_line(line, len(line) - 1, sizes, counts, busy, dining, drops, now, upper_arrivals, gap, joins,
-                           freeing, table_gaps)
+        return replay_line(parties, len(parties) - 1, sizes, counts, busy, dining, drops, now, upper_arrivals, gap,
+                           joins, freeing, table_gaps)
 
     samples = replayed(line, table_sizes)
     route = joined_route(party_size, table_sizes, joins)
