@@ -12,6 +12,7 @@ from waitlist.services.backtest import (
     Event,
     Quote,
     accuracy,
+    accuracy_table,
     actual_waits,
     parse_tables,
     read_events,
@@ -195,3 +196,8 @@ def test_the_cli_takes_a_join_as_big_as_a_table_and_quotes_its_parties_by_either
 
     assert quote_of_b() > 30
     assert quote_of_b("--joins", "4+4=8") == 0
+
+
+def test_a_table_with_nothing_scored_shows_no_figure_rather_than_nan() -> None:
+    table = accuracy_table([score("all", [])])
+    assert "| all | 0 | — | — | — | — |" in table and "nan" not in table

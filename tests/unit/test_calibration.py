@@ -258,11 +258,18 @@ def test_joins_become_the_restaurants_joins_setting(capsys: pytest.CaptureFixtur
     assert "--joins 2+2=3: left out (2+2=3: a join must seat more than the biggest table (4) or as many as one" in err
 
 
-@pytest.mark.parametrize(("text", "tables"), [("4+4=8", None), ("4+4=8", {"4": 1}), ("4=8", {"4": 2}),
-                                              ("4+x=8", {"4": 2}), ("6+6=12", {"4": 2})])
-def test_joins_of_tables_the_inventory_lacks_are_refused(text: str, tables: dict[str, int] | None) -> None:
+@pytest.mark.parametrize(("text", "tables"), [("4=8", {"4": 2}), ("4+x=8", {"4": 2}), ("4+4", None)])
+def test_joins_written_wrong_are_refused(text: str, tables: dict[str, int] | None) -> None:
     with pytest.raises(click.BadParameter):
         parse_joins(text, tables)
+
+
+def test_joins_of_tables_the_inventory_lacks_are_left_out_and_without_an_inventory_kept(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert parse_joins("4+4=8", {"4": 1}) is None
+    assert parse_joins("6+6=12,4+4=8", {"4": 2}) == ["4+4=8"]
+    assert "--joins 6+6=12: left out (6+6=12: the inventory has fewer than 2 tables of 6)" in capsys.readouterr().err
+    assert parse_joins("4+4=8", None) == ["4+4=8"]  # for the tables read off the log
 
 
 @pytest.mark.parametrize("state", ["held", "clearing", "blocked", "occupied"])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import math
 import statistics
 import sys
 from collections.abc import Iterable, Sequence
@@ -112,27 +113,24 @@ def parse_tables(text: str | None) -> dict[str, int] | None:
 
 
 def parse_joins(text: str | None, tables: dict[str, int] | None) -> list[str] | None:
-    """"4+4=8" (comma-separated for more): the host pushes two 4-tops together for parties bigger than
-    every table, up to 8. It becomes the restaurant's ``joins`` setting, so the estimator replays such a
-    party as one that needs two 4-tops (it waits for both, and keeps both busy while it dines).
+    """"4+4=8" (comma-separated for more): the host pushes two 4-tops together for parties of up to 8
+    (those bigger than every table, or, beside an 8-top, its parties when it is taken). It becomes the
+    restaurant's ``joins`` setting, so the estimator replays such a party as one that needs two 4-tops (it
+    waits for both, and keeps both busy while it dines).
 
-    A join that is not written so, or uses tables ``--tables`` lacks, is refused. One the setting would
-    refuse otherwise (tables of two sizes, or seating no more than the biggest table, whose parties have
-    a table of their own) is left out with a note on stderr, so a file of joins written for another
-    tool still replays."""
+    A join that is not written so is refused. One the setting would refuse (tables of two sizes, more
+    tables than ``--tables`` has, seating fewer than the biggest table and as many as none) is left out
+    with a note on stderr, so a file of joins written for another tool or inventory still replays.
+    Without ``--tables`` the joins apply to the tables read off the log, as in the live service."""
     if not text:
         return None
-    if not tables:
-        raise click.BadParameter("--joins needs --tables")
     settings = Settings(tables=tables)
     joins = []
     for item in (part.strip() for part in text.split(",")):
         try:
-            pieces, _seats = parse_join(item)
+            parse_join(item)
         except ValueError as exc:
             raise click.BadParameter(str(exc)) from None
-        if any(tables.get(str(p), 0) < pieces.count(p) for p in pieces):
-            raise click.BadParameter(f"{item!r} joins tables that --tables does not have")
         problem = join_problem(item, settings)
         if problem:
             print(f"--joins {item}: left out ({problem})", file=sys.stderr)
@@ -271,9 +269,12 @@ def write_quotes(out: TextIO, quotes: Iterable[Quote], with_range: bool = False)
 def accuracy_table(rows: Iterable[Accuracy]) -> str:
     lines = ["| parties | scored | MAE (min) | within ±5 min | under-quoted | range covered |",
              "|---|---:|---:|---:|---:|---:|"]
+    def shown(value: float, form: str) -> str:
+        return "—" if math.isnan(value) else format(value, form)  # nothing scored: no figure, not "nan"
+
     for row in rows:
-        lines.append(f"| {row.label} | {row.scored} | {row.mae:.1f} | {row.within_five:.0%} | {row.under_quoted:.0%} "
-                     f"| {row.covered:.0%} |")
+        lines.append(f"| {row.label} | {row.scored} | {shown(row.mae, '.1f')} | {shown(row.within_five, '.0%')} "
+                     f"| {shown(row.under_quoted, '.0%')} | {shown(row.covered, '.0%')} |")
     return "\n".join(lines)
 
 
