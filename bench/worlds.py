@@ -7,8 +7,9 @@ restaurant type (cafe, casual, dinner) with one or more of these switches on:
 - ``clearing_minutes``: a table is bussed and reset for this long (lognormal, mean) before it is free;
 - ``walkup_minutes``: a called party takes this long to reach the stand (the table waits for them);
 - ``joins``: there is no 8-top; the biggest parties sit at two 4-tops pushed together;
-- ``pairs``: the restaurant keeps one 8-top (any other becomes two 4-tops) and also pushes two 4-tops
-  together for its 8-top's parties: each takes the 8-top or a pair of 4-tops, whichever is free first;
+- ``pairs``: the restaurant keeps one 8-top (any other becomes two 4-tops; a type with none gets one)
+  and also pushes two 4-tops together for its 8-top's parties: each takes the 8-top or a pair of
+  4-tops, whichever is free first;
 - ``greedy``: the host seats by the line alone, not by table class: whenever a table is free, the first
   party in line that fits any free table sits at the smallest of them (so a 2 takes a free 6-top ahead of
   a 5 behind it, where ``bench.simulate``'s host keeps it for the 5); the estimator's replay assumes the
@@ -148,6 +149,8 @@ class _WorldDay(_Day):
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        if self.world.dining_cv:  # bench.simulate draws the dining times with the type's spread
+            self.kind = replace(self.kind, dining_cv=self.world.dining_cv)
         self.free = inventory(self.kind, self.world)
         self.sizes = sorted(self.free)
         self.silent: set[str] = set()
@@ -168,10 +171,7 @@ class _WorldDay(_Day):
 
     def dining_seconds(self, seats: int, at: float) -> float:
         slow = 1.5 if self.world.slowdown and at >= self.slow_from else 1.0
-        kind = replace(self.kind, dining_cv=self.world.dining_cv) if self.world.dining_cv else self.kind
-        sigma = math.sqrt(math.log(1 + kind.dining_cv ** 2))
-        mean = kind.dining(seats, (at - self.start) / 3600.0)
-        return 60.0 * mean * math.exp(self.rng.gauss(-sigma * sigma / 2, sigma)) * slow
+        return super().dining_seconds(seats, at) * slow
 
     def needs_pair(self, cls: int) -> bool:
         return (self.world.joins and cls > self.sizes[-1]) or (self.world.pairs and cls == JOINED)
