@@ -7,7 +7,7 @@ undo or a late guest may touch), so each rule lives here once.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -387,12 +387,18 @@ def parse_join(text: str) -> tuple[tuple[int, ...], int]:
     return tuple(int(p) for p in pieces), int(seats)
 
 
+def join_fits(seats: int, table_sizes: Collection[int]) -> bool:
+    """Whether a join of ``seats`` is one a host makes: it seats more than every table (its parties have
+    no table of their own), or exactly as many as one (two 4-tops for the 7-8s while the single 8-top is
+    taken: its parties take either). A smaller join would seat parties that have a table of their own.
+    The one rule for the ``joins`` setting and for named tables that join."""
+    return not table_sizes or seats > max(table_sizes) or seats in table_sizes
+
+
 def join_problem(text: str, settings: Settings) -> str | None:
     """What is wrong with one join of ``settings.joins``, in the host's words; None when it is fine.
-    A join must push together tables of one size and seat more than every table, or exactly as many as
-    tables the restaurant also has (an 8-top, and two 4-tops for the 7-8s when it is taken: its parties
-    take either); smaller joins would seat parties that have a table of their own. With tables by count,
-    it must use tables the inventory has."""
+    A join must push together tables of one size, seat as many as ``join_fits`` allows and, with tables
+    by count, use tables the inventory has."""
     try:
         pieces, seats = parse_join(text)
     except ValueError as exc:
@@ -401,7 +407,7 @@ def join_problem(text: str, settings: Settings) -> str | None:
     if len(set(pieces)) > 1:
         return f"{text}: push together tables of one size (like 4+4=8)"
     sizes = settings.table_sizes()
-    if sizes and seats <= sizes[-1] and seats not in sizes:
+    if not join_fits(seats, sizes):
         return f"{text}: a join must seat more than the biggest table ({sizes[-1]}) or as many as one of the tables"
     if seats <= each:
         return f"{text}: a join must seat more than each of its tables"

@@ -16,7 +16,7 @@ from types import MappingProxyType
 from typing import Any
 
 from waitlist.domain.errors import InvalidInput
-from waitlist.domain.model import SEATING_CHOICES, Party, Restaurant, Status, iso, parse_join
+from waitlist.domain.model import SEATING_CHOICES, Party, Restaurant, Status, iso, join_fits, parse_join
 
 NAME_MAX = 12
 MOST_TABLES = 200
@@ -155,7 +155,7 @@ def table_joins(restaurant: Restaurant) -> Mapping[int, tuple[int, int]] | None:
     """The tables pushed together for big parties, as the estimator takes them (waitlist.estimate.dining.Joins:
     seats of the join -> (seats of each table, how many)): the ``joins`` setting, else, with named tables,
     each pair of same-size tables that join with each other and together seat more than every table or
-    as many as one (``join_problem``)."""
+    as many as one (``join_fits``)."""
     return _joins(restaurant.floor, tuple(restaurant.settings.joins or ())) or None
 
 
@@ -170,12 +170,11 @@ def _joins(raw_floor: str, texts: tuple[str, ...]) -> Mapping[int, tuple[int, in
     if texts:
         return MappingProxyType(found)
     floor = floor_from_json(raw_floor)
-    biggest = max((t.seats for t in floor), default=0)
     seats_of = {t.name: t.seats for t in floor}
     sizes = set(seats_of.values())
     for table in floor:
         for other in table.joins_with:
-            if seats_of.get(other) == table.seats and (2 * table.seats > biggest or 2 * table.seats in sizes):
+            if seats_of.get(other) == table.seats and join_fits(2 * table.seats, sizes):
                 found.setdefault(2 * table.seats, (table.seats, 2))
     return MappingProxyType(found)
 
