@@ -9,14 +9,18 @@ import pytest
 from flask import Flask
 
 from waitlist.services.backtest import (
+    EPOCH,
     Event,
     Quote,
+    _Clock,
     accuracy,
     accuracy_table,
     actual_waits,
     parse_tables,
     read_events,
     replay,
+    replay_event,
+    replay_service,
     score,
 )
 
@@ -87,6 +91,39 @@ def test_replay_skips_events_for_unknown_parties_and_keeps_going(capsys: pytest.
     quotes = replay(events("t,event,party,size\n0,seat,ghost,2\n1,join,a,2\n2,complete,a,2\n"))
     assert [q.party for q in quotes] == ["a"]
     assert "complete a: skipped" in capsys.readouterr().err
+
+
+NOTIFIED_CSV = """t,event,party,size
+0,join,a,2
+0,seat,a,2
+60,join,b,2
+1200,complete,a,2
+1200,notify,b,2
+1230,join,c,2
+1500,seat,b,2
+"""
+
+
+def test_a_notify_row_calls_the_party_whose_wait_still_runs_to_its_seating(capsys: pytest.CaptureFixture[str]) -> None:
+    """A log that records the host calling a party (``notify``) replays it through the live notify: the
+    party is called (at the head of the line, its table held), its seating is applied, and its wait is
+    scored from join to seat. A party joining while the only table is held for it is not quoted 0."""
+    clock = _Clock()
+    waitlist, restaurant, _redis = replay_service({"2": 1}, clock)
+    ids: dict[str, str] = {}
+    quotes = {}
+    for n, event in enumerate(events(NOTIFIED_CSV)):
+        clock.now = EPOCH + event.t
+        quote = replay_event(waitlist, restaurant, event, n, ids)
+        if quote is not None:
+            quotes[quote.party] = quote.quote_minutes
+        if (event.event, event.party) == ("notify", "b"):
+            assert waitlist.party(restaurant, ids["b"]).status.value == "notified"
+    assert waitlist.party(restaurant, ids["b"]).status.value == "seated"
+    assert quotes["c"] > 0
+    assert "skipped" not in capsys.readouterr().err
+    assert actual_waits(events(NOTIFIED_CSV))["b"] == pytest.approx(24.0)
+    assert [q.party for q in replay(events(NOTIFIED_CSV), {"2": 1})] == ["a", "b", "c"]
 
 
 @pytest.mark.parametrize(("pairs", "mae", "within", "under"), [

@@ -33,7 +33,9 @@ from waitlist.store import MessageStore, Store
 EPOCH = datetime(2026, 1, 5, tzinfo=UTC).timestamp()
 """t = 0 of a replay: midnight UTC on a Monday, so hour-of-week history lines up with the days."""
 
-EVENT_KINDS = ("join", "seat", "complete", "cancel", "no_show")
+EVENT_KINDS = ("join", "notify", "seat", "complete", "cancel", "no_show")
+"""``notify`` (the host called the party: its table is ready) is optional: a log without it replays as
+before, and one with it puts the called parties at the head of the line, as the live service does."""
 SLUG = "backtest"
 
 
@@ -188,8 +190,8 @@ def replay_service(tables: dict[str, int] | None, clock: _Clock,
 def replay_event(waitlist: Waitlist, restaurant: Restaurant, event: Event, n: int,
                  ids: dict[str, str]) -> Quote | None:
     """One event through the live service: a join (the ``n``-th event) adds the party, notes its id in
-    ``ids`` and answers the quote it was given; a later event of a party in ``ids`` (seat, complete,
-    no_show, cancel) is applied to it; any other is ignored."""
+    ``ids`` and answers the quote it was given; a later event of a party in ``ids`` (notify, seat,
+    complete, no_show, cancel) is applied to it; any other is ignored."""
     if event.event == "join":
         party = waitlist.join(restaurant, name=f"Party {event.party}"[:60], phone=_phone(n),
                               party_size=event.size, actor="backtest")
@@ -204,7 +206,8 @@ def replay_event(waitlist: Waitlist, restaurant: Restaurant, event: Event, n: in
     if event.event == "cancel":
         waitlist.cancel(restaurant, party_id, actor="backtest", confirm=False)
     else:
-        {"seat": waitlist.seat, "complete": waitlist.complete, "no_show": waitlist.no_show}[event.event](
+        {"notify": waitlist.notify, "seat": waitlist.seat, "complete": waitlist.complete,
+         "no_show": waitlist.no_show}[event.event](
             restaurant, party_id, actor="backtest")
     return None
 
