@@ -24,6 +24,8 @@ restaurant type (cafe, casual, dinner) with one or more of these switches on:
 - ``big_rush``: an hour of extra large parties (5-8) after the first peak;
 - ``no_inventory``: the restaurant gave no table inventory (the estimator falls back to its rule);
 - ``no_history``: every evening is a restaurant's first (each day simulated and replayed alone);
+- ``logs_calls``: the log records the host calling each party (``notify`` rows, as a restaurant that
+  uses the service's notify has), so the replay holds the called party's table as the live service does;
 - ``booked``: a share of the parties book ahead (``BOOKED_SHARE``: 5% at the cafe, 15% of the casual
   place's evening, 30% at dinner) for a 15-minute slot near when they would have come; they arrive a few
   minutes early or late (``BOOKED_NO_SHOW`` of them never), go to the head of their table class, and a
@@ -103,6 +105,7 @@ class World:
     no_inventory: bool = False
     no_history: bool = False
     booked: bool = False
+    logs_calls: bool = False
 
 
 WORLDS: dict[str, World] = {w.name: w for w in (
@@ -124,6 +127,7 @@ WORLDS: dict[str, World] = {w.name: w for w in (
     World("everything", clearing_minutes=5.0, walkup_minutes=3.5, joins=True, hold_for_big=True,
           silent_share=0.4, slowdown=True, big_rush=True),
     World("reservations", booked=True, clearing_minutes=4.0, walkup_minutes=3.0),
+    World("called", logs_calls=True, clearing_minutes=4.0, walkup_minutes=3.0),
 )}
 
 
@@ -264,6 +268,8 @@ class _WorldDay(_Day):
         if pid in self.booked_ids:  # here already: seated as soon as the table is (no walk-up)
             self.push(now, "seat", (pid, size, seats, tables, cls))
             return
+        if self.world.logs_calls:
+            self.events.append((now, "notify", pid, size))
         if pid in self.silent or self.rng.random() < self.kind.no_show_rate:
             self.push(now + self.kind.hold_minutes * 60, "no_show", (pid, size, seats, tables))
             return
@@ -346,7 +352,7 @@ def simulate_booked_world(kind: RestaurantType, world: World, days: int,
     streams: list[tuple[list[Event], list[Booking]]] = []
     events: list[Event] = []
     bookings: list[Booking] = []
-    order = {"complete": 0, "no_show": 1, "cancel": 2, "seat": 4, "join": 3}
+    order = {"complete": 0, "no_show": 1, "cancel": 2, "join": 3, "notify": 3.5, "seat": 4}
     for day in range(days):
         start = 0.0 if world.no_history else day * DAY
         sim = _WorldDay(kind, rng, start, day % 7, f"d{day}p", world=world)

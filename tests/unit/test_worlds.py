@@ -4,8 +4,11 @@ from __future__ import annotations
 import random
 import statistics
 
+import pytest
+
 from bench.simulate import RESTAURANTS
-from bench.worlds import WORLDS, _WorldDay, inventory
+from bench.worlds import WORLDS, _WorldDay, inventory, simulate_booked_world
+from waitlist.services.backtest import Event, replay
 
 
 def day(world: str, free: dict[int, int], queue: list[tuple[str, int, int]]) -> _WorldDay:
@@ -52,3 +55,17 @@ def test_spread_draws_dining_times_with_its_own_spread() -> None:
 
     assert abs(cv("spread") - 0.6) < 0.05
     assert abs(cv("base") - 0.35) < 0.03
+
+
+def test_called_logs_each_call_as_a_notify_row_that_the_backtest_replays(capsys: pytest.CaptureFixture[str]) -> None:
+    """In ``called`` every party that waited is called (``notify``) before it sits or is marked a no-show,
+    and the log replays through the live service with nothing skipped; other worlds log no calls."""
+    (stream, _bookings), = simulate_booked_world(RESTAURANTS["casual"], WORLDS["called"], 1, 3)
+    rows = [Event(*row) for row in stream]
+    notified = {e.party: e.t for e in rows if e.event == "notify"}
+    ended = [e for e in rows if e.event in ("seat", "no_show")]
+    assert ended and all(e.party in notified and notified[e.party] <= e.t for e in ended)
+    assert len(replay(rows, {str(s): n for s, n in inventory(RESTAURANTS["casual"], WORLDS["called"]).items()}))
+    assert "skipped" not in capsys.readouterr().err
+    (base, _none), = simulate_booked_world(RESTAURANTS["casual"], WORLDS["turnover"], 1, 3)
+    assert not any(event == "notify" for _t, event, _p, _s in base)
