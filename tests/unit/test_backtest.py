@@ -61,10 +61,17 @@ def test_a_malformed_tables_option_is_refused(text: str) -> None:
     "t,event,party,size\n0,arrive,a,2\n",
     "t,event,party,size\nsoon,join,a,2\n",
     "time,what,who\n0,join,a\n",
+    "t,event,party,size\n0,join,a,\n",
+    "t,event,party,size\n0,join\n",
 ])
 def test_a_malformed_events_file_is_refused_with_its_line(text: str) -> None:
     with pytest.raises(click.BadParameter, match="line 2"):
         events(text)
+
+
+def test_only_a_join_needs_its_size() -> None:
+    rows = events("t,event,party,size\n0,join,a,2\n60,seat,a,\n900,complete,a\n")
+    assert [(e.event, e.size) for e in rows] == [("join", 2), ("seat", 0), ("complete", 0)]
 
 
 def test_events_are_replayed_in_time_order_keeping_file_order_within_a_second() -> None:

@@ -142,11 +142,14 @@ def parse_joins(text: str | None, tables: dict[str, int] | None) -> list[str] | 
 
 
 def read_events(stream: Iterable[str]) -> list[Event]:
+    """EVENTS.csv, in time order. Only a join needs its size; a log that leaves it blank on the party's
+    later rows (its seating, its leaving) reads as well."""
     events = []
     for line, row in enumerate(csv.DictReader(stream), start=2):
         try:
-            event = Event(float(row["t"]), row["event"].strip(), row["party"].strip(), int(row["size"]))
-        except (KeyError, TypeError, ValueError) as exc:
+            kind, size = row["event"].strip(), (row["size"] or "").strip()
+            event = Event(float(row["t"]), kind, row["party"].strip(), int(size) if size or kind == "join" else 0)
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:  # a short row has None for its missing cells
             raise click.BadParameter(f"line {line}: expected columns t,event,party,size ({exc})") from None
         if event.event not in EVENT_KINDS:
             raise click.BadParameter(f"line {line}: unknown event {event.event!r}")
