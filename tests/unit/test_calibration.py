@@ -93,6 +93,25 @@ def test_the_range_covers_about_four_in_five_waits(spread: float) -> None:
     assert 0.72 <= inside / 200 <= 0.88
 
 
+def test_the_quotes_level_read_from_few_records_is_passed_by_the_next_wait_about_1_in_5() -> None:
+    """The 80th percentile of 10 records is passed by the next wait about 1 time in 4; read at
+    ``levels(10)`` it is passed about 1 in 5, as the quote's rule needs. Many records need no correction."""
+    rng = random.Random(11)
+
+    def passed(level: float, n: int, trials: int = 20000) -> float:
+        hits = 0
+        for _ in range(trials):
+            window = sorted(rng.random() for _ in range(n))
+            hits += rng.random() > calibration._quantile(window, level)
+        return hits / trials
+
+    assert passed(calibration.QUANTILES[2], 10) > 0.24
+    assert 0.17 <= passed(calibration.levels(10)[2], 10) <= 0.22
+    assert calibration.levels(120)[2] == pytest.approx(0.8067, abs=1e-4)
+    assert calibration.levels(1)[2] == 0.9
+    assert calibration.levels(30)[::3] == (calibration.QUANTILES[0], calibration.QUANTILES[3])  # the range's ends
+
+
 def test_the_range_widens_when_told_ranges_missed_and_narrows_when_they_always_held() -> None:
     missed = [Record(NOW - 60 * n, 2, 20.0, 5, 40.0, 2, 20, 15, 25, 1.0) for n in range(30)]
     held = [Record(NOW - 60 * n, 2, 20.0, 5, 20.0, 2, 20, 15, 25, 1.0) for n in range(30)]
