@@ -67,8 +67,8 @@ for long (a whole evening of parties at pushed-together tables). Pooled over the
 QL on seeds 15-16 and 9-10, 0.71 -> 0.68 on 11-12 (docs/estimator.md)."""
 QUANTILES = (0.06, 0.5, 0.8, 0.94)
 """The range's ends, the median, and the quote's level: quote = max(median, 80th percentile - 5 min), so
-about 4 in 5 wait no longer than quote + 5 minutes where the restaurant is steady (the 80th read for a
-sample of its size, ``levels``); an evening that turns
+about 4 in 5 wait no longer than quote + 5 minutes where the restaurant is steady (the 80th as read for
+a sample of its size: ``levels``); an evening that turns
 (a rush, a slow kitchen) is seen only as its parties are seated, so there more are late (the 75th
 percentile gave 3% lower error but up to 32% late on a fitting world, the 85th cost 5% more error for 2
 points fewer late). The range covers the middle 88% of recent residuals, which covers about 3 in 4 to
@@ -228,8 +228,8 @@ def _quantile(ordered: list[float], q: float) -> float:
 def levels(n: int) -> tuple[float, ...]:
     """QUANTILES as read from ``n`` records: the quote's level is the (n + 1)/n x 80th percentile (at
     most the 90th), as split conformal prediction reads a bound that the next wait should stay under 4
-    times in 5. The plain 80th percentile of n records is that bound only on average over many records;
-    the next wait passes it more often, the fewer they are (the 80th of 10 records, n/(n + 1), about 73%).
+    times in 5. The plain 80th percentile of n records is that bound only for many records; the fewer
+    they are, the more often the next wait passes it (about 1 time in 4 for 10 records, a unit test).
     It moves the quote most in a restaurant's first evening and in a class and hour band (at most 30
     records: 0.827), little over a full window (120: 0.807). Over 3 days on seeds 9-10 and 21-22 (looked
     at while choosing) the world-types over 25% late went from 9 to 3; on seeds 23-24, never run before,
