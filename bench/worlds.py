@@ -352,7 +352,7 @@ def simulate_booked_world(kind: RestaurantType, world: World, days: int,
     streams: list[tuple[list[Event], list[Booking]]] = []
     events: list[Event] = []
     bookings: list[Booking] = []
-    order = {"complete": 0, "no_show": 1, "cancel": 2, "join": 3, "notify": 3.5, "seat": 4}
+    order = {"complete": 0, "no_show": 1, "cancel": 2, "join": 3, "notify": 4, "seat": 5}
     for day in range(days):
         start = 0.0 if world.no_history else day * DAY
         sim = _WorldDay(kind, rng, start, day % 7, f"d{day}p", world=world)

@@ -12,7 +12,8 @@ seated, is the estimator's own figure at the join (the *raw* quote) and the actu
 - the quantiles of ``z`` are read from the newest records of the same table class and hour-of-day band,
   shrunk towards the same table class at any hour, that towards all of the restaurant's recent parties,
   and that towards a prior (``PRIOR``) measured on simulated worlds, so that thin data moves little;
-- the quote is ``raw + max(median, 80th percentile - 5 minutes)`` of the corrected distribution:
+- the quote is ``raw + max(median, 80th percentile - 5 minutes)`` of the corrected distribution (the
+  80th read for the number of records, as conformal prediction does: ``levels``):
   about 4 in 5 parties wait no longer than quote + 5 minutes, and where the spread is narrow the median
   (the least absolute error) already does that;
 - the range told is its 6th to 94th percentile, stretched about its median by a factor that follows
@@ -68,11 +69,10 @@ QL on seeds 15-16 and 9-10, 0.71 -> 0.68 on 11-12 (docs/estimator.md)."""
 QUANTILES = (0.06, 0.5, 0.8, 0.94)
 """The range's ends, the median, and the quote's level: quote = max(median, 80th percentile - 5 min), so
 about 4 in 5 wait no longer than quote + 5 minutes where the restaurant is steady (the 80th as read for
-a sample of its size: ``levels``); an evening that turns
-(a rush, a slow kitchen) is seen only as its parties are seated, so there more are late (the 75th
-percentile gave 3% lower error but up to 32% late on a fitting world, the 85th cost 5% more error for 2
-points fewer late). The range covers the middle 88% of recent residuals, which covers about 3 in 4 to
-4 in 5 of the next ones."""
+a sample of its size: ``levels``); an evening that turns (a rush, a slow kitchen) is seen only as its
+parties are seated, so there more are late (the 75th percentile gave 3% lower error but up to 32% late
+on a fitting world, the 85th cost 5% more error for 2 points fewer late). The range covers the middle
+88% of recent residuals, which covers about 3 in 4 to 4 in 5 of the next ones."""
 LATE_MINUTES = 5.0
 FREE_TABLE_HIGH_MINUTES = 5.0
 """The top of the range, before the restaurant has any record, for a party with nobody ahead and a free

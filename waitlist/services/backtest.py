@@ -148,8 +148,10 @@ def read_events(stream: Iterable[str]) -> list[Event]:
     for line, row in enumerate(csv.DictReader(stream), start=2):
         try:
             kind, size = row["event"].strip(), (row["size"] or "").strip()
-            event = Event(float(row["t"]), kind, row["party"].strip(), int(size) if size or kind == "join" else 0)
-        except (AttributeError, KeyError, TypeError, ValueError) as exc:  # a short row has None for its missing cells
+            if not size and kind != "join":
+                size = "0"
+            event = Event(float(row["t"]), kind, row["party"].strip(), int(size))
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:  # a short row's missing cells are None
             raise click.BadParameter(f"line {line}: expected columns t,event,party,size ({exc})") from None
         if event.event not in EVENT_KINDS:
             raise click.BadParameter(f"line {line}: unknown event {event.event!r}")
