@@ -112,6 +112,26 @@ def test_the_quotes_level_read_from_few_records_is_passed_by_the_next_wait_about
     assert calibration.levels(30)[::3] == (calibration.QUANTILES[0], calibration.QUANTILES[3])  # the range's ends
 
 
+def test_a_quote_longer_than_every_record_is_told_at_least_the_priors_range() -> None:
+    """A first evening: 40 parties seated within minutes of the quote, every quote under 5 minutes. The
+    line then grows to half an hour, beyond anything the records show; their narrow spread says nothing
+    of such waits, so the range told is at least as wide as the prior's (a new restaurant's, before its
+    start's stretch)."""
+    rng = random.Random(11)
+    short = [Record(NOW - 60 * n, 2, raw, 1, raw + rng.uniform(-1, 1), 1) for n in range(40)
+             for raw in [rng.uniform(2, 5)]]
+    prior_width = (calibration.PRIOR[3] - calibration.PRIOR[0]) * (30.0 + calibration.SCALE_OFFSET)
+    _minutes, low, high = quote_after(short, 30.0)
+    assert high - low >= prior_width - 1  # (whole minutes)
+    _m, low, high = quote_after(short, 4.0)  # within the records: their own spread
+    assert high - low <= 4
+    # Once the records reach such waits, theirs is the range again.
+    steady = [Record(NOW - 60 * n, 2, raw, 5, raw + rng.uniform(-1, 1), 2) for n in range(40)
+              for raw in [rng.uniform(2, 40)]]
+    _m, low, high = quote_after(steady, 30.0)
+    assert high - low < prior_width / 2
+
+
 def test_the_range_widens_when_told_ranges_missed_and_narrows_when_they_always_held() -> None:
     missed = [Record(NOW - 60 * n, 2, 20.0, 5, 40.0, 2, 20, 15, 25, 1.0) for n in range(30)]
     held = [Record(NOW - 60 * n, 2, 20.0, 5, 20.0, 2, 20, 15, 25, 1.0) for n in range(30)]

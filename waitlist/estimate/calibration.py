@@ -18,7 +18,8 @@ seated, is the estimator's own figure at the join (the *raw* quote) and the actu
   (the least absolute error) already does that;
 - the range told is its 6th to 94th percentile, stretched about its median by a factor that follows
   how often the ranges told lately held the wait (adaptive conformal inference: too few held, wider;
-  too many, narrower), so about 4 in 5 actual waits fall inside it in any restaurant;
+  too many, narrower), so about 4 in 5 actual waits fall inside it in any restaurant; a quote longer
+  than every record is told at least the prior's range (the records say nothing of such waits);
 - where the restaurant's own records show the quotes told lately missed by more than the plain
   queue-length rule (all parties ahead x minutes per party) would have, the quote leans towards that
   rule, by a share that follows the comparison the same way, and comes back down when the model alone
@@ -168,6 +169,10 @@ class Correction:
     samples: int = 0
     stretch: float = STRETCH_START
     lean: float = 0.0
+    longest: float = math.inf
+    """The longest base among the records read. A quote beyond it is beyond anything they show (a first
+    evening's line growing past its first short waits), so their spread says little: its range is told at
+    least as wide as the prior's."""
 
     def base(self, raw: float, ahead: int, same: int) -> float:
         model, everyone, own = self.weights
@@ -181,6 +186,9 @@ class Correction:
         low, median, level, high = (max(FLOOR_Z, z) for z in self.q)
         low = max(FLOOR_Z, median - self.stretch * (median - low))
         high = median + self.stretch * (high - median)
+        if base > self.longest:
+            low = max(FLOOR_Z, min(low, median + PRIOR[0] - PRIOR[1]))
+            high = max(high, median + PRIOR[3] - PRIOR[1])
         minutes = base + max(median * scale, level * scale - LATE_MINUTES)
         if self.lean > 0:
             minutes += self.lean * ((ahead + 1) * self.per_party - minutes)
@@ -331,7 +339,8 @@ def correction(history: Sequence[Record], same_class: Sequence[bool], now: float
     q = _shrunk([z(r) for r in mine], q, LEVEL_SHRINK)
     q = _shrunk([z(r) for r in mine if band(r.joined_at) == hour][: NEWEST[0]], q, LEVEL_SHRINK)
     judged = _judged(history)
-    unleaned = Correction(q, weights, per_party, per_class, len(recent), range_stretch(judged))
+    longest = max(fix.base(r.raw, r.ahead, r.same) for r in recent)
+    unleaned = Correction(q, weights, per_party, per_class, len(recent), range_stretch(judged), longest=longest)
     return replace(unleaned, lean=rule_lean(judged, unleaned))
 
 
