@@ -15,6 +15,7 @@ from waitlist.estimate.dining import (
     MAX_GAP_MINUTES,
     DiningModel,
     drop_outs,
+    holds_for_joins,
     hour_of_week,
     inferred_tables,
     joined_route,
@@ -457,6 +458,68 @@ def test_a_big_party_seated_while_the_8_top_was_taken_sits_at_two_4_tops() -> No
     assert [round(elapsed) for _mean, elapsed in busy[4]] == [10, 10]
     # Without the join the 7 is taken to be at the 8-top too (the newest kept), and every 4-top free.
     assert seated_tables(state, [2, 4, 8], {2: 2, 4: 3, 8: 1}, DiningModel(state), NOW)[4] == []
+
+
+Episode = tuple[list[tuple[float, int, float]], list[tuple[float, float, int]]]
+"""Seatings and turns of a stretch of the log."""
+
+
+def big_seated_before_a_four(start_minutes_ago: float, big_first: bool, big: int = 8,
+                             big_waits: float = 10.0) -> Episode:
+    """An episode of the log, long finished: a 4 joins, then a big party; the big party is seated after
+    ``big_waits`` minutes, the 4 either after it (``big_first``: a host who held tables for it) or before."""
+    four_joined, big_joined = minutes_ago(start_minutes_ago), minutes_ago(start_minutes_ago - 2)
+    big_seated = big_joined + 60 * big_waits
+    four_seated = big_seated + 300 if big_first else big_seated - 300
+    seatings = [(four_seated, 4, four_joined), (big_seated, big, big_joined)]
+    turns = [(four_seated, four_seated + 3600, 4), (big_seated, big_seated + 3600, big)]
+    return seatings, turns
+
+
+def log_of(*episodes: Episode) -> Snapshot:
+    return snapshot(seatings=[s for seatings, _t in episodes for s in seatings],
+                    turns=[t for _s, turns in episodes for t in turns])
+
+
+def test_a_host_who_seats_big_parties_before_the_4s_who_came_first_is_read_as_holding_tables() -> None:
+    sizes, counts = [2, 4], {2: 2, 4: 4}
+    held = [big_seated_before_a_four(400 - 100 * i, big_first=True) for i in range(3)]
+    in_order = [big_seated_before_a_four(400 - 100 * i, big_first=False) for i in range(3)]
+    assert holds_for_joins(log_of(*held), sizes, counts, JOINED)
+    assert not holds_for_joins(log_of(*in_order), sizes, counts, JOINED)
+    assert not holds_for_joins(log_of(*held), sizes, counts, None)  # no joins: nothing to hold for
+    assert not holds_for_joins(snapshot(), sizes, counts, JOINED)  # nothing seen: line order
+    # As many each way is not a habit; a big party seated at once found its tables free.
+    assert not holds_for_joins(log_of(held[0], in_order[1]), sizes, counts, JOINED)
+    at_once = [big_seated_before_a_four(400 - 100 * i, big_first=True, big_waits=0.5) for i in range(3)]
+    assert not holds_for_joins(log_of(*at_once), sizes, counts, JOINED)
+
+
+def test_a_big_party_that_had_the_8_top_free_says_nothing_of_holding() -> None:
+    sizes, counts = [2, 4, 8], {2: 2, 4: 4, 8: 1}
+    held = [big_seated_before_a_four(400 - 100 * i, big_first=True, big=7) for i in range(3)]
+    assert not holds_for_joins(log_of(*held), sizes, counts, JOINED)  # each sat at the free 8-top
+    # With a party at the 8-top all along, they sat at two 4-tops pushed together, ahead of the 4s.
+    at_the_8_top = [(minutes_ago(450), 8, minutes_ago(460))], [(minutes_ago(450), minutes_ago(50), 8)]
+    assert holds_for_joins(log_of(at_the_8_top, *held), sizes, counts, JOINED)
+
+
+def test_at_a_host_who_holds_tables_a_big_party_waits_behind_the_big_parties_ahead_only() -> None:
+    # Four 4-tops busy (seated 40-43 minutes ago), five 4s waiting ahead of a party of 8.
+    tables = {"2": 2, "4": 4}
+    seatings = [(minutes_ago(40 + i), 4, minutes_ago(50 + i)) for i in range(4)]
+    turns = [(minutes_ago(300 + i), minutes_ago(240 + i), 4) for i in range(6)]
+    old = [(s, z, s - 300) for s, _c, z in turns]
+
+    def quote(*episodes: Episode) -> int:
+        log = log_of((seatings + old, turns), *episodes)
+        line = snapshot(seatings=log.seatings, turns=log.turns, waiting_sizes=[4, 4, 4, 4, 4])
+        return estimate_wait(line, 8, tables=tables, now=NOW, joins=JOINED).minutes
+
+    held = [big_seated_before_a_four(700 - 100 * i, big_first=True) for i in range(3)]
+    in_order = [big_seated_before_a_four(700 - 100 * i, big_first=False) for i in range(3)]
+    assert quote(*held) < quote(*in_order) - 20
+    assert abs(quote(*in_order) - quote()) <= 2  # no habit seen: behind everyone in line, as before
 
 
 # --- a restaurant that gave no inventory --------------------------------------------------------------------

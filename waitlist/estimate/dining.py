@@ -288,6 +288,57 @@ def table_turnover_gaps(snapshot: Snapshot) -> dict[int, float]:
     return {seats: sorted(gaps)[len(gaps) // 2] for seats, gaps in by_size.items() if len(gaps) >= 5}
 
 
+LEFT_BY_SECONDS = 3 * 3600
+"""A party at table this long with no completion recorded is taken to have left (``holds_for_joins``)."""
+AT_ONCE_SECONDS = 60
+"""A party seated within a minute of joining found its tables free: it says nothing of a host's habits."""
+
+
+def holds_for_joins(snapshot: Snapshot, table_sizes: list[int], counts: Mapping[int, int],
+                    joins: Joins | None) -> bool:
+    """Whether the host holds tables for parties at pushed-together tables, read off the log: of the recent
+    such parties who joined while a party needing one of those tables was waiting, most were seated before
+    it. A host who holds keeps each table that frees for the big party until it has enough, whatever its
+    place in line; one who does not seats it when enough happen to be free at once, which is when nobody
+    waits for one of them or when another big party leaves tables pushed together (kept together for the
+    next: that serves big parties first too, and counts). With no such party seen, or as many each way,
+    it is taken not to (line order).
+
+    A party bigger than every table sits at pushed-together tables; one that could also take a table of
+    its own (``joined_route``) is counted only when every such table was taken by a party seated before it
+    and not yet gone (else it sat there, and says nothing of holding)."""
+    if not joins or not table_sizes:
+        return False
+    needs = {size: table_need(size, table_sizes, joins) for _s, size, _j in snapshot.seatings}  # each size once
+    routes = {size: joins[route] for size in needs if (route := joined_route(size, table_sizes, joins))}
+    pieces = {each for each, _count in joins.values()}
+    singles: dict[int, list[tuple[float, float]]] = {}  # pieces' class -> (joined, seated) of those who waited
+    for seated_at, size, joined_at in snapshot.seatings:
+        seats, tables = needs[size]
+        if tables == 1 and seats in pieces and size not in routes and seated_at > joined_at:
+            singles.setdefault(seats, []).append((joined_at, seated_at))
+    left = {(seated_at, size): completed_at for seated_at, completed_at, size in snapshot.turns}
+    at_own: list[float] = []  # when each party that took a table of its own there leaves it
+    held = seen = 0
+    for seated_at, size, joined_at in sorted(snapshot.seatings):
+        seats, tables = needs[size]
+        if size in routes:
+            at_own = [leaves for leaves in at_own if leaves > seated_at]
+            if len(at_own) < counts.get(seats, 0):
+                at_own.append(left.get((seated_at, size), seated_at + LEFT_BY_SECONDS))
+                continue
+            seats = routes[size][0]
+        elif tables < 2:
+            continue
+        if seated_at - joined_at < AT_ONCE_SECONDS:
+            continue
+        before = [seated for joined, seated in singles.get(seats, ()) if joined < joined_at < seated]
+        if before:
+            seen += 1
+            held += any(seated > seated_at for seated in before)
+    return 2 * held > seen
+
+
 def completes_recorded(snapshot: Snapshot, now: float) -> bool:
     """Hosts record completions: no party seated since the newest one recorded has been at table longer
     than COMPLETES_RECENT_SECONDS. Counted from the first seating after it, not from the completion

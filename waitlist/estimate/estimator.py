@@ -52,6 +52,7 @@ from waitlist.estimate.dining import (
     Joins,
     busy_tables,
     drop_outs,
+    holds_for_joins,
     inferred_tables,
     joined_route,
     live_floor,
@@ -272,13 +273,21 @@ def _replayed_estimate(snapshot: Snapshot, ahead: list[int], party_size: int, ta
         return replay_line(parties, len(parties) - 1, sizes, counts, busy, dining, drops, now, upper_arrivals, gap,
                            joins, freeing, table_gaps)
 
-    samples = replayed(line, table_sizes)
     route = joined_route(party_size, table_sizes, joins)
+    joined = table_need(party_size, table_sizes, joins)[1] > 1
+    # A host who holds tables for parties at pushed-together tables serves them before the parties
+    # waiting for one of those tables: only read (a pass over the recent seatings) for such a party.
+    holds = (joined or route is not None) and holds_for_joins(snapshot, table_sizes, counts, joins)
+    called = list(snapshot.notified_sizes)
+    samples = replayed(_held_first(called, ahead, party_size, table_sizes, joins) if holds and joined else line,
+                       table_sizes)
     if route:  # its own table or tables pushed together, whichever frees first: the sooner in each replay
         # Without the tables of the join's size and bigger, the parties too big for the join are left out
         # too (they are not waiting for those tables, and would otherwise read as needing the join).
-        pushed = replayed([size for size in line if size <= route], [s for s in table_sizes if s < route])
-        samples = [min(a, b) for a, b in zip(samples, pushed)]
+        smaller = [s for s in table_sizes if s < route]
+        fits = [s for s in called if s <= route], [s for s in ahead if s <= route]
+        pushed_line = _held_first(*fits, party_size, smaller, joins) if holds else [*fits[0], *fits[1], party_size]
+        samples = [min(a, b) for a, b in zip(samples, replayed(pushed_line, smaller))]
     samples.sort()
     rule = queue_rule_minutes(snapshot, ahead, party_size, table_sizes, counts, dining, now, joins)
     seats = table_need(party_size, table_sizes, joins)[0]
@@ -286,6 +295,15 @@ def _replayed_estimate(snapshot: Snapshot, ahead: list[int], party_size: int, ta
     weight = QUEUE_WEIGHT if counts[seats] > FEW_TABLES and not route else QUEUE_WEIGHT_FEW_TABLES
     low, high = (calibrated_quote(_quantile(samples, q), rule, weight) for q in RANGE_QUANTILES)
     return _estimate(calibrated_quote(_quantile(samples, QUOTE_QUANTILE), rule, weight), low, high, len(ahead))
+
+
+def _held_first(called: list[int], ahead: list[int], party_size: int, table_sizes: list[int],
+                joins: Joins | None) -> list[int]:
+    """The line a party at pushed-together tables waits behind when the host holds tables for such
+    parties (``holds_for_joins``): the called, and those ahead needing the same tables pushed together or
+    another class; the parties waiting for a single one of its tables do not come before it."""
+    seats = table_need(party_size, table_sizes, joins)[0]
+    return [*called, *(size for size in ahead if table_need(size, table_sizes, joins) != (seats, 1)), party_size]
 
 
 def queue_rule_minutes(snapshot: Snapshot, ahead: list[int], party_size: int, table_sizes: list[int],
