@@ -305,8 +305,8 @@ def holds_for_joins(snapshot: Snapshot, table_sizes: list[int], counts: Mapping[
     it is taken not to (line order).
 
     A party bigger than every table sits at pushed-together tables; one that could also take a table of
-    its own (``joined_route``) is counted only when every such table was taken by a party seated before it
-    and not yet gone (else it sat there, and says nothing of holding)."""
+    its own (``joined_route``) is counted only when parties of such sizes seated before it, and not yet
+    gone, held every such table (else it sat there, and says nothing of holding)."""
     if not joins or not table_sizes:
         return False
     needs = {size: table_need(size, table_sizes, joins) for _s, size, _j in snapshot.seatings}  # each size once

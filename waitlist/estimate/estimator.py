@@ -303,7 +303,8 @@ def _held_first(called: list[int], ahead: list[int], party_size: int, table_size
     parties (``holds_for_joins``): the called, and those ahead needing the same tables pushed together or
     another class; the parties waiting for a single one of its tables do not come before it."""
     seats = table_need(party_size, table_sizes, joins)[0]
-    return [*called, *(size for size in ahead if table_need(size, table_sizes, joins) != (seats, 1)), party_size]
+    waits_for_one = {size for size in set(ahead) if table_need(size, table_sizes, joins) == (seats, 1)}  # once
+    return [*called, *(size for size in ahead if size not in waits_for_one), party_size]
 
 
 def queue_rule_minutes(snapshot: Snapshot, ahead: list[int], party_size: int, table_sizes: list[int],
