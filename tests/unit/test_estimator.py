@@ -19,6 +19,7 @@ from waitlist.estimate.dining import (
     hour_of_week,
     inferred_tables,
     joined_route,
+    placements,
     remaining_fraction,
     same_class_count,
     seated_tables,
@@ -481,27 +482,31 @@ def log_of(*episodes: Episode) -> Snapshot:
                     turns=[t for _s, turns in episodes for t in turns])
 
 
+def holds(log: Snapshot, sizes: list[int], counts: dict[int, int], joins: Any) -> bool:
+    return holds_for_joins(log, list(placements(log, sizes, counts, DiningModel(log), NOW, joins)), sizes, joins)
+
+
 def test_a_host_who_seats_big_parties_before_the_4s_who_came_first_is_read_as_holding_tables() -> None:
     sizes, counts = [2, 4], {2: 2, 4: 4}
     held = [big_seated_before_a_four(400 - 100 * i, big_first=True) for i in range(3)]
     in_order = [big_seated_before_a_four(400 - 100 * i, big_first=False) for i in range(3)]
-    assert holds_for_joins(log_of(*held), sizes, counts, JOINED)
-    assert not holds_for_joins(log_of(*in_order), sizes, counts, JOINED)
-    assert not holds_for_joins(log_of(*held), sizes, counts, None)  # no joins: nothing to hold for
-    assert not holds_for_joins(snapshot(), sizes, counts, JOINED)  # nothing seen: line order
+    assert holds(log_of(*held), sizes, counts, JOINED)
+    assert not holds(log_of(*in_order), sizes, counts, JOINED)
+    assert not holds(log_of(*held), sizes, counts, None)  # no joins: nothing to hold for
+    assert not holds(snapshot(), sizes, counts, JOINED)  # nothing seen: line order
     # As many each way is not a habit; a big party seated at once found its tables free.
-    assert not holds_for_joins(log_of(held[0], in_order[1]), sizes, counts, JOINED)
+    assert not holds(log_of(held[0], in_order[1]), sizes, counts, JOINED)
     at_once = [big_seated_before_a_four(400 - 100 * i, big_first=True, big_waits=0.5) for i in range(3)]
-    assert not holds_for_joins(log_of(*at_once), sizes, counts, JOINED)
+    assert not holds(log_of(*at_once), sizes, counts, JOINED)
 
 
 def test_a_big_party_that_had_the_8_top_free_says_nothing_of_holding() -> None:
     sizes, counts = [2, 4, 8], {2: 2, 4: 4, 8: 1}
     held = [big_seated_before_a_four(400 - 100 * i, big_first=True, big=7) for i in range(3)]
-    assert not holds_for_joins(log_of(*held), sizes, counts, JOINED)  # each sat at the free 8-top
+    assert not holds(log_of(*held), sizes, counts, JOINED)  # each sat at the free 8-top
     # With a party at the 8-top all along, they sat at two 4-tops pushed together, ahead of the 4s.
     at_the_8_top = [(minutes_ago(450), 8, minutes_ago(460))], [(minutes_ago(450), minutes_ago(50), 8)]
-    assert holds_for_joins(log_of(at_the_8_top, *held), sizes, counts, JOINED)
+    assert holds(log_of(at_the_8_top, *held), sizes, counts, JOINED)
 
 
 def test_at_a_host_who_holds_tables_a_big_party_waits_behind_the_big_parties_ahead_only() -> None:

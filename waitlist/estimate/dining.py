@@ -10,7 +10,7 @@ import bisect
 import heapq
 import math
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from waitlist.estimate.snapshot import Snapshot, SnapshotTable
@@ -288,13 +288,11 @@ def table_turnover_gaps(snapshot: Snapshot) -> dict[int, float]:
     return {seats: sorted(gaps)[len(gaps) // 2] for seats, gaps in by_size.items() if len(gaps) >= 5}
 
 
-LEFT_BY_SECONDS = 3 * 3600
-"""A party at table this long with no completion recorded is taken to have left (``holds_for_joins``)."""
 AT_ONCE_SECONDS = 60
 """A party seated within a minute of joining found its tables free: it says nothing of a host's habits."""
 
 
-def holds_for_joins(snapshot: Snapshot, table_sizes: list[int], counts: Mapping[int, int],
+def holds_for_joins(snapshot: Snapshot, placements_made: Sequence[Placement], table_sizes: list[int],
                     joins: Joins | None) -> bool:
     """Whether the host holds tables for parties at pushed-together tables, read off the log: of the recent
     such parties who joined while a party needing one of those tables was waiting, most were seated before
@@ -302,40 +300,26 @@ def holds_for_joins(snapshot: Snapshot, table_sizes: list[int], counts: Mapping[
     place in line; one who does not seats it when enough happen to be free at once, which is when nobody
     waits for one of them or when another big party leaves tables pushed together (kept together for the
     next: that serves big parties first too, and counts). With no such party seen, or as many each way,
-    it is taken not to (line order).
-
-    A party bigger than every table sits at pushed-together tables; one that could also take a table of
-    its own (``joined_route``) is counted only when parties of such sizes seated before it, and not yet
-    gone, held every such table (else it sat there, and says nothing of holding)."""
+    it is taken not to (line order). Who sat at pushed-together tables is ``placements``' (a party that
+    could also take a table of its own took the join only when every such table was taken)."""
     if not joins or not table_sizes:
         return False
-    needs = {size: table_need(size, table_sizes, joins) for _s, size, _j in snapshot.seatings}  # each size once
-    routes = {size: joins[route] for size in needs if (route := joined_route(size, table_sizes, joins))}
-    pieces = {each for each, _count in joins.values()}
-    singles: dict[int, list[tuple[float, float]]] = {}  # pieces' class -> (joined, seated) of those who waited
-    for seated_at, size, joined_at in snapshot.seatings:
+    joined_at = {(seated_at, size): joined for seated_at, size, joined in snapshot.seatings}
+    needs = {size: table_need(size, table_sizes, joins) for _s, size in joined_at}  # each size once
+    singles: dict[int, list[tuple[float, float]]] = {}  # class -> (joined, seated) of single parties who waited
+    for (seated_at, size), joined in joined_at.items():
         seats, tables = needs[size]
-        if tables == 1 and seats in pieces and size not in routes and seated_at > joined_at:
-            singles.setdefault(seats, []).append((joined_at, seated_at))
-    left = {(seated_at, size): completed_at for seated_at, completed_at, size in snapshot.turns}
-    at_own: list[float] = []  # when each party that took a table of its own there leaves it
+        if tables == 1 and seated_at > joined and not joined_route(size, table_sizes, joins):
+            singles.setdefault(seats, []).append((joined, seated_at))
     held = seen = 0
-    for seated_at, size, joined_at in sorted(snapshot.seatings):
-        seats, tables = needs[size]
-        if size in routes:
-            at_own = [leaves for leaves in at_own if leaves > seated_at]
-            if len(at_own) < counts.get(seats, 0):
-                at_own.append(left.get((seated_at, size), seated_at + LEFT_BY_SECONDS))
-                continue
-            seats = routes[size][0]
-        elif tables < 2:
+    for placed in placements_made:
+        joined = joined_at[(placed.seated_at, placed.size)]
+        if placed.tables < 2 or placed.seated_at - joined < AT_ONCE_SECONDS:
             continue
-        if seated_at - joined_at < AT_ONCE_SECONDS:
-            continue
-        before = [seated for joined, seated in singles.get(seats, ()) if joined < joined_at < seated]
+        before = [seated for came, seated in singles.get(placed.seats, ()) if came < joined < seated]
         if before:
             seen += 1
-            held += any(seated > seated_at for seated in before)
+            held += any(seated > placed.seated_at for seated in before)
     return 2 * held > seen
 
 
@@ -369,15 +353,18 @@ def still_dining(snapshot: Snapshot, now: float) -> list[tuple[float, int]] | No
 
 
 def busy_tables(snapshot: Snapshot, table_sizes: list[int], counts: dict[int, int], dining: DiningModel,
-                dining_now: list[tuple[float, int]] | None, now: float,
-                joins: Joins | None = None) -> dict[int, list[tuple[float, float]]]:
+                dining_now: list[tuple[float, int]] | None, now: float, joins: Joins | None = None,
+                placed: Sequence[Placement] | None = None) -> dict[int, list[tuple[float, float]]]:
     """(mean dining minutes, minutes seated so far) of each busy table, as a best guess of who sits where.
 
-    When hosts record completions (``dining_now`` given), ``seated_tables`` knows who sits where. When
-    they do not, nothing tells a finished table from a busy one: the most recent seatings of each class
-    that are younger than two mean dining times are taken to be at its tables."""
+    When hosts record completions (``dining_now`` given), ``placements`` knows who sits where (``placed``:
+    them, when already made). When they do not, nothing tells a finished table from a busy one: the most
+    recent seatings of each class that are younger than two mean dining times are taken to be at its
+    tables."""
     if dining_now is not None:
-        return seated_tables(snapshot, table_sizes, counts, dining, now, joins)
+        if placed is None:
+            placed = list(placements(snapshot, table_sizes, counts, dining, now, joins))
+        return tables_in_use(placed, table_sizes, counts, dining, now)
     by_class: dict[int, list[tuple[float, int]]] = {seats: [] for seats in table_sizes}
     for seated_at, size, _joined in snapshot.seatings:
         if seated_at <= now and now - seated_at <= 2.0 * 60 * dining.mean(size, seated_at):
@@ -388,10 +375,24 @@ def busy_tables(snapshot: Snapshot, table_sizes: list[int], counts: dict[int, in
             for seats in table_sizes}
 
 
-def seated_tables(snapshot: Snapshot, table_sizes: list[int], counts: dict[int, int], dining: DiningModel,
-                  now: float, joins: Joins | None = None) -> dict[int, list[tuple[float, float]]]:
-    """Who sits at which class of table, when hosts record completions: the recent seatings and turns are
-    replayed in time order with the host's rule, each party taking the smallest free table that seats it.
+@dataclass(frozen=True)
+class Placement:
+    """Where the host's rule put one recent seating (``placements``)."""
+
+    seated_at: float
+    size: int
+    seats: int
+    """The table class it sat at."""
+    tables: int
+    """How many tables of it: more than one for tables pushed together."""
+    gone: bool
+    """It has left (its completion is recorded, or it is stale) by now."""
+
+
+def placements(snapshot: Snapshot, table_sizes: list[int], counts: dict[int, int], dining: DiningModel,
+               now: float, joins: Joins | None = None) -> Iterator[Placement]:
+    """Who sat at which class of table: the recent seatings and turns are replayed in time order with the
+    host's rule, each party taking the smallest free table that seats it.
 
     A party of 2 seated while every 2-top was taken sits at a 4-top and frees a 4-top when it leaves; which
     parties those are follows from when each was seated and when the others left, so no guess is needed.
@@ -405,7 +406,6 @@ def seated_tables(snapshot: Snapshot, table_sizes: list[int], counts: dict[int, 
     leaving: list[tuple[float, int]] = []  # (leaves at, table class), a heap
     need_of = {size: table_need(size, table_sizes, joins) for _s, size, _j in snapshot.seatings}  # each size once
     pair_of = {size: joins[route] for size in need_of if joins and (route := joined_route(size, table_sizes, joins))}
-    busy: dict[int, list[tuple[float, float]]] = {seats: [] for seats in table_sizes}
     for seated_at, size in sorted((s, z) for s, z, _j in snapshot.seatings if s <= now):
         while leaving and leaving[0][0] <= seated_at:
             in_use[heapq.heappop(leaving)[1]] -= 1
@@ -417,16 +417,32 @@ def seated_tables(snapshot: Snapshot, table_sizes: list[int], counts: dict[int, 
         in_use[seats] += tables
         done = ends.get((seated_at, size))
         if done:
-            for _ in range(tables):
-                heapq.heappush(leaving, (done[-1], seats))
-            done.pop()
-            continue
-        mean = dining.mean(size, seated_at)
-        if now - seated_at > STALE_FACTOR * 60 * mean:
-            for _ in range(tables):
-                heapq.heappush(leaving, (seated_at + STALE_FACTOR * 60 * mean, seats))
+            leaves: float | None = done.pop()
         else:
-            busy[seats] += [(mean, (now - seated_at) / 60.0)] * tables
+            stale_at = seated_at + STALE_FACTOR * 60 * dining.mean(size, seated_at)
+            leaves = stale_at if now > stale_at else None
+        if leaves is not None:
+            for _ in range(tables):
+                heapq.heappush(leaving, (leaves, seats))
+        yield Placement(seated_at, size, seats, tables, gone=leaves is not None)
+
+
+def seated_tables(snapshot: Snapshot, table_sizes: list[int], counts: dict[int, int], dining: DiningModel,
+                  now: float, joins: Joins | None = None) -> dict[int, list[tuple[float, float]]]:
+    """Who sits at which class of table now, when hosts record completions: ``tables_in_use`` of the
+    ``placements``."""
+    return tables_in_use(list(placements(snapshot, table_sizes, counts, dining, now, joins)), table_sizes, counts,
+                         dining, now)
+
+
+def tables_in_use(placements_made: Sequence[Placement], table_sizes: list[int], counts: dict[int, int],
+                  dining: DiningModel, now: float) -> dict[int, list[tuple[float, float]]]:
+    """(mean dining minutes, minutes seated so far) of each busy table, by class, from ``placements``."""
+    busy: dict[int, list[tuple[float, float]]] = {seats: [] for seats in table_sizes}
+    for placed in placements_made:
+        if not placed.gone:
+            busy[placed.seats] += [(dining.mean(placed.size, placed.seated_at),
+                                    (now - placed.seated_at) / 60.0)] * placed.tables
     # Seatings from before the window can make the replay put too many parties at one class: keep the newest.
     return {seats: sorted(tables, key=lambda t: t[1])[: counts[seats]] for seats, tables in busy.items()}
 

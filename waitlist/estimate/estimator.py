@@ -56,6 +56,7 @@ from waitlist.estimate.dining import (
     inferred_tables,
     joined_route,
     live_floor,
+    placements,
     same_class_count,
     still_dining,
     table_class,
@@ -215,7 +216,14 @@ def _estimates_behind(snapshot: Snapshot, sizes: Iterable[int], ahead: list[int]
     else:
         dining_now = still_dining(snapshot, now)
         dining = DiningModel(snapshot, dining_now or [], now)
-        busy = busy_tables(snapshot, table_sizes, counts, dining, dining_now, now, joins)
+        # A big party is quoted by the host's habit with such parties, read off who sat where (the pass
+        # that places the busy tables, made once for both).
+        big = joins is not None and any(table_need(size, table_sizes, joins)[1] > 1
+                                        or joined_route(size, table_sizes, joins) for size in sizes)
+        placed = list(placements(snapshot, table_sizes, counts, dining, now, joins)) \
+            if dining_now is not None or big else None
+        busy = busy_tables(snapshot, table_sizes, counts, dining, dining_now, now, joins, placed)
+        holds = big and holds_for_joins(snapshot, placed or [], table_sizes, joins)
         freeing: dict[int, list[float]] = {}
         if snapshot.tables:
             floor = live_floor(snapshot.tables, counts, busy, snapshot, dining, now, clearing_minutes)
@@ -229,7 +237,7 @@ def _estimates_behind(snapshot: Snapshot, sizes: Iterable[int], ahead: list[int]
                 full[seats] = False
         gap, table_gaps = turnover_gap(snapshot), table_turnover_gaps(snapshot)
         raw = {size: _replayed_estimate(snapshot, ahead, size, table_sizes, counts, busy, dining, drops, now, gap,
-                                        joins, freeing, table_gaps) for size in sizes}
+                                        joins, freeing, table_gaps, holds) for size in sizes}
     return _calibrated(snapshot, raw, ahead, table_sizes, full, now, joins, clearing_minutes)
 
 
@@ -264,8 +272,12 @@ def _replayed_estimate(snapshot: Snapshot, ahead: list[int], party_size: int, ta
                        counts: dict[int, int], busy: dict[int, list[tuple[float, float]]], dining: DiningModel,
                        drops: DropOuts, now: float, gap: float = 0.0, joins: Joins | None = None,
                        freeing: dict[int, list[float]] | None = None,
-                       table_gaps: Mapping[int, float] | None = None) -> Estimate:
-    line = [*snapshot.notified_sizes, *ahead, party_size]
+                       table_gaps: Mapping[int, float] | None = None, holds: bool = False) -> Estimate:
+    """The model's estimate for a party of ``party_size`` behind ``ahead`` (and the parties called), from
+    replays of the line; ``holds``: the host serves parties at pushed-together tables first
+    (``holds_for_joins``), so such a party waits behind those ahead only."""
+    called = list(snapshot.notified_sizes)
+    line = [*called, *ahead, party_size]
 
     def replayed(parties: list[int], sizes: list[int]) -> list[float]:
         """The replays of ``parties`` (the quoted one last) at the tables of ``sizes``."""
@@ -275,10 +287,6 @@ def _replayed_estimate(snapshot: Snapshot, ahead: list[int], party_size: int, ta
 
     route = joined_route(party_size, table_sizes, joins)
     joined = table_need(party_size, table_sizes, joins)[1] > 1
-    # A host who holds tables for parties at pushed-together tables serves them before the parties
-    # waiting for one of those tables: only read (a pass over the recent seatings) for such a party.
-    holds = (joined or route is not None) and holds_for_joins(snapshot, table_sizes, counts, joins)
-    called = list(snapshot.notified_sizes)
     samples = replayed(_held_first(called, ahead, party_size, table_sizes, joins) if holds and joined else line,
                        table_sizes)
     if route:  # its own table or tables pushed together, whichever frees first: the sooner in each replay
