@@ -22,10 +22,10 @@ from waitlist.estimate.dining import (
     placements,
     remaining_fraction,
     same_class_count,
-    seated_tables,
     table_class,
     table_need,
     table_turnover_gaps,
+    tables_in_use,
 )
 from waitlist.estimate.estimator import (
     MAX_MINUTES,
@@ -38,6 +38,16 @@ from waitlist.estimate.snapshot import Snapshot
 from waitlist.store import Store, codec, line_key
 
 NOW = 1_790_000_000.0
+
+
+def seated_tables(state: Snapshot, table_sizes: list[int], counts: dict[int, int], dining: DiningModel,
+                  now: float, joins: Any = None) -> dict[int, list[tuple[float, float]]]:
+    """Who sits at which class of table now, as ``busy_tables`` reads it when hosts record completions:
+    ``tables_in_use`` of the ``placements``."""
+    return tables_in_use(list(placements(state, table_sizes, counts, dining, now, joins)), table_sizes, counts,
+                         dining, now)
+
+
 TABLES = {"2": 4, "4": 4, "6": 2}
 
 

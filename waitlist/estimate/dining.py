@@ -427,14 +427,6 @@ def placements(snapshot: Snapshot, table_sizes: list[int], counts: dict[int, int
         yield Placement(seated_at, size, seats, tables, gone=leaves is not None)
 
 
-def seated_tables(snapshot: Snapshot, table_sizes: list[int], counts: dict[int, int], dining: DiningModel,
-                  now: float, joins: Joins | None = None) -> dict[int, list[tuple[float, float]]]:
-    """Who sits at which class of table now, when hosts record completions: ``tables_in_use`` of the
-    ``placements``."""
-    return tables_in_use(list(placements(snapshot, table_sizes, counts, dining, now, joins)), table_sizes, counts,
-                         dining, now)
-
-
 def tables_in_use(placements_made: Sequence[Placement], table_sizes: list[int], counts: dict[int, int],
                   dining: DiningModel, now: float) -> dict[int, list[tuple[float, float]]]:
     """(mean dining minutes, minutes seated so far) of each busy table, by class, from ``placements``."""
