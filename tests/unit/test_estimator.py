@@ -537,6 +537,31 @@ def test_at_a_host_who_holds_tables_a_big_party_waits_behind_the_big_parties_ahe
     assert abs(quote(*in_order) - quote()) <= 2  # no habit seen: behind everyone in line, as before
 
 
+
+def test_at_a_host_who_holds_tables_a_4_waits_for_the_big_parties_ahead_that_take_two_4_tops() -> None:
+    # An 8-top and four 4-tops, all busy; the 7s have two ways to a table: the 8-top, or two 4-tops.
+    tables = {"2": 2, "4": 4, "8": 1}
+    seatings = [(minutes_ago(40 + i), 4, minutes_ago(50 + i)) for i in range(4)]
+    seatings.append((minutes_ago(20), 8, minutes_ago(30)))
+    turns = [(minutes_ago(300 + i), minutes_ago(240 + i), 4) for i in range(6)]
+    old = [(s, z, s - 300) for s, _c, z in turns]
+    # Earlier, while a party sat at the 8-top, three 7s were seated at two 4-tops pushed together.
+    at_the_8_top = [(minutes_ago(750), 8, minutes_ago(760))], [(minutes_ago(750), minutes_ago(350), 8)]
+
+    def quote(ahead: list[int], *episodes: Episode) -> int:
+        log = log_of((seatings + old, turns), at_the_8_top, *episodes)
+        line = snapshot(seatings=log.seatings, turns=log.turns, waiting_sizes=ahead)
+        return estimate_wait(line, 4, tables=tables, now=NOW, joins=JOINED).minutes
+
+    held = [big_seated_before_a_four(700 - 100 * i, big_first=True, big=7) for i in range(3)]
+    in_order = [big_seated_before_a_four(700 - 100 * i, big_first=False, big=7) for i in range(3)]
+    # A host who seated them before the 4s who came first: a 7 ahead takes two of the 4-tops as often as
+    # the 7s lately did (3 of the 5 parties with two ways who waited), so the 4 waits longer behind it.
+    assert quote([7], *held) >= quote([], *held) + 4
+    assert quote([7, 7], *held) > quote([7], *held)
+    # A host who seats in line order: a 7 ahead waits for the 8-top or two 4-tops free at once.
+    assert quote([7], *in_order) == quote([], *in_order)
+
 # --- a restaurant that gave no inventory --------------------------------------------------------------------
 
 def dined(start_minutes_ago: float, minutes: float,

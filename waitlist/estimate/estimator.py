@@ -44,12 +44,14 @@ from dataclasses import dataclass
 
 from waitlist.estimate import calibration
 from waitlist.estimate.dining import (
+    AT_ONCE_SECONDS,
     DEFAULT_DINING_MINUTES,
     MIN_TURN_MINUTES,
     SHRINK_TURNS,
     DiningModel,
     DropOuts,
     Joins,
+    Placement,
     busy_tables,
     drop_outs,
     holds_for_joins,
@@ -220,10 +222,12 @@ def _estimates_behind(snapshot: Snapshot, sizes: Iterable[int], ahead: list[int]
         # that places the busy tables, made once for both).
         big = joins is not None and any(table_need(size, table_sizes, joins)[1] > 1
                                         or joined_route(size, table_sizes, joins) for size in sizes)
+        routed_ahead = joins is not None and any(joined_route(size, table_sizes, joins) for size in set(ahead))
         placed = list(placements(snapshot, table_sizes, counts, dining, now, joins)) \
-            if dining_now is not None or big else None
+            if dining_now is not None or big or routed_ahead else None
         busy = busy_tables(snapshot, table_sizes, counts, dining, dining_now, now, joins, placed)
-        holds = big and holds_for_joins(snapshot, placed or [], table_sizes, joins)
+        holds = (big or routed_ahead) and holds_for_joins(snapshot, placed or [], table_sizes, joins)
+        pushed_share = _pushed_together_share(snapshot, placed or [], table_sizes, joins) if holds else 0.0
         freeing: dict[int, list[float]] = {}
         if snapshot.tables:
             floor = live_floor(snapshot.tables, counts, busy, snapshot, dining, now, clearing_minutes)
@@ -237,7 +241,7 @@ def _estimates_behind(snapshot: Snapshot, sizes: Iterable[int], ahead: list[int]
                 full[seats] = False
         gap, table_gaps = turnover_gap(snapshot), table_turnover_gaps(snapshot)
         raw = {size: _replayed_estimate(snapshot, ahead, size, table_sizes, counts, busy, dining, drops, now, gap,
-                                        joins, freeing, table_gaps, holds) for size in sizes}
+                                        joins, freeing, table_gaps, holds, pushed_share) for size in sizes}
     return _calibrated(snapshot, raw, ahead, table_sizes, full, now, joins, clearing_minutes)
 
 
@@ -272,10 +276,13 @@ def _replayed_estimate(snapshot: Snapshot, ahead: list[int], party_size: int, ta
                        counts: dict[int, int], busy: dict[int, list[tuple[float, float]]], dining: DiningModel,
                        drops: DropOuts, now: float, gap: float = 0.0, joins: Joins | None = None,
                        freeing: dict[int, list[float]] | None = None,
-                       table_gaps: Mapping[int, float] | None = None, holds: bool = False) -> Estimate:
+                       table_gaps: Mapping[int, float] | None = None, holds: bool = False,
+                       pushed_share: float = 0.0) -> Estimate:
     """The model's estimate for a party of ``party_size`` behind ``ahead`` (and the parties called), from
     replays of the line; ``holds``: the host serves parties at pushed-together tables first
-    (``holds_for_joins``), so such a party waits behind those ahead only."""
+    (``holds_for_joins``), so such a party waits behind those ahead only, and a party waiting for one of
+    those tables waits, in ``pushed_share`` of the replays, for the big parties ahead that could also
+    have a table of their own to take two of its tables."""
     called = list(snapshot.notified_sizes)
     line = [*called, *ahead, party_size]
 
@@ -296,6 +303,19 @@ def _replayed_estimate(snapshot: Snapshot, ahead: list[int], party_size: int, ta
         fits = [s for s in called if s <= route], [s for s in ahead if s <= route]
         pushed_line = _held_first(*fits, party_size, smaller, joins) if holds else [*fits[0], *fits[1], party_size]
         samples = [min(a, b) for a, b in zip(samples, replayed(pushed_line, smaller))]
+    elif holds and pushed_share > 0 and not joined:
+        # Big parties ahead with two ways to a table (the 8-top, or two of this party's tables pushed
+        # together) take the pushed-together way about as often as they lately did, and then before it.
+        seats = table_need(party_size, table_sizes, joins)[0]
+        tops = {r for size in set(ahead) if (r := joined_route(size, table_sizes, joins)) and joins
+                and joins[r][0] == seats}
+        if tops:
+            top = min(tops)
+            smaller = [s for s in table_sizes if s < top]
+            pushed = replayed([*(s for s in called if s <= top), *(s for s in ahead if s <= top), party_size], smaller)
+            # The replays' draws do not depend on their order, so the first share of them is a fair pick.
+            samples = [b if (k + 0.5) / len(samples) < pushed_share else a
+                       for k, (a, b) in enumerate(zip(samples, pushed))]
     samples.sort()
     rule = queue_rule_minutes(snapshot, ahead, party_size, table_sizes, counts, dining, now, joins)
     seats = table_need(party_size, table_sizes, joins)[0]
@@ -303,6 +323,16 @@ def _replayed_estimate(snapshot: Snapshot, ahead: list[int], party_size: int, ta
     weight = QUEUE_WEIGHT if counts[seats] > FEW_TABLES and not route else QUEUE_WEIGHT_FEW_TABLES
     low, high = (calibrated_quote(_quantile(samples, q), rule, weight) for q in RANGE_QUANTILES)
     return _estimate(calibrated_quote(_quantile(samples, QUOTE_QUANTILE), rule, weight), low, high, len(ahead))
+
+
+def _pushed_together_share(snapshot: Snapshot, placed: list[Placement], table_sizes: list[int],
+                           joins: Joins | None) -> float:
+    """Of the recent parties with two ways to a table who waited, the share seated at tables pushed
+    together."""
+    joined_at = {(seated_at, size): joined for seated_at, size, joined in snapshot.seatings}
+    routed = [p for p in placed if joined_route(p.size, table_sizes, joins)
+              and p.seated_at - joined_at.get((p.seated_at, p.size), p.seated_at) >= AT_ONCE_SECONDS]
+    return sum(p.tables > 1 for p in routed) / len(routed) if routed else 0.0
 
 
 def _held_first(called: list[int], ahead: list[int], party_size: int, table_sizes: list[int],
