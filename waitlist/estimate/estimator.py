@@ -218,8 +218,9 @@ def _estimates_behind(snapshot: Snapshot, sizes: Iterable[int], ahead: list[int]
     else:
         dining_now = still_dining(snapshot, now)
         dining = DiningModel(snapshot, dining_now or [], now)
-        # A big party is quoted by the host's habit with such parties, read off who sat where (the pass
-        # that places the busy tables, made once for both).
+        # A big party, or a party with one ahead that could take its tables pushed together, is quoted by
+        # the host's habit with such parties, read off who sat where (the pass that places the busy
+        # tables, made once for all).
         big = joins is not None and any(table_need(size, table_sizes, joins)[1] > 1
                                         or joined_route(size, table_sizes, joins) for size in sizes)
         routed_ahead = joins is not None and any(joined_route(size, table_sizes, joins) for size in set(ahead))
