@@ -304,18 +304,17 @@ def holds_for_joins(snapshot: Snapshot, placements_made: Sequence[Placement], ta
     could also take a table of its own took the join only when every such table was taken)."""
     if not joins or not table_sizes:
         return False
-    joined_at = {(seated_at, size): joined for seated_at, size, joined in snapshot.seatings}
-    needs = {size: table_need(size, table_sizes, joins) for _s, size in joined_at}  # each size once
+    needs = {placed.size: table_need(placed.size, table_sizes, joins) for placed in placements_made}  # each once
     singles: dict[int, list[tuple[float, float]]] = {}  # class -> (joined, seated) of single parties who waited
-    for (seated_at, size), joined in joined_at.items():
-        seats, tables = needs[size]
-        if tables == 1 and seated_at > joined and not joined_route(size, table_sizes, joins):
-            singles.setdefault(seats, []).append((joined, seated_at))
+    for placed in placements_made:
+        seats, tables = needs[placed.size]
+        if tables == 1 and placed.seated_at > placed.joined_at and not joined_route(placed.size, table_sizes, joins):
+            singles.setdefault(seats, []).append((placed.joined_at, placed.seated_at))
     held = seen = 0
     for placed in placements_made:
-        joined = joined_at[(placed.seated_at, placed.size)]
-        if placed.tables < 2 or placed.seated_at - joined < AT_ONCE_SECONDS:
+        if placed.tables < 2 or not placed.waited:
             continue
+        joined = placed.joined_at
         before = [seated for came, seated in singles.get(placed.seats, ()) if came < joined < seated]
         if before:
             seen += 1
@@ -387,6 +386,13 @@ class Placement:
     """How many tables of it: more than one for tables pushed together."""
     gone: bool
     """It has left (its completion is recorded, or it is stale) by now."""
+    joined_at: float
+
+    @property
+    def waited(self) -> bool:
+        """Seated a minute or more after joining: it waited for its tables, so its seating can tell a
+        host's habits (AT_ONCE_SECONDS)."""
+        return self.seated_at - self.joined_at >= AT_ONCE_SECONDS
 
 
 def placements(snapshot: Snapshot, table_sizes: list[int], counts: dict[int, int], dining: DiningModel,
@@ -406,7 +412,7 @@ def placements(snapshot: Snapshot, table_sizes: list[int], counts: dict[int, int
     leaving: list[tuple[float, int]] = []  # (leaves at, table class), a heap
     need_of = {size: table_need(size, table_sizes, joins) for _s, size, _j in snapshot.seatings}  # each size once
     pair_of = {size: joins[route] for size in need_of if joins and (route := joined_route(size, table_sizes, joins))}
-    for seated_at, size in sorted((s, z) for s, z, _j in snapshot.seatings if s <= now):
+    for seated_at, size, joined_at in sorted(seating for seating in snapshot.seatings if seating[0] <= now):
         while leaving and leaving[0][0] <= seated_at:
             in_use[heapq.heappop(leaving)[1]] -= 1
         own, tables = need_of[size]
@@ -424,7 +430,7 @@ def placements(snapshot: Snapshot, table_sizes: list[int], counts: dict[int, int
         if leaves is not None:
             for _ in range(tables):
                 heapq.heappush(leaving, (leaves, seats))
-        yield Placement(seated_at, size, seats, tables, gone=leaves is not None)
+        yield Placement(seated_at, size, seats, tables, gone=leaves is not None, joined_at=joined_at)
 
 
 def tables_in_use(placements_made: Sequence[Placement], table_sizes: list[int], counts: dict[int, int],

@@ -44,7 +44,6 @@ from dataclasses import dataclass
 
 from waitlist.estimate import calibration
 from waitlist.estimate.dining import (
-    AT_ONCE_SECONDS,
     DEFAULT_DINING_MINUTES,
     MIN_TURN_MINUTES,
     SHRINK_TURNS,
@@ -228,7 +227,7 @@ def _estimates_behind(snapshot: Snapshot, sizes: Iterable[int], ahead: list[int]
             if dining_now is not None or big or routed_ahead else None
         busy = busy_tables(snapshot, table_sizes, counts, dining, dining_now, now, joins, placed)
         holds = (big or routed_ahead) and holds_for_joins(snapshot, placed or [], table_sizes, joins)
-        pushed_share = _pushed_together_share(snapshot, placed or [], table_sizes, joins) if holds else 0.0
+        pushed_share = _pushed_together_share(placed or [], table_sizes, joins) if holds else 0.0
         freeing: dict[int, list[float]] = {}
         if snapshot.tables:
             floor = live_floor(snapshot.tables, counts, busy, snapshot, dining, now, clearing_minutes)
@@ -326,13 +325,10 @@ def _replayed_estimate(snapshot: Snapshot, ahead: list[int], party_size: int, ta
     return _estimate(calibrated_quote(_quantile(samples, QUOTE_QUANTILE), rule, weight), low, high, len(ahead))
 
 
-def _pushed_together_share(snapshot: Snapshot, placed: list[Placement], table_sizes: list[int],
-                           joins: Joins | None) -> float:
+def _pushed_together_share(placed: list[Placement], table_sizes: list[int], joins: Joins | None) -> float:
     """Of the recent parties with two ways to a table who waited, the share seated at tables pushed
     together."""
-    joined_at = {(seated_at, size): joined for seated_at, size, joined in snapshot.seatings}
-    routed = [p for p in placed if joined_route(p.size, table_sizes, joins)
-              and p.seated_at - joined_at.get((p.seated_at, p.size), p.seated_at) >= AT_ONCE_SECONDS]
+    routed = [p for p in placed if p.waited and joined_route(p.size, table_sizes, joins)]
     return sum(p.tables > 1 for p in routed) / len(routed) if routed else 0.0
 
 
