@@ -510,6 +510,16 @@ def test_a_host_who_seats_big_parties_before_the_4s_who_came_first_is_read_as_ho
     assert not holds(log_of(*at_once), sizes, counts, JOINED)
 
 
+def test_each_placement_keeps_its_own_partys_join_time() -> None:
+    # Two 2s seated in the same second joined at different times: each placement says when its party
+    # joined, so the one seated at once is not taken for one who waited (a map keyed by seating kept one).
+    seated = minutes_ago(30)
+    log = snapshot(seatings=[(seated, 2, minutes_ago(50)), (seated, 2, seated - 20)])
+    placed = list(placements(log, [2, 4], {2: 4, 4: 2}, DiningModel(log), NOW))
+    assert sorted(p.joined_at for p in placed) == [minutes_ago(50), seated - 20]
+    assert sorted(p.waited for p in placed) == [False, True]
+
+
 def test_a_big_party_that_had_the_8_top_free_says_nothing_of_holding() -> None:
     sizes, counts = [2, 4, 8], {2: 2, 4: 4, 8: 1}
     held = [big_seated_before_a_four(400 - 100 * i, big_first=True, big=7) for i in range(3)]
