@@ -493,7 +493,7 @@ def log_of(*episodes: Episode) -> Snapshot:
 
 
 def holds(log: Snapshot, sizes: list[int], counts: dict[int, int], joins: Any) -> bool:
-    return holds_for_joins(log, list(placements(log, sizes, counts, DiningModel(log), NOW, joins)), sizes, joins)
+    return holds_for_joins(list(placements(log, sizes, counts, DiningModel(log), NOW, joins)), sizes, joins)
 
 
 def test_a_host_who_seats_big_parties_before_the_4s_who_came_first_is_read_as_holding_tables() -> None:

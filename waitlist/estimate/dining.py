@@ -292,8 +292,7 @@ AT_ONCE_SECONDS = 60
 """A party seated within a minute of joining found its tables free: it says nothing of a host's habits."""
 
 
-def holds_for_joins(snapshot: Snapshot, placements_made: Sequence[Placement], table_sizes: list[int],
-                    joins: Joins | None) -> bool:
+def holds_for_joins(placements_made: Sequence[Placement], table_sizes: list[int], joins: Joins | None) -> bool:
     """Whether the host holds tables for parties at pushed-together tables, read off the log: of the recent
     such parties who joined while a party needing one of those tables was waiting, most were seated before
     it. A host who holds keeps each table that frees for the big party until it has enough, whatever its
@@ -314,8 +313,7 @@ def holds_for_joins(snapshot: Snapshot, placements_made: Sequence[Placement], ta
     for placed in placements_made:
         if placed.tables < 2 or not placed.waited:
             continue
-        joined = placed.joined_at
-        before = [seated for came, seated in singles.get(placed.seats, ()) if came < joined < seated]
+        before = [seated for came, seated in singles.get(placed.seats, ()) if came < placed.joined_at < seated]
         if before:
             seen += 1
             held += any(seated > placed.seated_at for seated in before)
@@ -387,6 +385,7 @@ class Placement:
     gone: bool
     """It has left (its completion is recorded, or it is stale) by now."""
     joined_at: float
+    """When its party joined the line."""
 
     @property
     def waited(self) -> bool:

@@ -226,7 +226,7 @@ def _estimates_behind(snapshot: Snapshot, sizes: Iterable[int], ahead: list[int]
         placed = list(placements(snapshot, table_sizes, counts, dining, now, joins)) \
             if dining_now is not None or big or routed_ahead else None
         busy = busy_tables(snapshot, table_sizes, counts, dining, dining_now, now, joins, placed)
-        holds = (big or routed_ahead) and holds_for_joins(snapshot, placed or [], table_sizes, joins)
+        holds = (big or routed_ahead) and holds_for_joins(placed or [], table_sizes, joins)
         pushed_share = _pushed_together_share(placed or [], table_sizes, joins) if holds else 0.0
         freeing: dict[int, list[float]] = {}
         if snapshot.tables:
